@@ -1,0 +1,150 @@
+/**
+ * Structured logging: one record per event, printed as readable text or as JSON lines.
+ *
+ * @module
+ */
+import { describeError } from "./errors.ts";
+
+/** Severity of a log record. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** How records are printed: `text` for people, `json` for machines (one object per line). */
+export type LogFormat = "text" | "json";
+
+/** Structured fields of a log record. */
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** Receives log records. Pass one in; Warren never logs through a global. */
+export interface Logger {
+  /** Logs a debug record. */
+  debug(event: string, fields?: LogFields): void;
+  /** Logs an info record. */
+  info(event: string, fields?: LogFields): void;
+  /** Logs a warning. */
+  warn(event: string, fields?: LogFields): void;
+  /** Logs an error. */
+  error(event: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to each record. */
+  child(fields: LogFields): Logger;
+}
+
+/** Options of {@linkcode createLogger}. */
+export interface LoggerOptions {
+  /**
+   * How records are printed.
+   * @default {"text"}
+   */
+  format?: LogFormat;
+  /**
+   * The lowest level printed.
+   * @default {"info"}
+   */
+  level?: LogLevel;
+  /**
+   * Whether text records use colours.
+   * @default {false}
+   */
+  color?: boolean;
+  /**
+   * Where each line goes (without its newline).
+   * @default {writes to standard output}
+   */
+  write?: (line: string) => void;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** The log levels, lowest first. */
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/** A logger that drops every record. */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
+
+/**
+ * Creates a logger that prints records as text or JSON lines.
+ *
+ * @example JSON lines
+ * ```ts
+ * import { createLogger } from "./logger.ts";
+ *
+ * const lines: string[] = [];
+ * const log = createLogger({ format: "json", write: (line) => lines.push(line) });
+ * log.child({ task: "sum" }).info("task.done", { ms: 3, result: 5050n });
+ * // lines[0] is {"time":"…","level":"info","event":"task.done","task":"sum","ms":3,"result":"5050"}
+ * ```
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const format = options.format ?? "text";
+  const threshold = LEVELS[options.level ?? "info"];
+  const write = options.write ?? writeStdout;
+  const render = format === "json" ? renderJson : options.color ? renderColorText : renderText;
+  const make = (bound: LogFields): Logger => {
+    const emit = (level: LogLevel) => (event: string, fields?: LogFields) => {
+      if (LEVELS[level] < threshold) return;
+      write(render(new Date(), level, event, fields ? { ...bound, ...fields } : bound));
+    };
+    return {
+      debug: emit("debug"),
+      info: emit("info"),
+      warn: emit("warn"),
+      error: emit("error"),
+      child: (fields) => make({ ...bound, ...fields }),
+    };
+  };
+  return make({});
+}
+
+const encoder = new TextEncoder();
+
+function writeStdout(line: string): void {
+  const bytes = encoder.encode(line + "\n");
+  for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+}
+
+/** Turns a field value into something JSON can hold: bigints as strings, errors as messages. */
+export function toJsonValue(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Error) return describeError(value);
+  return value;
+}
+
+function renderJson(time: Date, level: LogLevel, event: string, fields: LogFields): string {
+  return JSON.stringify({ time: time.toISOString(), level, event, ...fields }, toJsonValue);
+}
+
+function renderValue(value: unknown): string {
+  if (typeof value === "string") return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  if (value instanceof Error) return JSON.stringify(describeError(value));
+  if (typeof value === "bigint") return value.toString();
+  return JSON.stringify(value, toJsonValue) ?? String(value);
+}
+
+function textLine(time: Date, level: string, event: string, fields: LogFields): string {
+  const clock = time.toISOString().slice(11, 23);
+  const pairs = Object.entries(fields)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${renderValue(value)}`);
+  return [clock, level, event, ...pairs].join(" ");
+}
+
+function renderText(time: Date, level: LogLevel, event: string, fields: LogFields): string {
+  return textLine(time, level.toUpperCase().padEnd(5), event, fields);
+}
+
+const COLORS: Record<LogLevel, string> = {
+  debug: "\x1b[90m",
+  info: "\x1b[32m",
+  warn: "\x1b[33m",
+  error: "\x1b[31m",
+};
+
+function renderColorText(time: Date, level: LogLevel, event: string, fields: LogFields): string {
+  const tag = `${COLORS[level]}${level.toUpperCase().padEnd(5)}\x1b[0m`;
+  return textLine(time, tag, `\x1b[1m${event}\x1b[0m`, fields);
+}
