@@ -1,0 +1,348 @@
+/**
+ * The producer: publishes tasks as persistent messages on a confirm channel and resolves each
+ * publish only when the broker confirmed it. Messages are mandatory, so a message that reaches no
+ * queue is reported, not lost. A window bounds the unconfirmed messages held in memory; after a
+ * lost connection they are published again on the next one (at least once).
+ *
+ * @module
+ */
+import type { ChannelModel, ConfirmChannel, Message } from "amqplib";
+import type { Catalog, TaskInput, TaskName } from "./catalog.ts";
+import type { EncodedTask, EncodeOptions } from "./codec.ts";
+import { BrokerConnection } from "./connection.ts";
+import { ConfigError, describeError, PublishError } from "./errors.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { prepareTask } from "./prepare.ts";
+import {
+  declareQueues,
+  DEFAULT_QUEUE,
+  mainQueueOptions,
+  type QueueNames,
+  queueNames,
+  type QueueType,
+} from "./topology.ts";
+import { DEFAULT_URL } from "./urls.ts";
+
+/** Options of {@linkcode Producer.connect}. */
+export interface ProducerOptions {
+  /**
+   * Broker URL, or several tried in turn.
+   * @default {"amqp://localhost:5672"}
+   */
+  url?: string | readonly string[];
+  /**
+   * The work queue.
+   * @default {"task_queue"}
+   */
+  queue?: string;
+  /**
+   * Type of the work queue, if Warren declares it.
+   * @default {"classic"}
+   */
+  queueType?: QueueType;
+  /**
+   * Most messages published and not yet confirmed; further publishes wait for room.
+   * @default {1000}
+   */
+  window?: number;
+  /**
+   * How long a publish waits for a connection while the broker is unreachable, in milliseconds.
+   * @default {30000}
+   */
+  connectTimeout?: number;
+  /**
+   * Where connection and queue events are logged.
+   * @default {null (nothing is logged)}
+   */
+  logger?: Logger | null;
+}
+
+/** A confirmed publish. */
+export interface Receipt {
+  /** The message id of the task. */
+  readonly id: string;
+  /** The task's name. */
+  readonly task: string;
+}
+
+/** What {@linkcode Producer.publishAll} came to. */
+export interface PublishSummary {
+  /** How many messages the broker confirmed. */
+  readonly confirmed: number;
+  /** The publishes that failed, each with its reason. */
+  readonly failed: readonly PublishError[];
+}
+
+interface Pending {
+  readonly message: EncodedTask;
+  readonly done: PromiseWithResolvers<Receipt>;
+  channel: ConfirmChannel | undefined;
+  returned: boolean;
+}
+
+/**
+ * Publishes tasks of a catalog to a work queue. Create one with {@linkcode Producer.connect}.
+ *
+ * @example Enqueue a task and wait for the broker's confirm
+ * ```ts ignore
+ * import { catalog } from "../tasks/mod.ts";
+ * import { Producer } from "./producer.ts";
+ *
+ * const producer = await Producer.connect(catalog, { queue: "task_queue" });
+ * const { id } = await producer.enqueue("sum", { start: 1, end: 10_000 });
+ * await producer.close();
+ * ```
+ */
+export class Producer<C extends Catalog> {
+  readonly #catalog: C;
+  readonly #names: QueueNames;
+  readonly #window: number;
+  readonly #connectTimeout: number;
+  readonly #log: Logger;
+  readonly #outstanding = new Set<Pending>();
+  readonly #byId = new Map<string, Pending>();
+  #connection: BrokerConnection | undefined;
+  #channel: ConfirmChannel | undefined;
+  #drained: Promise<void> | undefined;
+  #room: PromiseWithResolvers<void> | undefined;
+  #closed = false;
+
+  private constructor(catalog: C, options: ProducerOptions) {
+    this.#catalog = catalog;
+    this.#names = queueNames(options.queue ?? DEFAULT_QUEUE);
+    this.#window = options.window ?? 1000;
+    if (!Number.isInteger(this.#window) || this.#window < 1) {
+      throw new ConfigError(
+        `Cannot start producer as 'window' must be a positive integer: current value is ${this.#window}`,
+      );
+    }
+    this.#connectTimeout = options.connectTimeout ?? 30_000;
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  /** Connects to the broker, declares the work queue and opens a confirm channel. */
+  static async connect<C extends Catalog>(
+    catalog: C,
+    options: ProducerOptions = {},
+  ): Promise<Producer<C>> {
+    const producer = new Producer(catalog, options);
+    const urls = typeof options.url === "string" ? [options.url] : options.url ?? [DEFAULT_URL];
+    const type = options.queueType ?? "classic";
+    producer.#connection = await BrokerConnection.open(
+      { urls, name: "warren producer", logger: producer.#log },
+      (model) => producer.#setup(model, type),
+    );
+    producer.#connection.onFailed((err) => producer.#failAll("closed", err));
+    return producer;
+  }
+
+  /** The work queue's name. */
+  get queue(): string {
+    return this.#names.main;
+  }
+
+  /** How many published messages wait for the broker's confirm. */
+  get unconfirmed(): number {
+    return this.#outstanding.size;
+  }
+
+  /**
+   * Validates the payload of task `name`, publishes it and resolves when the broker confirmed
+   * it. Rejects with {@linkcode ValidationError} (nothing published), {@linkcode UnknownTaskError}
+   * or {@linkcode PublishError}.
+   */
+  enqueue<N extends TaskName<C>>(
+    name: N,
+    payload: TaskInput<C, N>,
+    options: EncodeOptions = {},
+  ): Promise<Receipt> {
+    let message: EncodedTask;
+    try {
+      message = prepareTask(this.#catalog, name, payload, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.publish(message);
+  }
+
+  /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */
+  async publish(message: EncodedTask): Promise<Receipt> {
+    const pending = await this.#submit(message);
+    return pending.done.promise;
+  }
+
+  /**
+   * Publishes each message of `messages` with at most `window` unconfirmed at a time, and
+   * resolves when all are settled. `onSettled` hears of each one as it is confirmed or fails.
+   */
+  async publishAll(
+    messages: Iterable<EncodedTask> | AsyncIterable<EncodedTask>,
+    onSettled?: (outcome: Receipt | PublishError) => void,
+  ): Promise<PublishSummary> {
+    let confirmed = 0;
+    let inFlight = 0;
+    let fed = false;
+    const failed: PublishError[] = [];
+    const allSettled = Promise.withResolvers<void>();
+    const settle = (outcome: Receipt | PublishError) => {
+      if (outcome instanceof PublishError) failed.push(outcome);
+      else confirmed++;
+      onSettled?.(outcome);
+      if (--inFlight === 0 && fed) allSettled.resolve();
+    };
+    try {
+      for await (const message of messages) {
+        const pending = await this.#submit(message);
+        inFlight++;
+        pending.done.promise.then(settle, settle);
+      }
+    } finally {
+      fed = true;
+      if (inFlight === 0) allSettled.resolve();
+      await allSettled.promise;
+    }
+    return { confirmed, failed };
+  }
+
+  /** Waits for every outstanding confirm (up to `timeoutMs`), then closes the connection. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settled = Promise.allSettled([...this.#outstanding].map((p) => p.done.promise));
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([settled, timeout]);
+    clearTimeout(timer);
+    this.#failAll("timeout", new Error(`not confirmed within ${timeoutMs} ms of closing`));
+    await this.#connection?.close();
+  }
+
+  async #setup(model: ChannelModel, type: QueueType): Promise<void> {
+    await declareQueues(model, [[this.#names.main, mainQueueOptions(type)]], this.#log);
+    const channel = await model.createConfirmChannel();
+    channel.on("error", (err: Error) => this.#log.warn("channel.error", { error: err.message }));
+    channel.on("return", (message: Message) => this.#onReturn(message));
+    channel.on("close", () => this.#onChannelClose(channel, model));
+    this.#channel = channel;
+    this.#drained = undefined;
+    const resend = [...this.#outstanding];
+    if (resend.length > 0) this.#log.info("publish.resend", { count: resend.length });
+    for (const pending of resend) this.#transmit(pending, channel);
+  }
+
+  #onChannelClose(channel: ConfirmChannel, model: ChannelModel): void {
+    if (this.#channel !== channel) return;
+    this.#channel = undefined;
+    // A channel closed under a live connection (a channel error): start over on a new connection.
+    if (!this.#closed) model.close().catch(() => {});
+  }
+
+  #onReturn(message: Message): void {
+    const id: unknown = message.properties.messageId;
+    const pending = typeof id === "string" ? this.#byId.get(id) : undefined;
+    if (pending) pending.returned = true;
+  }
+
+  async #submit(message: EncodedTask): Promise<Pending> {
+    if (this.#closed) {
+      throw new PublishError("closed", message.id, "Cannot publish: the producer is closed");
+    }
+    while (this.#outstanding.size >= this.#window) {
+      this.#room ??= Promise.withResolvers<void>();
+      await this.#room.promise;
+    }
+    let channel = this.#channel;
+    while (!channel) {
+      try {
+        await this.#connection!.ready(this.#connectTimeout);
+      } catch (err) {
+        throw new PublishError("closed", message.id, describeError(err), { cause: err });
+      }
+      channel = this.#channel;
+    }
+    const pending: Pending = {
+      message,
+      done: Promise.withResolvers<Receipt>(),
+      channel: undefined,
+      returned: false,
+    };
+    this.#outstanding.add(pending);
+    this.#byId.set(message.id, pending);
+    this.#transmit(pending, channel);
+    if (this.#drained) await this.#drained;
+    return pending;
+  }
+
+  #transmit(pending: Pending, channel: ConfirmChannel): void {
+    pending.channel = channel;
+    pending.returned = false;
+    const { message } = pending;
+    const options = { ...message.properties, mandatory: true };
+    const ok = channel.publish("", this.#names.main, message.body, options, (err: unknown) => {
+      this.#settle(pending, channel, err);
+    });
+    if (!ok && !this.#drained) {
+      this.#drained = new Promise((resolve) =>
+        channel.once("drain", () => {
+          this.#drained = undefined;
+          resolve();
+        })
+      );
+    }
+  }
+
+  #settle(pending: Pending, channel: ConfirmChannel, err: unknown): void {
+    if (pending.channel !== channel || !this.#outstanding.has(pending)) return;
+    const { id, task } = pending.message;
+    if (err instanceof Error && err.message === "channel closed" && !this.#closed) {
+      return; // published again once a new channel is open
+    }
+    let failure: PublishError | undefined;
+    if (err) {
+      const reason = err instanceof Error && err.message === "channel closed" ? "closed" : "nacked";
+      failure = new PublishError(
+        reason,
+        id,
+        reason === "nacked"
+          ? `The broker refused task '${task}' (${id}): the queue '${this.#names.main}' may be full or the broker out of resources`
+          : `The channel closed before the broker confirmed task '${task}' (${id})`,
+        { cause: err },
+      );
+    } else if (pending.returned) {
+      failure = new PublishError(
+        "unroutable",
+        id,
+        `Task '${task}' (${id}) reached no queue: the queue '${this.#names.main}' does not exist (was it deleted?)`,
+      );
+    }
+    this.#forget(pending);
+    if (failure) pending.done.reject(failure);
+    else pending.done.resolve({ id, task });
+  }
+
+  #forget(pending: Pending): void {
+    this.#outstanding.delete(pending);
+    if (this.#byId.get(pending.message.id) === pending) this.#byId.delete(pending.message.id);
+    if (this.#room && this.#outstanding.size < this.#window) {
+      this.#room.resolve();
+      this.#room = undefined;
+    }
+  }
+
+  #failAll(reason: "closed" | "timeout", cause: unknown): void {
+    for (const pending of [...this.#outstanding]) {
+      this.#forget(pending);
+      const { id, task } = pending.message;
+      pending.done.reject(
+        new PublishError(
+          reason,
+          id,
+          `Task '${task}' (${id}) was not confirmed: ${describeError(cause)}`,
+          {
+            cause,
+          },
+        ),
+      );
+    }
+  }
+}
