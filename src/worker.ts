@@ -1,0 +1,602 @@
+/**
+ * The worker: consumes a work queue with manual acknowledgement and a prefetch limit, runs each
+ * task's handler, and ends every delivery in exactly one outcome:
+ *
+ * | what happened                          | outcome                                            |
+ * | -------------------------------------- | -------------------------------------------------- |
+ * | handler resolved                       | ack                                                |
+ * | handler threw or timed out, tries left | copy to a delay queue, confirmed, then ack         |
+ * | tries used up, or NonRetryableError    | copy to the dead-letter queue, confirmed, then ack |
+ * | body cannot be run (not JSON, …)       | dead-letter at once with the reason                |
+ * | redelivered after a worker died        | counted; over the limit, dead-lettered             |
+ * | worker stopping, grace period over     | copy back to the work queue, confirmed, then ack   |
+ * | connection lost                        | nothing to do: the broker requeues it              |
+ *
+ * @module
+ */
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
+import type { Buffer } from "node:buffer";
+import { runAttempt } from "./attempt.ts";
+import { type BackoffOptions, resolveBackoff } from "./backoff.ts";
+import type { Catalog } from "./catalog.ts";
+import {
+  countHeader,
+  type DeadReason,
+  decodeTask,
+  DELIVERY_COUNT_HEADER,
+  HEADERS,
+} from "./codec.ts";
+import { BrokerConnection } from "./connection.ts";
+import { copyProperties } from "./copies.ts";
+import { ConfigError, describeError } from "./errors.ts";
+import { logTaskEvent, type TaskEvent } from "./events.ts";
+import { type Logger, silentLogger } from "./logger.ts";
+import { publishConfirmed } from "./publish.ts";
+import { decideFailure, type RetryOverrides } from "./retry_policy.ts";
+import {
+  deadQueueOptions,
+  declareQueues,
+  DEFAULT_QUEUE,
+  mainQueueOptions,
+  type QueueNames,
+  queueNames,
+  type QueueType,
+  retryQueueOptions,
+} from "./topology.ts";
+import { DEFAULT_URL } from "./urls.ts";
+
+/** Options of {@linkcode Worker.start}. */
+export interface WorkerOptions {
+  /**
+   * Broker URL, or several tried in turn.
+   * @default {"amqp://localhost:5672"}
+   */
+  url?: string | readonly string[];
+  /**
+   * The work queue.
+   * @default {"task_queue"}
+   */
+  queue?: string;
+  /**
+   * Type of the queues Warren declares.
+   * @default {"classic"}
+   */
+  queueType?: QueueType;
+  /**
+   * Most tasks delivered to this worker and not yet acknowledged; it also bounds how many
+   * handlers run at once. 1 is fair dispatch: each worker takes one task at a time.
+   * @default {1}
+   */
+  prefetch?: number;
+  /**
+   * Where task outcomes and connection events are logged.
+   * @default {null (nothing is logged)}
+   */
+  logger?: Logger | null;
+  /**
+   * The worker's id, written in the headers of the dead letters it makes.
+   * @default {"<hostname>-<pid>" (or "worker-<pid>" without permission to read the hostname)}
+   */
+  id?: string;
+  /**
+   * Largest message body accepted, in bytes; a larger one is dead-lettered unread.
+   * @default {4194304}
+   */
+  maxMessageBytes?: number;
+  /**
+   * How long {@linkcode Worker.stop} lets running tasks finish before it returns them to the
+   * queue, in milliseconds.
+   * @default {30000}
+   */
+  grace?: number;
+  /**
+   * Retries after a failed attempt, for every task (overrides each task's `retries`).
+   * @default {each task's own}
+   */
+  retries?: number;
+  /**
+   * Delays between attempts, for every task (overrides each task's `backoff`).
+   * @default {each task's own}
+   */
+  backoff?: BackoffOptions;
+  /**
+   * How many times a task may be redelivered after its worker died before it is dead-lettered.
+   * @default {5}
+   */
+  maxRedeliveries?: number;
+  /**
+   * The broker's `consumer_timeout` in milliseconds; the worker refuses to start when a task's
+   * time limit is not below it.
+   * @default {1800000}
+   */
+  consumerTimeout?: number;
+  /**
+   * Heartbeat interval in seconds.
+   * @default {15}
+   */
+  heartbeat?: number;
+}
+
+interface SessionState {
+  readonly generation: number;
+  readonly model: ChannelModel;
+  readonly consume: Channel;
+  readonly publish: ConfirmChannel;
+  readonly retryQueues: Set<string>;
+  consumerTag: string | undefined;
+  open: boolean;
+}
+
+interface Delivery {
+  readonly message: ConsumeMessage;
+  readonly session: SessionState;
+  readonly started: number;
+  readonly cancel: AbortController;
+}
+
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+const DEFAULT_CONSUMER_TIMEOUT = 1_800_000;
+
+function defaultWorkerId(): string {
+  const readable = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state ===
+    "granted";
+  return `${readable ? Deno.hostname() : "worker"}-${Deno.pid}`;
+}
+
+function positiveInteger(value: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigError(
+      `Cannot start worker as '${name}' must be an integer from 1 to ${max}: current value is ${value}`,
+    );
+  }
+  return value;
+}
+
+const since = (start: number): number => Math.round((performance.now() - start) * 100) / 100;
+
+/**
+ * Consumes a work queue and runs the tasks of a catalog. Start one with {@linkcode Worker.start};
+ * stop it with {@linkcode Worker.stop}.
+ *
+ * @example Run tasks until told to stop
+ * ```ts ignore
+ * import { catalog } from "../tasks/mod.ts";
+ * import { Worker } from "./worker.ts";
+ *
+ * const worker = await Worker.start(catalog, { queue: "task_queue", prefetch: 1 });
+ * Deno.addSignalListener("SIGTERM", () => worker.stop());
+ * await worker.done;
+ * ```
+ */
+export class Worker<C extends Catalog> {
+  readonly #catalog: C;
+  readonly #names: QueueNames;
+  readonly #type: QueueType;
+  readonly #prefetch: number;
+  readonly #log: Logger;
+  readonly #id: string;
+  readonly #maxBytes: number;
+  readonly #grace: number;
+  readonly #overrides: RetryOverrides;
+  readonly #maxRedeliveries: number;
+  readonly #inFlight = new Set<Delivery>();
+  readonly #listeners = new Set<(event: TaskEvent) => void>();
+  readonly #done = Promise.withResolvers<void>();
+  #idle: PromiseWithResolvers<void> | undefined;
+  #connection: BrokerConnection | undefined;
+  #session: SessionState | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(catalog: C, options: WorkerOptions) {
+    this.#catalog = catalog;
+    this.#names = queueNames(options.queue ?? DEFAULT_QUEUE);
+    this.#type = options.queueType ?? "classic";
+    this.#prefetch = positiveInteger(options.prefetch ?? 1, "prefetch", 65_535);
+    this.#log = options.logger ?? silentLogger;
+    this.#id = options.id ?? defaultWorkerId();
+    this.#maxBytes = positiveInteger(
+      options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
+      "maxMessageBytes",
+    );
+    this.#grace = options.grace ?? 30_000;
+    if (!(this.#grace >= 0)) {
+      throw new ConfigError(
+        `Cannot start worker as 'grace' must be zero or more milliseconds: current value is ${this.#grace}`,
+      );
+    }
+    this.#maxRedeliveries = positiveInteger(options.maxRedeliveries ?? 5, "maxRedeliveries");
+    const overrides: { retries?: number; backoff?: Readonly<Required<BackoffOptions>> } = {};
+    if (options.retries !== undefined) {
+      if (!Number.isInteger(options.retries) || options.retries < 0) {
+        throw new ConfigError(
+          `Cannot start worker as 'retries' must be a non-negative integer: current value is ${options.retries}`,
+        );
+      }
+      overrides.retries = options.retries;
+    }
+    if (options.backoff) overrides.backoff = resolveBackoff(options.backoff, "worker");
+    this.#overrides = overrides;
+    checkTimeouts(catalog, options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT);
+    this.#done.promise.catch(() => {});
+  }
+
+  /** Connects, declares the queues and starts consuming. */
+  static async start<C extends Catalog>(
+    catalog: C,
+    options: WorkerOptions = {},
+  ): Promise<Worker<C>> {
+    const worker = new Worker(catalog, options);
+    const urls = typeof options.url === "string" ? [options.url] : options.url ?? [DEFAULT_URL];
+    const connectionOptions = {
+      urls,
+      name: `warren worker ${worker.#id}`,
+      logger: worker.#log,
+      ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }),
+    };
+    worker.#connection = await BrokerConnection.open(
+      connectionOptions,
+      (model, generation) => worker.#setup(model, generation),
+    );
+    worker.#connection.onLost((err) => worker.#onLost(err));
+    worker.#connection.onFailed((err) => worker.#done.reject(err));
+    return worker;
+  }
+
+  /** The worker's id. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** How many deliveries are being worked on. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Resolves when the worker has stopped; rejects if its connection failed for good. */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Calls `listener` with each task event; returns a function that removes it. */
+  on(listener: (event: TaskEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Stops taking tasks, lets running ones finish within the grace period, returns the rest to the
+   * queue, and closes the connection.
+   */
+  stop(grace: number = this.#grace): Promise<void> {
+    this.#stopping ??= this.#shutdown(grace);
+    return this.#stopping;
+  }
+
+  async #shutdown(grace: number): Promise<void> {
+    this.#log.info("worker.stopping", { worker: this.#id, inFlight: this.#inFlight.size, grace });
+    const session = this.#session;
+    if (session?.open && session.consumerTag) {
+      await session.consume.cancel(session.consumerTag).catch(() => {});
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, grace)));
+    await Promise.race([this.#whenIdle(), graceOver]);
+    clearTimeout(timer);
+    for (const delivery of this.#inFlight) {
+      delivery.cancel.abort(new Error("the worker is stopping and its grace period is over"));
+    }
+    await this.#whenIdle();
+    await this.#connection?.close();
+    this.#log.info("worker.stopped", { worker: this.#id });
+    this.#done.resolve();
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#inFlight.size === 0) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers<void>();
+    return this.#idle.promise;
+  }
+
+  #emit(event: TaskEvent): void {
+    logTaskEvent(this.#log, event);
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  async #setup(model: ChannelModel, generation: number): Promise<void> {
+    const { main, dead } = this.#names;
+    await declareQueues(
+      model,
+      [[main, mainQueueOptions(this.#type)], [dead, deadQueueOptions(this.#type)]],
+      this.#log,
+    );
+    const consume = await model.createChannel();
+    const publish = await model.createConfirmChannel();
+    const session: SessionState = {
+      generation,
+      model,
+      consume,
+      publish,
+      retryQueues: new Set(),
+      consumerTag: undefined,
+      open: true,
+    };
+    for (const channel of [consume, publish]) {
+      channel.on("error", (err: Error) => this.#log.warn("channel.error", { error: err.message }));
+      channel.on("close", () => this.#onChannelClose(session));
+    }
+    await consume.prefetch(this.#prefetch);
+    this.#session = session;
+    if (this.#stopping) return;
+    this.#log.info(generation === 1 ? "worker.started" : "worker.resumed", {
+      worker: this.#id,
+      queue: main,
+      prefetch: this.#prefetch,
+      tasks: this.#catalog.names.join(","),
+    });
+    const { consumerTag } = await consume.consume(
+      main,
+      (message) => {
+        if (message) this.#onDelivery(message, session);
+        else this.#onCancelled(session);
+      },
+      { noAck: false },
+    );
+    session.consumerTag = consumerTag;
+  }
+
+  #onChannelClose(session: SessionState): void {
+    if (!session.open) return;
+    session.open = false;
+    // A channel closed under a live connection: start over on a new connection, so that no
+    // delivery of the old channel is ever acknowledged on another.
+    if (!this.#connection?.closing) session.model.close().catch(() => {});
+  }
+
+  #onCancelled(session: SessionState): void {
+    this.#log.warn("consumer.cancelled", {
+      queue: this.#names.main,
+      detail:
+        "the broker cancelled the consumer (queue deleted?); reconnecting to declare it again",
+    });
+    session.model.close().catch(() => {});
+  }
+
+  #onLost(err: Error): void {
+    if (this.#session) this.#session.open = false;
+    for (const delivery of this.#inFlight) delivery.cancel.abort(err);
+  }
+
+  #onDelivery(message: ConsumeMessage, session: SessionState): void {
+    const delivery: Delivery = {
+      message,
+      session,
+      started: performance.now(),
+      cancel: new AbortController(),
+    };
+    this.#inFlight.add(delivery);
+    this.#process(delivery)
+      .catch((err) => this.#unsettled(delivery, err))
+      .finally(() => {
+        this.#inFlight.delete(delivery);
+        if (this.#inFlight.size === 0 && this.#idle) {
+          this.#idle.resolve();
+          this.#idle = undefined;
+        }
+      });
+  }
+
+  async #process(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
+    const decoded = decodeTask(message, this.#catalog, this.#maxBytes);
+    if (!decoded.ok) {
+      const { id, reason, error } = decoded;
+      return this.#deadLetter(delivery, { id, reason, error, task: decoded.task });
+    }
+    const { id, task, payload, attempts } = decoded;
+    const deaths = this.#redeliveries(message);
+    if (deaths >= this.#maxRedeliveries) {
+      const error = `worker died while running it ${deaths} times`;
+      return this.#deadLetter(delivery, {
+        id,
+        reason: "worker-died",
+        error,
+        task: task.name,
+        attempts,
+      });
+    }
+    if (
+      message.fields.redelivered && !(DELIVERY_COUNT_HEADER in (message.properties.headers ?? {}))
+    ) {
+      // A classic queue does not count redeliveries: count them in a header of a fresh copy.
+      return this.#requeue(delivery, id, task.name, { [HEADERS.deaths]: deaths + 1 }, {
+        reason: `redelivered after its worker died or disconnected (${
+          deaths + 1
+        } of ${this.#maxRedeliveries})`,
+      });
+    }
+    const attempt = attempts + 1;
+    this.#emit({ event: "task.started", task: task.name, id, attempt });
+    const context = { attempt, id, task: task.name, log: this.#log.child({ task: task.name, id }) };
+    const outcome = await runAttempt(task, payload, context, task.timeout, delivery.cancel.signal);
+    const ms = since(delivery.started);
+    if (outcome.ok) {
+      this.#ack(delivery);
+      return this.#emit({
+        event: "task.done",
+        task: task.name,
+        id,
+        attempt,
+        ms,
+        result: outcome.value,
+      });
+    }
+    if (delivery.cancel.signal.aborted && delivery.cancel.signal.reason === outcome.error) {
+      return this.#requeue(delivery, id, task.name, {}, { reason: describeError(outcome.error) });
+    }
+    const error = describeError(outcome.error);
+    const decision = decideFailure(task, attempt, outcome.error, this.#overrides);
+    if (decision.kind === "dead") {
+      return this.#deadLetter(delivery, {
+        id,
+        reason: decision.reason,
+        error,
+        task: task.name,
+        attempts: attempt,
+      });
+    }
+    if (await this.#retry(delivery, id, attempt, error, decision.delay)) {
+      this.#emit({
+        event: "task.failed",
+        task: task.name,
+        id,
+        attempt,
+        ms,
+        error,
+        retryIn: decision.delay,
+      });
+    } else {
+      this.#returned(task.name, id);
+    }
+  }
+
+  /** Redeliveries after a worker died: the broker's count on quorum queues, ours on classic. */
+  #redeliveries(message: ConsumeMessage): number {
+    return countHeader(message, HEADERS.deaths) + countHeader(message, DELIVERY_COUNT_HEADER);
+  }
+
+  #failureHeaders(delivery: Delivery, error: string): Record<string, unknown> {
+    const now = new Date().toISOString();
+    const first: unknown = delivery.message.properties.headers?.[HEADERS.firstFailure];
+    return {
+      [HEADERS.error]: error,
+      [HEADERS.firstFailure]: typeof first === "string" ? first : now,
+      [HEADERS.lastFailure]: now,
+      [HEADERS.worker]: this.#id,
+      [HEADERS.queue]: this.#names.main,
+    };
+  }
+
+  async #retry(
+    delivery: Delivery,
+    id: string,
+    attempt: number,
+    error: string,
+    delay: number,
+  ): Promise<boolean> {
+    const { session, message } = delivery;
+    if (!this.#usable(delivery)) return false;
+    const queue = this.#names.retry(delay);
+    if (!session.retryQueues.has(queue)) {
+      await declareQueues(session.model, [[
+        queue,
+        retryQueueOptions(this.#names, this.#type, delay),
+      ]], this.#log);
+      session.retryQueues.add(queue);
+    }
+    const properties = copyProperties(message, id, {
+      ...this.#failureHeaders(delivery, error),
+      [HEADERS.attempts]: attempt,
+      [HEADERS.deaths]: 0,
+    });
+    return await this.#publishThenAck(delivery, queue, message.content, properties);
+  }
+
+  async #deadLetter(
+    delivery: Delivery,
+    dead: {
+      id: string;
+      reason: DeadReason;
+      error: string;
+      task?: string | undefined;
+      attempts?: number;
+    },
+  ): Promise<void> {
+    const { message } = delivery;
+    const properties = copyProperties(message, dead.id, {
+      ...this.#failureHeaders(delivery, dead.error),
+      [HEADERS.reason]: dead.reason,
+      ...(dead.attempts === undefined ? {} : { [HEADERS.attempts]: dead.attempts }),
+    });
+    if (!await this.#publishThenAck(delivery, this.#names.dead, message.content, properties)) {
+      return this.#returned(dead.task, dead.id);
+    }
+    this.#emit({
+      event: "task.dead",
+      id: dead.id,
+      ms: since(delivery.started),
+      reason: dead.reason,
+      error: dead.error,
+      ...(dead.task === undefined ? {} : { task: dead.task }),
+      ...(dead.attempts === undefined ? {} : { attempt: dead.attempts }),
+    });
+  }
+
+  /** Puts a copy back at the end of the work queue (confirmed), then acks the delivery. */
+  async #requeue(
+    delivery: Delivery,
+    id: string,
+    task: string,
+    headers: Record<string, unknown>,
+    detail: { reason: string },
+  ): Promise<void> {
+    const { message } = delivery;
+    const properties = copyProperties(message, id, headers);
+    if (!await this.#publishThenAck(delivery, this.#names.main, message.content, properties)) {
+      return this.#returned(task, id);
+    }
+    this.#emit({ event: "task.returned", task, id, reason: detail.reason });
+  }
+
+  /** Reports a delivery that the broker requeues because its connection was lost. */
+  #returned(task: string | undefined, id: string): void {
+    this.#emit({
+      event: "task.returned",
+      id,
+      reason: "the connection was lost before its outcome was settled; the broker requeues it",
+      ...(task === undefined ? {} : { task }),
+    });
+  }
+
+  #usable(delivery: Delivery): boolean {
+    return delivery.session.open && delivery.session === this.#session;
+  }
+
+  async #publishThenAck(
+    delivery: Delivery,
+    queue: string,
+    body: Buffer,
+    properties: Options.Publish,
+  ): Promise<boolean> {
+    if (!this.#usable(delivery)) return false;
+    await publishConfirmed(delivery.session.publish, queue, body, properties);
+    return this.#ack(delivery);
+  }
+
+  /** Acks the delivery if its channel is still the live one; says whether it did. */
+  #ack(delivery: Delivery): boolean {
+    // A delivery of an older channel is never acked on a newer one: the broker requeued it.
+    if (!this.#usable(delivery)) return false;
+    delivery.session.consume.ack(delivery.message);
+    return true;
+  }
+
+  #unsettled(delivery: Delivery, err: unknown): void {
+    this.#log.error("task.unsettled", {
+      id: delivery.message.properties.messageId,
+      error: describeError(err),
+      detail: "could not publish its outcome; reconnecting so that the broker redelivers it",
+    });
+    if (delivery.session.open) delivery.session.model.close().catch(() => {});
+  }
+}
+
+function checkTimeouts(catalog: Catalog, consumerTimeout: number): void {
+  for (const name of catalog.names) {
+    const task = catalog.get(name)!;
+    if (task.timeout >= consumerTimeout) {
+      throw new ConfigError(
+        `Cannot start worker as task '${name}' has a time limit of ${task.timeout} ms, not below the broker's consumer_timeout of ${consumerTimeout} ms: lower the task's 'timeout', or raise consumer_timeout in rabbitmq.conf and tell the worker (--consumer-timeout)`,
+      );
+    }
+  }
+}
