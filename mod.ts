@@ -1,0 +1,106 @@
+/**
+ * Warren: typed RabbitMQ work queues for Deno.
+ *
+ * Producers publish JSON tasks to a durable queue as persistent messages and wait for the
+ * broker's confirm; competing workers take one task at a time (prefetch 1, fair dispatch), run
+ * its handler, and acknowledge only when it is done, so a crash loses nothing. Failed attempts
+ * are retried with backoff through delay queues; what cannot run goes to a dead-letter queue.
+ * Task names and payload types come from one catalog of zod schemas, so a wrong task name or
+ * field is a compile-time error.
+ *
+ * @example Define a catalog, enqueue a task, run a worker
+ * ```ts ignore
+ * import { z } from "zod";
+ * import { defineCatalog, defineTask, Producer, Worker } from "./mod.ts";
+ *
+ * const resize = defineTask({
+ *   name: "resize",
+ *   schema: z.object({ url: z.url(), width: z.int().positive() }),
+ *   handler: ({ url, width }) => `${url}@${width}`,
+ * });
+ * const catalog = defineCatalog(resize);
+ *
+ * const producer = await Producer.connect(catalog, { queue: "images" });
+ * await producer.enqueue("resize", { url: "https://example.com/a.png", width: 640 });
+ * await producer.close();
+ *
+ * const worker = await Worker.start(catalog, { queue: "images", prefetch: 1 });
+ * Deno.addSignalListener("SIGTERM", () => worker.stop());
+ * await worker.done;
+ * ```
+ *
+ * @module
+ */
+export {
+  type AnyTask,
+  type Catalog,
+  type CatalogOf,
+  defineCatalog,
+  defineTask,
+  type PayloadSchema,
+  type SchemaInput,
+  type SchemaOutput,
+  type TaskContext,
+  type TaskDefinition,
+  type TaskInput,
+  type TaskName,
+  type TaskOf,
+  type TaskOptions,
+  type TaskPayload,
+  type TaskResult,
+  type TaskSpec,
+} from "./src/catalog.ts";
+export type { BackoffOptions } from "./src/backoff.ts";
+export { checkpoint } from "./src/checkpoint.ts";
+export {
+  type DeadReason,
+  type DecodedTask,
+  decodeTask,
+  type EncodedTask,
+  type EncodeOptions,
+  encodeTask,
+  HEADERS,
+  type IncomingMessage,
+  type TaskProperties,
+  type UndecodableTask,
+} from "./src/codec.ts";
+export {
+  ConfigError,
+  ConnectionError,
+  NonRetryableError,
+  PublishError,
+  type PublishFailure,
+  TaskTimeoutError,
+  UnknownTaskError,
+  ValidationError,
+  type ValidationIssue,
+} from "./src/errors.ts";
+export type {
+  TaskDead,
+  TaskDone,
+  TaskEvent,
+  TaskFailed,
+  TaskReturned,
+  TaskStarted,
+} from "./src/events.ts";
+export {
+  createLogger,
+  type LogFields,
+  type LogFormat,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  silentLogger,
+} from "./src/logger.ts";
+export { prepareTask, prepareWireTask } from "./src/prepare.ts";
+export {
+  Producer,
+  type ProducerOptions,
+  type PublishSummary,
+  type Receipt,
+} from "./src/producer.ts";
+export { DEFAULT_QUEUE, type QueueNames, queueNames, type QueueType } from "./src/topology.ts";
+export { DEFAULT_URL, redactUrl } from "./src/urls.ts";
+export { Worker, type WorkerOptions } from "./src/worker.ts";
+export { producerMain } from "./src/cli/producer_main.ts";
+export { workerMain } from "./src/cli/worker_main.ts";

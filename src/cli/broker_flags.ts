@@ -1,0 +1,41 @@
+/**
+ * The flags both CLIs share: where the broker is and which queue to use, with defaults from the
+ * environment (`AMQP_URL`, `WARREN_QUEUE`).
+ *
+ * @module
+ */
+import { DEFAULT_QUEUE, QUEUE_TYPES, type QueueType } from "../topology.ts";
+import { DEFAULT_URL, parseUrls } from "../urls.ts";
+import { choiceFlag, type ParsedArgs, stringFlag } from "./args.ts";
+import { readEnv } from "./env.ts";
+
+/** Flags that take a value, shared by the CLIs. */
+export const BROKER_STRING_FLAGS = ["url", "queue", "queue-type"] as const;
+
+/** Help lines for the shared flags. */
+export const BROKER_HELP =
+  `  --url URL           broker URL; several, comma-separated, are tried in turn
+                      (env AMQP_URL; default ${DEFAULT_URL})
+  --queue NAME        work queue (env WARREN_QUEUE; default ${DEFAULT_QUEUE})
+  --queue-type TYPE   ${QUEUE_TYPES.join(" or ")}, for queues Warren declares (default classic)`;
+
+/** Where to connect and which queue to use. */
+export interface BrokerSettings {
+  /** Broker URLs, tried in turn. */
+  readonly urls: string[];
+  /** The work queue. */
+  readonly queue: string;
+  /** The queue type for queues Warren declares. */
+  readonly queueType: QueueType;
+}
+
+/** Reads the shared flags, falling back to the environment, then to the defaults. */
+export function brokerSettings(flags: ParsedArgs["flags"]): BrokerSettings {
+  const url = stringFlag(flags, "url");
+  const urls = url !== undefined
+    ? parseUrls(url, "--url")
+    : parseUrls(readEnv("AMQP_URL") ?? DEFAULT_URL, "AMQP_URL");
+  const queue = stringFlag(flags, "queue") ?? readEnv("WARREN_QUEUE") ?? DEFAULT_QUEUE;
+  const queueType = choiceFlag(flags, "queue-type", QUEUE_TYPES, "classic");
+  return { urls, queue, queueType };
+}

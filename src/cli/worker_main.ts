@@ -1,0 +1,130 @@
+/**
+ * The worker CLI: runs tasks from a work queue until SIGINT or SIGTERM, then drains (a second
+ * signal exits at once, and the broker requeues what was running).
+ *
+ * @module
+ */
+import type { Catalog } from "../catalog.ts";
+import { createLogger, LOG_LEVELS, type LogFormat } from "../logger.ts";
+import { Worker } from "../worker.ts";
+import { choiceFlag, durationFlag, integerFlag, parseFlags, stringFlag } from "./args.ts";
+import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
+import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
+
+const PROGRAM = "worker.ts";
+const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+
+function help(catalog: Catalog): string {
+  return `Runs tasks from a RabbitMQ work queue: takes one task at a time (prefetch 1), acknowledges
+it only when its handler has finished, retries failures with backoff, and dead-letters what
+cannot run to <queue>.dead. SIGINT or SIGTERM stops taking tasks and lets running ones finish
+(a second signal exits at once; the broker requeues what was running).
+
+Usage: ${PROGRAM} [options]
+
+Tasks: ${catalog.names.join(", ")}
+
+Options:
+${BROKER_HELP}
+  --prefetch N        tasks taken at a time, and run at once (default 1: fair dispatch)
+  --log-format F      text or json (one JSON object per line) (default text)
+  --log-level L       ${LOG_LEVELS.join(", ")}; warn prints only failures (default info)
+  --grace DURATION    time running tasks get to finish on shutdown (default 30s)
+  --retries N         retries after a failed attempt, for every task (default: each task's)
+  --max-bytes N       largest message body accepted, in bytes (default 4194304)
+  --max-redeliveries N  redeliveries after a worker died before a task is dead-lettered
+                      (default 5)
+  --consumer-timeout DURATION
+                      the broker's consumer_timeout; task time limits must stay below it
+                      (default 30m, RabbitMQ's default)
+  --id ID             worker id written on dead letters (default <hostname>-<pid>)
+  -h, --help          show this help
+
+Durations: 30s, 500ms, 2m, 1h, or a plain number of seconds.
+Exit status: 0 after a clean shutdown, 1 on broker errors, 2 on bad usage.`;
+}
+
+function onSignals(handler: () => void): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  return () => {
+    for (const signal of signals) Deno.removeSignalListener(signal, handler);
+  };
+}
+
+async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
+  const { flags, positionals } = parseFlags(args, {
+    string: [
+      ...BROKER_STRING_FLAGS,
+      "prefetch",
+      "log-format",
+      "log-level",
+      "grace",
+      "retries",
+      "max-bytes",
+      "max-redeliveries",
+      "consumer-timeout",
+      "id",
+    ],
+    boolean: ["help"],
+    alias: { help: "h" },
+  }, "");
+  if (flags.help) {
+    console.log(help(catalog));
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }
+  const format = choiceFlag(flags, "log-format", LOG_FORMATS, "text");
+  const logger = createLogger({
+    format,
+    level: choiceFlag(flags, "log-level", LOG_LEVELS, "info"),
+    color: format === "text" && Deno.stdout.isTerminal() && !Deno.noColor,
+  });
+  const settings = brokerSettings(flags);
+  const retries = flags.retries === undefined ? undefined : integerFlag(flags, "retries", 0, 0);
+  const id = stringFlag(flags, "id");
+  const worker = await Worker.start(catalog, {
+    url: settings.urls,
+    queue: settings.queue,
+    queueType: settings.queueType,
+    prefetch: integerFlag(flags, "prefetch", 1, 1, 65_535),
+    logger,
+    grace: durationFlag(flags, "grace", 30_000),
+    maxMessageBytes: integerFlag(flags, "max-bytes", 4 * 1024 * 1024, 1),
+    maxRedeliveries: integerFlag(flags, "max-redeliveries", 5, 1),
+    consumerTimeout: durationFlag(flags, "consumer-timeout", 1_800_000),
+    ...(retries === undefined ? {} : { retries }),
+    ...(id === undefined ? {} : { id }),
+  });
+  const forced = Promise.withResolvers<number>();
+  let signals = 0;
+  const removeListeners = onSignals(() => {
+    if (++signals === 1) {
+      worker.stop();
+    } else {
+      logger.warn("worker.killed", {
+        detail: "second signal: exiting now; the broker requeues running tasks",
+      });
+      forced.resolve(EXIT_BROKER);
+    }
+  });
+  try {
+    return await Promise.race([worker.done.then(() => EXIT_OK), forced.promise]);
+  } finally {
+    removeListeners();
+  }
+}
+
+/**
+ * Runs the worker CLI with `args` against `catalog`; returns the exit code. Never throws: errors
+ * are printed with their causes.
+ */
+export async function workerMain(catalog: Catalog, args: readonly string[]): Promise<number> {
+  try {
+    return await run(catalog, args);
+  } catch (err) {
+    return fatal(err, PROGRAM);
+  }
+}
