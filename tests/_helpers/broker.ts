@@ -1,0 +1,60 @@
+/**
+ * The shared test broker: its URL, unique queue names, a raw amqplib client, and clean-up of
+ * every queue a test declared.
+ *
+ * @module
+ */
+import amqp, { type Channel, type ChannelModel } from "amqplib";
+
+/** The broker the integration tests use (the README's default). */
+export const TEST_URL = "amqp://localhost:5672";
+
+/** A queue name no other test uses. */
+export function uniqueQueue(prefix = "warren_test"): string {
+  return `${prefix}_${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** A raw amqplib connection and channel, standing in for a plain client. */
+export interface RawClient extends AsyncDisposable {
+  /** The connection. */
+  readonly connection: ChannelModel;
+  /** A channel on it. */
+  readonly channel: Channel;
+  /** Deletes these queues (and, for each, its `.dead` queue) when the client is disposed. */
+  track(...queues: string[]): void;
+}
+
+/** Opens a raw client; disposing it deletes the tracked queues and closes the connection. */
+export async function rawClient(url = TEST_URL): Promise<RawClient> {
+  const connection = await amqp.connect(url);
+  connection.on("error", () => {});
+  const channel = await connection.createChannel();
+  channel.on("error", () => {});
+  const tracked = new Set<string>();
+  return {
+    connection,
+    channel,
+    track: (...queues) => {
+      for (const queue of queues) tracked.add(queue);
+    },
+    async [Symbol.asyncDispose]() {
+      const cleaner = await connection.createChannel();
+      cleaner.on("error", () => {});
+      for (const queue of tracked) {
+        for (const name of [queue, `${queue}.dead`]) await cleaner.deleteQueue(name);
+      }
+      await connection.close();
+    },
+  };
+}
+
+/** The message count of `queue`, by a passive declare. */
+export async function messageCount(client: RawClient, queue: string): Promise<number> {
+  const channel = await client.connection.createChannel();
+  channel.on("error", () => {});
+  try {
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await channel.close().catch(() => {});
+  }
+}

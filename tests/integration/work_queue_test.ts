@@ -1,0 +1,45 @@
+import { assertEquals } from "@std/assert";
+import { sumRange } from "../../tasks/sum.ts";
+import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { runCli, WorkerProcess } from "../_helpers/cli.ts";
+
+Deno.test("300 tasks over 3 worker processes are each done exactly once, with exact results", async () => {
+  const queue = uniqueQueue();
+  await using client = await rawClient();
+  client.track(queue);
+  const workers = [0, 1, 2].map(() => new WorkerProcess(["--queue", queue]));
+  try {
+    await Promise.all(workers.map((w) => w.started()));
+    const lines = Array.from(
+      { length: 300 },
+      (_, i) => JSON.stringify({ task: "sum", start: i, end: i * 1_000_003 }),
+    );
+    const produced = await runCli("producer.ts", ["--file", "-", "--queue", queue], {
+      stdin: lines.join("\n") + "\n",
+    });
+    assertEquals(produced.code, 0, produced.stderr);
+    const ids = produced.stdout.trim().split("\n").map((line) => line.split(" ")[2]!);
+    assertEquals(new Set(ids).size, 300);
+
+    const total = () => workers.reduce((n, w) => n + w.events("task.done").length, 0);
+    await Promise.all(workers.map((w) => w.waitFor(() => total() >= 300, "300 tasks done")));
+
+    const done = workers.flatMap((w) => w.events("task.done"));
+    assertEquals(done.length, 300, "each task done exactly once");
+    assertEquals(new Set(done.map((d) => d.id)), new Set(ids));
+    const expected = lines.map((_, i) => sumRange(i, i * 1_000_003).toString()).sort();
+    assertEquals(done.map((d) => String(d.result)).sort(), expected);
+    for (const worker of workers) {
+      assertEquals(worker.events("task.dead"), []);
+      assertEquals(worker.events("task.failed"), []);
+    }
+    assertEquals(
+      workers.filter((w) => w.events("task.done").length > 0).length,
+      3,
+      "all 3 took work",
+    );
+  } finally {
+    for (const worker of workers) worker.kill("SIGTERM");
+    for (const worker of workers) assertEquals((await worker.exit()).code, 0);
+  }
+});
