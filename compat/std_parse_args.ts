@@ -64,8 +64,22 @@ export function parseArgs(args: string[], options: ParseOptions = {}): Args {
     if (!(name in declared)) declared[name] = { type: "boolean", short };
   }
 
+  // As in @std/cli, a string flag followed by another --flag gets an empty value.
+  const prepared: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      prepared.push(...args.slice(i));
+      break;
+    }
+    const long = /^--([^=]+)$/.exec(arg)?.[1];
+    const name = long === undefined ? undefined : canonical.get(long) ?? long;
+    const next = args[i + 1];
+    const empty = name !== undefined && strings.has(name) && next?.startsWith("--") === true;
+    prepared.push(empty ? `${arg}=` : arg);
+  }
   const { tokens } = nodeParseArgs({
-    args,
+    args: prepared,
     options: declared,
     strict: false,
     allowPositionals: true,
@@ -84,6 +98,9 @@ export function parseArgs(args: string[], options: ParseOptions = {}): Args {
       result[name] = collect.has(name) ? [...asArray(result[name]), value] : value;
     }
   }
+  // As in @std/cli, boolean flags not given are false and collect flags not given are [].
+  for (const name of booleans) if (!(name in result)) result[name] = collect.has(name) ? [] : false;
+  for (const name of strings) if (collect.has(name) && !(name in result)) result[name] = [];
   return result;
 }
 

@@ -114,8 +114,15 @@ export function toJsonValue(_key: string, value: unknown): unknown {
   return value;
 }
 
+const RESERVED = new Set(["time", "level", "event"]);
+
 function renderJson(time: Date, level: LogLevel, event: string, fields: LogFields): string {
-  return JSON.stringify({ time: time.toISOString(), level, event, ...fields }, toJsonValue);
+  const record: Record<string, unknown> = { time: time.toISOString(), level, event };
+  // A field may not replace the record's own keys: it is kept as `field.<key>`.
+  for (const [key, value] of Object.entries(fields)) {
+    record[RESERVED.has(key) ? `field.${key}` : key] = value;
+  }
+  return JSON.stringify(record, toJsonValue);
 }
 
 function renderValue(value: unknown): string {

@@ -15,27 +15,37 @@ export function redactUrl(url: string): string {
     if (parsed.password) parsed.password = "***";
     return parsed.href.replace(/\/$/, "");
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
+    // Not a URL: hide everything from the first ':' after the user name to the last '@'.
+    return url.replace(/^([^/]*\/\/[^:/@]*):.*@/s, "$1:***@");
   }
 }
 
-/** Replaces each of the URLs' passwords in `text` by `***`. */
+/** Replaces each of the URLs' passwords in `text` by `***`, as written and as decoded. */
 export function redactText(text: string, urls: readonly string[]): string {
+  const secrets = urls.flatMap(passwordsOf).sort((a, b) => b.length - a.length);
   let out = text;
-  for (const url of urls) {
-    const password = passwordOf(url);
-    if (password) out = out.replaceAll(password, "***");
-  }
+  for (const secret of secrets) out = out.replaceAll(secret, "***");
   return out;
 }
 
-function passwordOf(url: string): string {
+function passwordsOf(url: string): string[] {
+  const forms = new Set<string>();
+  const written = /^[^/]*\/\/[^:/@]*:(.*)@/s.exec(url)?.[1];
+  if (written) forms.add(written);
   try {
-    const parsed = new URL(url);
-    return parsed.password ? decodeURIComponent(parsed.password) : "";
+    const parsed = new URL(url).password;
+    if (parsed) forms.add(parsed);
   } catch {
-    return "";
+    // not a URL: the written form is all there is
   }
+  for (const form of [...forms]) {
+    try {
+      forms.add(decodeURIComponent(form));
+    } catch {
+      // a malformed escape: keep the written form
+    }
+  }
+  return [...forms].filter((form) => form !== "");
 }
 
 /**

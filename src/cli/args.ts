@@ -66,7 +66,7 @@ export function integerFlag(
   const text = stringFlag(flags, name);
   if (text === undefined) return fallback;
   const value = Number(text.replaceAll("_", ""));
-  if (!/^\+?[\d_]+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+  if (!/^\+?\d+(_\d+)*$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
     throw new UsageError(`--${name} must be an integer ${range}: got '${text}'`);
   }

@@ -15,7 +15,7 @@ import { integerFlag, type ParsedArgs, parseFlags, stringFlag } from "./args.ts"
 import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
 import { lineSource } from "./lines.ts";
-import { payloadFromFlags, type TaskFlag, taskFlags } from "./task_flags.ts";
+import { givenFlagValues, payloadFromFlags, type TaskFlag, taskFlags } from "./task_flags.ts";
 
 const PROGRAM = "producer.ts";
 const MAX_REPORTED_LINES = 10;
@@ -153,11 +153,13 @@ function readInput(
   task: AnyTask | undefined,
   flags: readonly TaskFlag[],
   parsed: ParsedArgs,
+  args: readonly string[],
 ): TaskInput | Promise<TaskInput> {
   const json = stringFlag(parsed.flags, "json");
   const file = stringFlag(parsed.flags, "file");
   const count = integerFlag(parsed.flags, "count", 1, 1);
-  const fieldsGiven = flags.some((f) => parsed.flags[f.flag] !== undefined);
+  const given = givenFlagValues(flags, args, parsed.flags);
+  const fieldsGiven = Object.keys(given).length > 0;
   if (file !== undefined) {
     if (task || json !== undefined || parsed.flags.count !== undefined) {
       throw new UsageError(
@@ -172,7 +174,7 @@ function readInput(
     }
     const payload = json !== undefined
       ? parseJsonObject(json, `the payload of '${task.name}' as a JSON object`)
-      : payloadFromFlags(task, flags, parsed.flags);
+      : payloadFromFlags(task, flags, given);
     return fromPayload(catalog, task.name, payload, count);
   }
   if (json !== undefined) {
@@ -214,7 +216,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   if (parsed.positionals.length > 0) {
     throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
   }
-  const input = await readInput(catalog, task, flags, parsed);
+  const input = await readInput(catalog, task, flags, parsed, args);
   const settings = brokerSettings(parsed.flags);
   const quiet = parsed.flags.quiet === true;
   const log = createLogger({ write: (line) => console.error(line), level: "warn" });

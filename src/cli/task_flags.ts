@@ -120,3 +120,21 @@ export function payloadFromFlags(
   }
   return payload;
 }
+
+/**
+ * The values of the task flags that `args` actually names. Boolean flags that are absent are
+ * left out (a parser may report them as `false`), so that the schema's defaults apply.
+ */
+export function givenFlagValues(
+  flags: readonly TaskFlag[],
+  args: readonly string[],
+  values: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const named = (flag: string) =>
+    args.some((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`));
+  return Object.fromEntries(
+    flags.filter((f) => named(f.flag) && values[f.flag] !== undefined).map((
+      f,
+    ) => [f.flag, values[f.flag]]),
+  );
+}
