@@ -420,15 +420,11 @@ export class Worker<C extends Catalog> {
     const outcome = await runAttempt(task, payload, context, task.timeout, delivery.cancel.signal);
     const ms = since(delivery.started);
     if (outcome.ok) {
+      // Reported before the ack: a worker killed in between leaves a duplicate, never a task
+      // that was acknowledged without a trace.
+      this.#emit({ event: "task.done", task: task.name, id, attempt, ms, result: outcome.value });
       this.#ack(delivery);
-      return this.#emit({
-        event: "task.done",
-        task: task.name,
-        id,
-        attempt,
-        ms,
-        result: outcome.value,
-      });
+      return;
     }
     if (delivery.cancel.signal.aborted && delivery.cancel.signal.reason === outcome.error) {
       return this.#requeue(delivery, id, task.name, {}, { reason: describeError(outcome.error) });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../logger.ts";
 import { Worker } from "../worker.ts";
@@ -31,6 +32,9 @@ ${BROKER_HELP}
   --log-level L       ${LOG_LEVELS.join(", ")}; warn prints only failures (default info)
   --grace DURATION    time running tasks get to finish on shutdown (default 30s)
   --retries N         retries after a failed attempt, for every task (default: each task's)
+  --backoff-base DURATION, --backoff-max DURATION
+                      delay before the first retry (doubling with each further one) and
+                      the largest delay, for every task (default: each task's; 1s and 60s)
   --max-bytes N       largest message body accepted, in bytes (default 4194304)
   --max-redeliveries N  redeliveries after a worker died before a task is dead-lettered
                       (default 5)
@@ -61,6 +65,8 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       "log-level",
       "grace",
       "retries",
+      "backoff-base",
+      "backoff-max",
       "max-bytes",
       "max-redeliveries",
       "consumer-timeout",
@@ -85,6 +91,12 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   const settings = brokerSettings(flags);
   const retries = flags.retries === undefined ? undefined : integerFlag(flags, "retries", 0, 0);
   const id = stringFlag(flags, "id");
+  const backoff = flags["backoff-base"] === undefined && flags["backoff-max"] === undefined
+    ? undefined
+    : {
+      base: durationFlag(flags, "backoff-base", DEFAULT_BACKOFF_BASE_MS),
+      max: durationFlag(flags, "backoff-max", DEFAULT_BACKOFF_MAX_MS),
+    };
   const worker = await Worker.start(catalog, {
     url: settings.urls,
     queue: settings.queue,
@@ -96,6 +108,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     maxRedeliveries: integerFlag(flags, "max-redeliveries", 5, 1),
     consumerTimeout: durationFlag(flags, "consumer-timeout", 1_800_000),
     ...(retries === undefined ? {} : { retries }),
+    ...(backoff === undefined ? {} : { backoff }),
     ...(id === undefined ? {} : { id }),
   });
   const forced = Promise.withResolvers<number>();
