@@ -100,7 +100,8 @@ export interface WorkerOptions {
    */
   backoff?: BackoffOptions;
   /**
-   * How many times a task may be redelivered after its worker died before it is dead-lettered.
+   * How many times the workers running a task may die (their deliveries come back redelivered)
+   * before the task is dead-lettered instead of run again: with 5, it runs at most 5 times.
    * @default {5}
    */
   maxRedeliveries?: number;
@@ -286,6 +287,14 @@ export class Worker<C extends Catalog> {
       delivery.cancel.abort(new Error("the worker is stopping and its grace period is over"));
     }
     await this.#whenIdle();
+    const last = this.#session;
+    if (last?.open) {
+      // Channels first: amqplib may send the connection's close ahead of acks still queued on a
+      // channel, and the broker would then redeliver tasks that are done.
+      last.open = false;
+      await last.consume.close().catch(() => {});
+      await last.publish.close().catch(() => {});
+    }
     await this.#connection?.close();
     this.#log.info("worker.stopped", { worker: this.#id });
     this.#done.resolve();
@@ -395,13 +404,13 @@ export class Worker<C extends Catalog> {
     const { id, task, payload, attempts } = decoded;
     const deaths = this.#redeliveries(message);
     if (deaths >= this.#maxRedeliveries) {
-      const error = `worker died while running it ${deaths} times`;
+      const error = `worker died while running it ${deaths} time${deaths === 1 ? "" : "s"}`;
       return this.#deadLetter(delivery, {
         id,
         reason: "worker-died",
         error,
         task: task.name,
-        attempts,
+        attempts: attempts + deaths, // each death was an attempt too
       });
     }
     if (
