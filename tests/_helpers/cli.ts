@@ -69,6 +69,16 @@ export async function runCli(
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
+/** Options of {@linkcode WorkerProcess}. */
+export interface WorkerProcessOptions {
+  /** Extra environment variables. */
+  readonly env?: Record<string, string>;
+  /** The worker entrypoint (default: worker.ts). */
+  readonly script?: string;
+  /** Permission flags (default: the README's). */
+  readonly flags?: readonly string[];
+}
+
 /** A JSON log line of a worker. */
 export type LogLine = Record<string, unknown> & { event: string };
 
@@ -81,14 +91,17 @@ export class WorkerProcess implements AsyncDisposable {
   readonly #pump: Promise<void>;
   #exited = false;
 
-  /** Starts `worker.ts --log-format json` with `args`. */
-  constructor(args: readonly string[], options: { env?: Record<string, string> } = {}) {
+  /**
+   * Starts `worker.ts --log-format json` with `args`; `options.script` runs another worker
+   * entrypoint (a fixture), `options.flags` replaces the README's permission flags.
+   */
+  constructor(args: readonly string[], options: WorkerProcessOptions = {}) {
     const command = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "--quiet",
-        ...WORKER_FLAGS,
-        rootPath("worker.ts"),
+        ...(options.flags ?? WORKER_FLAGS),
+        options.script ?? rootPath("worker.ts"),
         "--log-format",
         "json",
         ...args,
@@ -154,12 +167,14 @@ export class WorkerProcess implements AsyncDisposable {
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, Math.max(0, deadline - Date.now()) + 1);
-        this.#waiters.add(wake);
+        const waiters = this.#waiters;
+        waiters.add(wake);
         function wake() {
           clearTimeout(timer);
+          waiters.delete(wake);
           resolve();
         }
-      }).finally(() => this.#waiters.clear());
+      });
     }
   }
 

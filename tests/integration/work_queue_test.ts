@@ -2,6 +2,7 @@ import { assertEquals } from "@std/assert";
 import { sumRange } from "../../tasks/sum.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, WorkerProcess } from "../_helpers/cli.ts";
+import { until } from "../_helpers/probe.ts";
 
 Deno.test("300 tasks over 3 worker processes are each done exactly once, with exact results", async () => {
   const queue = uniqueQueue();
@@ -22,7 +23,7 @@ Deno.test("300 tasks over 3 worker processes are each done exactly once, with ex
     assertEquals(new Set(ids).size, 300);
 
     const total = () => workers.reduce((n, w) => n + w.events("task.done").length, 0);
-    await Promise.all(workers.map((w) => w.waitFor(() => total() >= 300, "300 tasks done")));
+    await until(() => total() >= 300, "300 tasks done");
 
     const done = workers.flatMap((w) => w.events("task.done"));
     assertEquals(done.length, 300, "each task done exactly once");
