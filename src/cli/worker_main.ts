@@ -97,25 +97,14 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       base: durationFlag(flags, "backoff-base", DEFAULT_BACKOFF_BASE_MS),
       max: durationFlag(flags, "backoff-max", DEFAULT_BACKOFF_MAX_MS),
     };
-  const worker = await Worker.start(catalog, {
-    url: settings.urls,
-    queue: settings.queue,
-    queueType: settings.queueType,
-    prefetch: integerFlag(flags, "prefetch", 1, 1, 65_535),
-    logger,
-    grace: durationFlag(flags, "grace", 30_000),
-    maxMessageBytes: integerFlag(flags, "max-bytes", 4 * 1024 * 1024, 1),
-    maxRedeliveries: integerFlag(flags, "max-redeliveries", 5, 1),
-    consumerTimeout: durationFlag(flags, "consumer-timeout", 1_800_000),
-    ...(retries === undefined ? {} : { retries }),
-    ...(backoff === undefined ? {} : { backoff }),
-    ...(id === undefined ? {} : { id }),
-  });
+  // Signals are handled from the start: one that comes while connecting stops the worker as
+  // soon as it is up (a second one exits at once), instead of killing it mid-delivery.
   const forced = Promise.withResolvers<number>();
   let signals = 0;
+  let worker: Worker<Catalog> | undefined;
   const removeListeners = onSignals(() => {
     if (++signals === 1) {
-      worker.stop();
+      worker?.stop();
     } else {
       logger.warn("worker.killed", {
         detail: "second signal: exiting now; the broker requeues running tasks",
@@ -124,6 +113,26 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     }
   });
   try {
+    const started = await Promise.race([
+      Worker.start(catalog, {
+        url: settings.urls,
+        queue: settings.queue,
+        queueType: settings.queueType,
+        prefetch: integerFlag(flags, "prefetch", 1, 1, 65_535),
+        logger,
+        grace: durationFlag(flags, "grace", 30_000),
+        maxMessageBytes: integerFlag(flags, "max-bytes", 4 * 1024 * 1024, 1),
+        maxRedeliveries: integerFlag(flags, "max-redeliveries", 5, 1),
+        consumerTimeout: durationFlag(flags, "consumer-timeout", 1_800_000),
+        ...(retries === undefined ? {} : { retries }),
+        ...(backoff === undefined ? {} : { backoff }),
+        ...(id === undefined ? {} : { id }),
+      }),
+      forced.promise,
+    ]);
+    if (typeof started === "number") return started;
+    worker = started;
+    if (signals > 0) worker.stop();
     return await Promise.race([worker.done.then(() => EXIT_OK), forced.promise]);
   } finally {
     removeListeners();
