@@ -107,12 +107,14 @@ const NAME_PATTERN = /^[a-z][a-z0-9_.-]*$/i;
  * import { z } from "zod";
  * import { defineTask } from "./catalog.ts";
  *
- * export const greet = defineTask({
+ * const greet = defineTask({
  *   name: "greet",
  *   schema: z.object({ who: z.string().min(1) }),
  *   handler: ({ who }) => `hello, ${who}`,
  *   retries: 1,
  * });
+ * greet.retries; // 1
+ * greet.timeout; // 600000, the default
  * ```
  */
 export function defineTask<const N extends string, S extends PayloadSchema, R>(
@@ -206,7 +208,8 @@ export type TaskResult<C extends Catalog, N extends TaskName<C>> = Awaited<
  *   schema: z.object({ text: z.string() }),
  *   handler: ({ text }) => text.toUpperCase(),
  * });
- * export const catalog = defineCatalog(add, shout);
+ * const catalog = defineCatalog(add, shout);
+ * catalog.names; // ["add", "shout"]
  * ```
  */
 export function defineCatalog<const L extends readonly AnyTask[]>(...tasks: L): CatalogOf<L> {
