@@ -8,6 +8,7 @@
  */
 import amqp, { type ChannelModel } from "amqplib";
 import { type BackoffOptions, resolveBackoff } from "./backoff.ts";
+import { withTimeout } from "./deadline.ts";
 import { ConfigError, ConnectionError, describeError } from "./errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { hostPort, redactText, redactUrl, withHeartbeat } from "./urls.ts";
@@ -160,28 +161,21 @@ export class BrokerConnection {
   }
 
   /** The live session; while reconnecting, waits up to `timeoutMs` for the next one. */
-  async ready(timeoutMs: number): Promise<Session> {
-    if (this.#session) return this.#session;
-    if (this.closing) throw new ConnectionError("The connection to RabbitMQ is closed");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ConnectionError(
-              `Not connected to RabbitMQ after waiting ${timeoutMs} ms: the broker at ${
-                this.#urls.map(redactUrl).join(", ")
-              } does not answer`,
-            ),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([this.#up.promise, timeout]);
-    } finally {
-      clearTimeout(timer);
+  ready(timeoutMs: number): Promise<Session> {
+    if (this.#session) return Promise.resolve(this.#session);
+    if (this.closing) {
+      return Promise.reject(new ConnectionError("The connection to RabbitMQ is closed"));
     }
+    return withTimeout(
+      this.#up.promise,
+      timeoutMs,
+      () =>
+        new ConnectionError(
+          `Not connected to RabbitMQ after waiting ${timeoutMs} ms: the broker at ${
+            this.#urls.map(redactUrl).join(", ")
+          } does not answer`,
+        ),
+    );
   }
 
   /** Closes the connection for good; pending {@linkcode ready} calls reject. */

@@ -10,6 +10,7 @@ import type { ChannelModel, ConfirmChannel, Message } from "amqplib";
 import type { Catalog, TaskInput, TaskName } from "./catalog.ts";
 import type { EncodedTask, EncodeOptions } from "./codec.ts";
 import { BrokerConnection } from "./connection.ts";
+import { withTimeout } from "./deadline.ts";
 import { ConfigError, describeError, PublishError } from "./errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { prepareTask } from "./prepare.ts";
@@ -103,7 +104,8 @@ export class Producer<C extends Catalog> {
   readonly #byId = new Map<string, Pending>();
   #connection: BrokerConnection | undefined;
   #channel: ConfirmChannel | undefined;
-  #drained: Promise<void> | undefined;
+  #channelUp = Promise.withResolvers<ConfirmChannel>();
+  #drain: PromiseWithResolvers<void> | undefined;
   #room: PromiseWithResolvers<void> | undefined;
   #closed = false;
 
@@ -118,6 +120,7 @@ export class Producer<C extends Catalog> {
     }
     this.#connectTimeout = options.connectTimeout ?? 30_000;
     this.#log = options.logger ?? silentLogger;
+    this.#channelUp.promise.catch(() => {});
   }
 
   /** Connects to the broker, declares the work queue and opens a confirm channel. */
@@ -132,7 +135,10 @@ export class Producer<C extends Catalog> {
       { urls, name: "warren producer", logger: producer.#log },
       (model) => producer.#setup(model, type),
     );
-    producer.#connection.onFailed((err) => producer.#failAll("closed", err));
+    producer.#connection.onFailed((err) => {
+      producer.#channelUp.reject(err);
+      producer.#failAll("closed", err);
+    });
     return producer;
   }
 
@@ -214,6 +220,7 @@ export class Producer<C extends Catalog> {
     await Promise.race([settled, timeout]);
     clearTimeout(timer);
     this.#failAll("timeout", new Error(`not confirmed within ${timeoutMs} ms of closing`));
+    this.#channelUp.reject(new PublishError("closed", "", "the producer is closed"));
     await this.#connection?.close();
   }
 
@@ -224,7 +231,7 @@ export class Producer<C extends Catalog> {
     channel.on("return", (message: Message) => this.#onReturn(message));
     channel.on("close", () => this.#onChannelClose(channel, model));
     this.#channel = channel;
-    this.#drained = undefined;
+    this.#channelUp.resolve(channel);
     const resend = [...this.#outstanding];
     if (resend.length > 0) this.#log.info("publish.resend", { count: resend.length });
     for (const pending of resend) this.#transmit(pending, channel);
@@ -233,6 +240,9 @@ export class Producer<C extends Catalog> {
   #onChannelClose(channel: ConfirmChannel, model: ChannelModel): void {
     if (this.#channel !== channel) return;
     this.#channel = undefined;
+    this.#channelUp = Promise.withResolvers<ConfirmChannel>();
+    this.#channelUp.promise.catch(() => {});
+    this.#releaseDrain();
     // A channel closed under a live connection (a channel error): start over on a new connection.
     if (!this.#closed) model.close().catch(() => {});
   }
@@ -251,14 +261,15 @@ export class Producer<C extends Catalog> {
       this.#room ??= Promise.withResolvers<void>();
       await this.#room.promise;
     }
-    let channel = this.#channel;
-    while (!channel) {
-      try {
-        await this.#connection!.ready(this.#connectTimeout);
-      } catch (err) {
-        throw new PublishError("closed", message.id, describeError(err), { cause: err });
-      }
-      channel = this.#channel;
+    let channel: ConfirmChannel;
+    try {
+      channel = this.#channel ?? await withTimeout(
+        this.#channelUp.promise,
+        this.#connectTimeout,
+        () => new Error(`not connected to RabbitMQ after waiting ${this.#connectTimeout} ms`),
+      );
+    } catch (err) {
+      throw new PublishError("closed", message.id, describeError(err), { cause: err });
     }
     const pending: Pending = {
       message,
@@ -269,7 +280,7 @@ export class Producer<C extends Catalog> {
     this.#outstanding.add(pending);
     this.#byId.set(message.id, pending);
     this.#transmit(pending, channel);
-    if (this.#drained) await this.#drained;
+    if (this.#drain) await this.#drain.promise;
     return pending;
   }
 
@@ -281,14 +292,16 @@ export class Producer<C extends Catalog> {
     const ok = channel.publish("", this.#names.main, message.body, options, (err: unknown) => {
       this.#settle(pending, channel, err);
     });
-    if (!ok && !this.#drained) {
-      this.#drained = new Promise((resolve) =>
-        channel.once("drain", () => {
-          this.#drained = undefined;
-          resolve();
-        })
-      );
+    if (!ok && !this.#drain) {
+      this.#drain = Promise.withResolvers<void>();
+      channel.once("drain", () => this.#releaseDrain());
     }
+  }
+
+  /** Lets waiting publishers go on: the channel drained, or closed (they wait for the next). */
+  #releaseDrain(): void {
+    this.#drain?.resolve();
+    this.#drain = undefined;
   }
 
   #settle(pending: Pending, channel: ConfirmChannel, err: unknown): void {
