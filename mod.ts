@@ -61,6 +61,7 @@ export {
   encodeTask,
   HEADERS,
   type IncomingMessage,
+  type TaskOutcome,
   type TaskProperties,
   type UndecodableTask,
 } from "./src/codec.ts";
@@ -70,6 +71,7 @@ export {
   NonRetryableError,
   PublishError,
   type PublishFailure,
+  ResultTimeoutError,
   TaskTimeoutError,
   UnknownTaskError,
   ValidationError,
@@ -94,6 +96,8 @@ export {
 } from "./src/logger.ts";
 export { prepareTask, prepareWireTask } from "./src/prepare.ts";
 export {
+  DIRECT_REPLY_TO,
+  type EnqueueOptions,
   Producer,
   type ProducerOptions,
   type PublishSummary,

@@ -12,6 +12,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { type AnyTask, type Catalog, TASK_KEY } from "./catalog.ts";
 import { formatIssues } from "./errors.ts";
+import { stringifyJson } from "./json.ts";
 import { toIssues } from "./validation.ts";
 
 /** Names of the headers Warren reads and writes. */
@@ -69,6 +70,8 @@ export interface TaskProperties {
   readonly appId: string;
   /** Extra headers. */
   readonly headers?: Record<string, unknown>;
+  /** Where the worker sends the task's outcome, when asked. */
+  readonly replyTo?: string;
 }
 
 /** The parts of a delivered message that decoding reads. */
@@ -106,6 +109,11 @@ export interface EncodeOptions {
    * @default {{}}
    */
   headers?: Record<string, unknown>;
+  /**
+   * Where the worker sends the task's outcome (`reply_to`), e.g. RabbitMQ's direct reply-to.
+   * @default {none: no outcome is sent}
+   */
+  replyTo?: string;
 }
 
 /**
@@ -141,6 +149,7 @@ export function encodeTask(
       timestamp: Math.floor(Date.now() / 1000),
       appId: APP_ID,
       ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.replyTo ? { replyTo: options.replyTo } : {}),
     },
   };
 }
@@ -251,4 +260,48 @@ export function decodeTask(
     payload: parsed.data,
     attempts: countHeader(message, HEADERS.attempts),
   };
+}
+
+/** What a worker reports to a producer that asked for a task's result. */
+export type TaskOutcome =
+  | {
+    /** The task's message id. */
+    readonly id: string;
+    /** The task's name. */
+    readonly task: string;
+    /** The handler finished. */
+    readonly ok: true;
+    /** What it returned, as JSON (bigints as decimal strings). */
+    readonly result: unknown;
+  }
+  | {
+    /** The task's message id. */
+    readonly id: string;
+    /** The task's name, when the message named one. */
+    readonly task?: string;
+    /** The task was dead-lettered. */
+    readonly ok: false;
+    /** Why. */
+    readonly reason: DeadReason;
+    /** The last error. */
+    readonly error: string;
+  };
+
+/** Encodes a task's outcome as the JSON body of a reply. */
+export function encodeOutcome(outcome: TaskOutcome): Buffer {
+  return Buffer.from(stringifyJson(outcome));
+}
+
+/** Decodes a reply body; `undefined` when it is not an outcome. */
+export function decodeOutcome(body: Uint8Array): TaskOutcome | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const outcome = value as Partial<Record<string, unknown>>;
+  if (typeof outcome.id !== "string" || typeof outcome.ok !== "boolean") return undefined;
+  return value as TaskOutcome;
 }

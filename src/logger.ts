@@ -4,6 +4,7 @@
  * @module
  */
 import { describeError } from "./errors.ts";
+import { toJsonValue } from "./json.ts";
 
 /** Severity of a log record. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -105,13 +106,6 @@ const encoder = new TextEncoder();
 function writeStdout(line: string): void {
   const bytes = encoder.encode(line + "\n");
   for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
-}
-
-/** Turns a field value into something JSON can hold: bigints as strings, errors as messages. */
-export function toJsonValue(_key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value instanceof Error) return describeError(value);
-  return value;
 }
 
 const RESERVED = new Set(["time", "level", "event"]);

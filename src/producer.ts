@@ -8,10 +8,10 @@
  */
 import type { ChannelModel, ConfirmChannel, Message } from "amqplib";
 import type { Catalog, TaskInput, TaskName } from "./catalog.ts";
-import type { EncodedTask, EncodeOptions } from "./codec.ts";
+import { decodeOutcome, type EncodedTask, type TaskOutcome } from "./codec.ts";
 import { BrokerConnection } from "./connection.ts";
 import { withTimeout } from "./deadline.ts";
-import { ConfigError, describeError, PublishError } from "./errors.ts";
+import { ConfigError, describeError, PublishError, ResultTimeoutError } from "./errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { prepareTask } from "./prepare.ts";
 import {
@@ -52,11 +52,41 @@ export interface ProducerOptions {
    */
   connectTimeout?: number;
   /**
+   * Listen for task outcomes (RabbitMQ's direct reply-to), so that
+   * {@linkcode Producer.enqueue} can ask for one with `{ result: true }`. Without it, results
+   * cost nothing.
+   * @default {false}
+   */
+  results?: boolean;
+  /**
    * Where connection and queue events are logged.
    * @default {null (nothing is logged)}
    */
   logger?: Logger | null;
 }
+
+/** Options of {@linkcode Producer.enqueue}. */
+export interface EnqueueOptions {
+  /**
+   * The message id.
+   * @default {a new random UUID}
+   */
+  id?: string;
+  /**
+   * Extra headers.
+   * @default {{}}
+   */
+  headers?: Record<string, unknown>;
+  /**
+   * Ask the worker for the task's outcome; read it with {@linkcode Producer.result}. Needs a
+   * producer created with `results: true`.
+   * @default {false}
+   */
+  result?: boolean;
+}
+
+/** RabbitMQ's pseudo-queue for direct replies. */
+export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
 /** A confirmed publish. */
 export interface Receipt {
@@ -102,6 +132,8 @@ export class Producer<C extends Catalog> {
   readonly #log: Logger;
   readonly #outstanding = new Set<Pending>();
   readonly #byId = new Map<string, Pending>();
+  readonly #results = new Map<string, PromiseWithResolvers<TaskOutcome>>();
+  readonly #wantResults: boolean;
   #connection: BrokerConnection | undefined;
   #channel: ConfirmChannel | undefined;
   #channelUp = Promise.withResolvers<ConfirmChannel>();
@@ -119,6 +151,7 @@ export class Producer<C extends Catalog> {
       );
     }
     this.#connectTimeout = options.connectTimeout ?? 30_000;
+    this.#wantResults = options.results ?? false;
     this.#log = options.logger ?? silentLogger;
     this.#channelUp.promise.catch(() => {});
   }
@@ -160,15 +193,38 @@ export class Producer<C extends Catalog> {
   enqueue<N extends TaskName<C>>(
     name: N,
     payload: TaskInput<C, N>,
-    options: EncodeOptions = {},
+    options: EnqueueOptions = {},
   ): Promise<Receipt> {
     let message: EncodedTask;
     try {
-      message = prepareTask(this.#catalog, name, payload, options);
+      const { result, ...encode } = options;
+      message = prepareTask(this.#catalog, name, payload, {
+        ...encode,
+        ...(result ? { replyTo: DIRECT_REPLY_TO } : {}),
+      });
     } catch (err) {
       return Promise.reject(err);
     }
     return this.publish(message);
+  }
+
+  /**
+   * The outcome of task `id`, enqueued with `{ result: true }`: its result, or why it was
+   * dead-lettered. Rejects with {@linkcode ResultTimeoutError} after `timeoutMs`. Outcomes of
+   * tasks published before a lost connection are lost with it (the reply address was that
+   * connection's).
+   */
+  result(id: string, timeoutMs = 60_000): Promise<TaskOutcome> {
+    const waiter = this.#results.get(id);
+    if (!waiter) {
+      return Promise.reject(
+        new ConfigError(
+          `Cannot wait for the result of task ${id}: it was not enqueued with { result: true }`,
+        ),
+      );
+    }
+    return withTimeout(waiter.promise, timeoutMs, () => new ResultTimeoutError(id, timeoutMs))
+      .finally(() => this.#results.delete(id));
   }
 
   /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */
@@ -230,6 +286,11 @@ export class Producer<C extends Catalog> {
     channel.on("error", (err: Error) => this.#log.warn("channel.error", { error: err.message }));
     channel.on("return", (message: Message) => this.#onReturn(message));
     channel.on("close", () => this.#onChannelClose(channel, model));
+    if (this.#wantResults) {
+      await channel.consume(DIRECT_REPLY_TO, (reply) => reply && this.#onReply(reply), {
+        noAck: true,
+      });
+    }
     this.#channel = channel;
     this.#channelUp.resolve(channel);
     const resend = [...this.#outstanding];
@@ -247,6 +308,12 @@ export class Producer<C extends Catalog> {
     if (!this.#closed) model.close().catch(() => {});
   }
 
+  #onReply(reply: Message): void {
+    const outcome = decodeOutcome(reply.content);
+    const id: unknown = reply.properties.correlationId;
+    if (outcome && typeof id === "string") this.#results.get(id)?.resolve(outcome);
+  }
+
   #onReturn(message: Message): void {
     const id: unknown = message.properties.messageId;
     const pending = typeof id === "string" ? this.#byId.get(id) : undefined;
@@ -256,6 +323,16 @@ export class Producer<C extends Catalog> {
   async #submit(message: EncodedTask): Promise<Pending> {
     if (this.#closed) {
       throw new PublishError("closed", message.id, "Cannot publish: the producer is closed");
+    }
+    if (message.properties.replyTo && !this.#results.has(message.id)) {
+      if (!this.#wantResults) {
+        throw new ConfigError(
+          "Cannot ask for a task's result as the producer does not listen for results: create it with { results: true }",
+        );
+      }
+      const waiter = Promise.withResolvers<TaskOutcome>();
+      waiter.promise.catch(() => {});
+      this.#results.set(message.id, waiter);
     }
     while (this.#outstanding.size >= this.#window) {
       this.#room ??= Promise.withResolvers<void>();

@@ -24,7 +24,9 @@ import {
   type DeadReason,
   decodeTask,
   DELIVERY_COUNT_HEADER,
+  encodeOutcome,
   HEADERS,
+  type TaskOutcome,
 } from "./codec.ts";
 import { BrokerConnection } from "./connection.ts";
 import { copyProperties } from "./copies.ts";
@@ -432,6 +434,7 @@ export class Worker<C extends Catalog> {
       // Reported before the ack: a worker killed in between leaves a duplicate, never a task
       // that was acknowledged without a trace.
       this.#emit({ event: "task.done", task: task.name, id, attempt, ms, result: outcome.value });
+      await this.#reply(delivery, { id, task: task.name, ok: true, result: outcome.value });
       this.#ack(delivery);
       return;
     }
@@ -522,9 +525,15 @@ export class Worker<C extends Catalog> {
       [HEADERS.reason]: dead.reason,
       ...(dead.attempts === undefined ? {} : { [HEADERS.attempts]: dead.attempts }),
     });
-    if (!await this.#publishThenAck(delivery, this.#names.dead, message.content, properties)) {
-      return this.#returned(dead.task, dead.id);
-    }
+    if (!this.#usable(delivery)) return this.#returned(dead.task, dead.id);
+    await publishConfirmed(delivery.session.publish, this.#names.dead, message.content, properties);
+    await this.#reply(delivery, {
+      id: dead.id,
+      ok: false,
+      reason: dead.reason,
+      error: dead.error,
+      ...(dead.task === undefined ? {} : { task: dead.task }),
+    });
     this.#emit({
       event: "task.dead",
       id: dead.id,
@@ -534,6 +543,7 @@ export class Worker<C extends Catalog> {
       ...(dead.task === undefined ? {} : { task: dead.task }),
       ...(dead.attempts === undefined ? {} : { attempt: dead.attempts }),
     });
+    this.#ack(delivery);
   }
 
   /** Puts a copy back at the end of the work queue (confirmed), then acks the delivery. */
@@ -559,6 +569,19 @@ export class Worker<C extends Catalog> {
       id,
       reason: "the connection was lost before its outcome was settled; the broker requeues it",
       ...(task === undefined ? {} : { task }),
+    });
+  }
+
+  /**
+   * Sends the outcome to the producer that asked for it (the `reply_to` property: RabbitMQ's
+   * direct reply-to), confirmed, before the delivery is acked. Costs nothing without `reply_to`.
+   */
+  async #reply(delivery: Delivery, outcome: TaskOutcome): Promise<void> {
+    const replyTo: unknown = delivery.message.properties.replyTo;
+    if (typeof replyTo !== "string" || replyTo === "" || !this.#usable(delivery)) return;
+    await publishConfirmed(delivery.session.publish, replyTo, encodeOutcome(outcome), {
+      correlationId: outcome.id,
+      contentType: "application/json",
     });
   }
 

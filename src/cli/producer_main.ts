@@ -1,189 +1,32 @@
 /**
  * The producer CLI: reads tasks from flags, `--json` or `--file`, checks every one before
  * connecting, publishes them and exits once the broker confirmed each (0), or with 1 for broker
- * errors and 2 for bad input or usage.
+ * errors and 2 for bad input or usage. With `--wait` it also waits for each task's outcome.
  *
  * @module
  */
-import type { AnyTask, Catalog } from "../catalog.ts";
-import type { EncodedTask } from "../codec.ts";
-import { PublishError, UnknownTaskError, ValidationError } from "../errors.ts";
+import type { Catalog } from "../catalog.ts";
+import { PublishError, UnknownTaskError } from "../errors.ts";
 import { createLogger } from "../logger.ts";
-import { prepareTask, prepareWireTask } from "../prepare.ts";
-import { Producer, type Receipt } from "../producer.ts";
-import { integerFlag, type ParsedArgs, parseFlags, stringFlag } from "./args.ts";
-import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
+import { DIRECT_REPLY_TO, Producer, type Receipt } from "../producer.ts";
+import { choiceFlag, durationFlag, parseFlags } from "./args.ts";
+import { BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
-import { lineSource } from "./lines.ts";
-import { givenFlagValues, payloadFromFlags, type TaskFlag, taskFlags } from "./task_flags.ts";
+import { enqueuedLine, outcomeLine, OUTPUT_FORMATS, timeoutLine } from "./outcomes.ts";
+import { producerHelp, taskHelp } from "./producer_help.ts";
+import { readTaskInput } from "./producer_input.ts";
+import { createProgress } from "./progress.ts";
+import { taskFlags } from "./task_flags.ts";
 
 const PROGRAM = "producer.ts";
-const MAX_REPORTED_LINES = 10;
 
-function generalHelp(catalog: Catalog): string {
-  const width = Math.max(...catalog.names.map((n) => n.length));
-  const tasks = catalog.names.map((name) => {
-    const flags = taskFlags(catalog.get(name)!).map((f) => `--${f.flag}`);
-    return `  ${name.padEnd(width)}  ${flags.join(" ")}`;
-  });
-  return `Publishes tasks to a RabbitMQ work queue as persistent messages, and exits once the
-broker has confirmed every one.
-
-Usage:
-  ${PROGRAM} <task> [--<field> VALUE ...] [--count N]
-  ${PROGRAM} <task> --json '<payload object>'
-  ${PROGRAM} --json '{"task": "<task>", ...payload}'
-  ${PROGRAM} --file tasks.jsonl        (--file - reads standard input)
-
-Tasks ('${PROGRAM} <task> --help' describes the fields):
-${tasks.join("\n")}
-
-Options:
-  --count N           publish N copies of the task, each with its own id (default 1)
-  --json OBJECT       the payload as JSON; without <task>, a whole task {"task": ...}
-  --file PATH         one task per line, {"task":"sum","start":1,"end":10}; every line is
-                      checked before anything is published
-  --quiet             print no line per task, only errors and the summary
-${BROKER_HELP}
-  -h, --help          show this help
-
-Output: one line per confirmed task on stdout ('enqueued <task> <id>'), a summary on stderr.
-Exit status: 0 when every task was confirmed, 1 on broker errors, 2 on bad input or usage.`;
-}
-
-function taskHelp(task: AnyTask, flags: readonly TaskFlag[]): string {
-  const width = Math.max(...flags.map((f) => f.flag.length + (f.kind === "boolean" ? 0 : 6)));
-  const lines = flags.map((f) => {
-    const name = f.kind === "boolean" ? `--${f.flag}` : `--${f.flag} VALUE`;
-    return `  ${name.padEnd(width + 2)}  ${f.required ? "" : "optional: "}${f.help}`;
-  });
-  return `Publishes a '${task.name}' task.
-
-Usage: ${PROGRAM} ${task.name} ${
-    flags.filter((f) => f.required).map((f) => `--${f.flag} VALUE`).join(" ")
-  } [options]
-
-Fields:
-${lines.join("\n")}
-
-Options: --count, --json, --quiet, --url, --queue, --queue-type (see '${PROGRAM} --help').`;
-}
-
-/** Where the tasks come from: built and checked before any connection is made. */
-interface TaskInput {
-  /** How many tasks there are. */
-  readonly total: number;
-  /** The tasks, as a fresh iteration each time. */
-  readonly messages: () => Iterable<EncodedTask> | AsyncIterable<EncodedTask>;
-}
-
-function fromPayload(
-  catalog: Catalog,
-  name: string,
-  payload: Record<string, unknown>,
-  count: number,
-): TaskInput {
-  prepareTask(catalog, name, payload); // throws on invalid input before anything is published
-  return {
-    total: count,
-    messages: function* () {
-      for (let i = 0; i < count; i++) yield prepareTask(catalog, name, payload);
-    },
-  };
-}
-
-function parseJsonObject(text: string, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--json holds no valid JSON (${(err as Error).message}): give ${what}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UsageError(`--json must be a JSON object: give ${what}`);
-  }
-  return value as Record<string, unknown>;
-}
-
-async function fromFile(catalog: Catalog, path: string): Promise<TaskInput> {
-  const lines = await lineSource(path);
-  const problems: string[] = [];
-  let total = 0;
-  let bad = 0;
-  const where = path === "-" ? "stdin" : path;
-  for await (const [number, line] of lines()) {
-    if (line.trim() === "") continue;
-    try {
-      prepareWireTask(catalog, parseLine(line));
-      total++;
-    } catch (err) {
-      if (!(err instanceof ValidationError || err instanceof UnknownTaskError)) throw err;
-      if (++bad <= MAX_REPORTED_LINES) problems.push(`${where}:${number}: ${err.message}`);
-    }
-  }
-  if (bad > 0) {
-    const more = bad > MAX_REPORTED_LINES ? `\n… and ${bad - MAX_REPORTED_LINES} more` : "";
-    throw new UsageError(
-      `${bad} bad line(s) in ${where}; nothing was published:\n${problems.join("\n")}${more}`,
-    );
-  }
-  return {
-    total,
-    messages: async function* () {
-      for await (const [, line] of lines()) {
-        if (line.trim() !== "") yield prepareWireTask(catalog, parseLine(line));
-      }
-    },
-  };
-}
-
-function parseLine(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch (err) {
-    throw new ValidationError(undefined, [{
-      path: "",
-      message: `not JSON (${(err as Error).message})`,
-    }]);
-  }
-}
-
-function readInput(
-  catalog: Catalog,
-  task: AnyTask | undefined,
-  flags: readonly TaskFlag[],
-  parsed: ParsedArgs,
-  args: readonly string[],
-): TaskInput | Promise<TaskInput> {
-  const json = stringFlag(parsed.flags, "json");
-  const file = stringFlag(parsed.flags, "file");
-  const count = integerFlag(parsed.flags, "count", 1, 1);
-  const given = givenFlagValues(flags, args, parsed.flags);
-  const fieldsGiven = Object.keys(given).length > 0;
-  if (file !== undefined) {
-    if (task || json !== undefined || parsed.flags.count !== undefined) {
-      throw new UsageError(
-        "--file holds whole tasks: give it alone, without <task>, --json or --count",
-      );
-    }
-    return fromFile(catalog, file);
-  }
-  if (task) {
-    if (json !== undefined && fieldsGiven) {
-      throw new UsageError(`give the payload of '${task.name}' as flags or as --json, not both`);
-    }
-    const payload = json !== undefined
-      ? parseJsonObject(json, `the payload of '${task.name}' as a JSON object`)
-      : payloadFromFlags(task, flags, given);
-    return fromPayload(catalog, task.name, payload, count);
-  }
-  if (json !== undefined) {
-    const body = parseJsonObject(json, `a task such as {"task": "${catalog.names[0]}", ...}`);
-    const message = prepareWireTask(catalog, body);
-    const { task: _name, ...payload } = body;
-    return fromPayload(catalog, message.task, payload, count);
-  }
-  throw new UsageError("name a task, or give --json or --file");
+/** Counts for the summary line. */
+interface Counts {
+  confirmed: number;
+  unconfirmed: number;
+  done: number;
+  failed: number;
+  timedOut: number;
 }
 
 async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
@@ -191,7 +34,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   const name = first !== undefined && !first.startsWith("-") ? first : undefined;
   const task = name === undefined ? undefined : catalog.get(name);
   if (name !== undefined && !task) throw new UnknownTaskError(name, catalog.names);
-  const flags = task ? taskFlags(task) : [];
+  const fields = task ? taskFlags(task) : [];
   const parsed = parseFlags(
     task ? args.slice(1) : args,
     {
@@ -200,49 +43,109 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         "count",
         "json",
         "file",
-        ...flags.filter((f) => f.kind !== "boolean").map((f) => f.flag),
+        "timeout",
+        "output",
+        ...fields.filter((f) => f.kind !== "boolean").map((f) => f.flag),
       ],
-      boolean: ["help", "quiet", ...flags.filter((f) => f.kind === "boolean").map((f) => f.flag)],
+      boolean: [
+        "help",
+        "quiet",
+        "wait",
+        ...fields.filter((f) => f.kind === "boolean").map((f) => f.flag),
+      ],
       alias: { help: "h" },
     },
     task
-      ? `for task '${task.name}' (its fields: ${flags.map((f) => `--${f.flag}`).join(", ")})`
+      ? `for task '${task.name}' (its fields: ${fields.map((f) => `--${f.flag}`).join(", ")})`
       : "",
   );
-  if (parsed.flags.help) {
-    console.log(task ? taskHelp(task, flags) : generalHelp(catalog));
+  const { flags } = parsed;
+  if (flags.help) {
+    console.log(task ? taskHelp(task, fields) : producerHelp(catalog));
     return EXIT_OK;
   }
   if (parsed.positionals.length > 0) {
     throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
   }
-  const input = await readInput(catalog, task, flags, parsed, args);
-  const settings = brokerSettings(parsed.flags);
-  const quiet = parsed.flags.quiet === true;
-  const log = createLogger({ write: (line) => console.error(line), level: "warn" });
+  const wait = flags.wait === true;
+  if (!wait && flags.timeout !== undefined) throw new UsageError("--timeout goes with --wait");
+  const timeoutMs = durationFlag(flags, "timeout", 60_000);
+  const format = choiceFlag(flags, "output", OUTPUT_FORMATS, "text");
+  const quiet = flags.quiet === true;
+  const input = await readTaskInput(catalog, task, fields, parsed, args);
+  const settings = brokerSettings(flags);
+
   const started = performance.now();
   const producer = await Producer.connect(catalog, {
     url: settings.urls,
     queue: settings.queue,
     queueType: settings.queueType,
-    logger: log,
+    results: wait,
+    logger: createLogger({ write: (line) => console.error(line), level: "warn" }),
   });
-  let summary;
+  const counts: Counts = { confirmed: 0, unconfirmed: 0, done: 0, failed: 0, timedOut: 0 };
+  const progress = createProgress(wait ? "done" : "enqueued", input.total);
+  const print = (line: string) => {
+    if (!quiet && !progress.active) console.log(line);
+  };
+  const deadline = started + timeoutMs;
+  const outcomes: Promise<void>[] = [];
+  const awaitOutcome = (receipt: Receipt) =>
+    producer.result(receipt.id, Math.max(0, deadline - performance.now())).then(
+      (outcome) => {
+        if (outcome.ok) counts.done++;
+        else counts.failed++;
+        const line = outcomeLine(outcome, format);
+        if (!outcome.ok && progress.active) progress.log(line);
+        print(line);
+      },
+      () => {
+        counts.timedOut++;
+        print(timeoutLine(receipt.task, receipt.id, format));
+      },
+    ).finally(() => progress.update(counts.done + counts.failed, counts.failed));
+
   try {
-    summary = await producer.publishAll(input.messages(), (outcome: Receipt | PublishError) => {
-      if (outcome instanceof PublishError) console.error(`error: ${outcome.message}`);
-      else if (!quiet) console.log(`enqueued ${outcome.task} ${outcome.id}`);
+    const messages = input.messages(wait ? { replyTo: DIRECT_REPLY_TO } : {});
+    await producer.publishAll(messages, (outcome: Receipt | PublishError) => {
+      if (outcome instanceof PublishError) {
+        counts.unconfirmed++;
+        console.error(`error: ${outcome.message}`);
+        return;
+      }
+      counts.confirmed++;
+      if (wait) {
+        outcomes.push(awaitOutcome(outcome));
+      } else {
+        progress.update(counts.confirmed);
+        print(enqueuedLine(outcome, format));
+      }
     });
+    await Promise.all(outcomes);
   } finally {
+    progress.stop();
     await producer.close();
   }
-  const seconds = ((performance.now() - started) / 1000).toFixed(2);
-  const failed = summary.failed.length;
-  console.error(
-    `${summary.confirmed} of ${input.total} task(s) confirmed on queue '${producer.queue}' in ${seconds} s` +
-      (failed ? `; ${failed} not confirmed` : ""),
-  );
+  console.error(summaryLine(counts, input.total, producer.queue, started, wait));
+  const failed = counts.unconfirmed + (wait ? counts.failed + counts.timedOut : 0);
   return failed > 0 ? EXIT_BROKER : EXIT_OK;
+}
+
+function summaryLine(
+  counts: Counts,
+  total: number,
+  queue: string,
+  started: number,
+  wait: boolean,
+): string {
+  const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  const parts = [`${counts.confirmed} of ${total} task(s) confirmed on queue '${queue}'`];
+  if (counts.unconfirmed) parts.push(`${counts.unconfirmed} not confirmed`);
+  if (wait) {
+    parts.push(`${counts.done} done, ${counts.failed} failed`);
+    if (counts.timedOut) parts.push(`${counts.timedOut} without an outcome in time`);
+  }
+  return `${parts.join("; ")} in ${seconds} s`;
 }
 
 /**

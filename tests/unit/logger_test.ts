@@ -1,11 +1,6 @@
 import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import {
-  createLogger,
-  LOG_LEVELS,
-  type LoggerOptions,
-  silentLogger,
-  toJsonValue,
-} from "../../src/logger.ts";
+import { createLogger, LOG_LEVELS, type LoggerOptions, silentLogger } from "../../src/logger.ts";
+import { toJsonValue } from "../../src/json.ts";
 
 /** A logger that keeps its lines. */
 function capture(options: LoggerOptions = {}) {
