@@ -118,6 +118,11 @@ export interface WorkerOptions {
    * @default {15}
    */
   heartbeat?: number;
+  /**
+   * Hears every task event from the first delivery on (see also {@linkcode Worker.on}).
+   * @default {none}
+   */
+  onEvent?: (event: TaskEvent) => void;
 }
 
 interface SessionState {
@@ -221,6 +226,7 @@ export class Worker<C extends Catalog> {
     this.#overrides = overrides;
     checkTimeouts(catalog, options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT);
     this.#done.promise.catch(() => {});
+    if (options.onEvent) this.#listeners.add(options.onEvent);
   }
 
   /** Connects, declares the queues and starts consuming. */
@@ -253,6 +259,18 @@ export class Worker<C extends Catalog> {
   /** How many deliveries are being worked on. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** Whether the worker is connected and consuming (what a health check asks). */
+  get consuming(): boolean {
+    const session = this.#session;
+    return session !== undefined && session.open && session.consumerTag !== undefined &&
+      this.#stopping === undefined;
+  }
+
+  /** How many times the worker connected again after losing its connection. */
+  get reconnects(): number {
+    return Math.max(0, (this.#session?.generation ?? 1) - 1);
   }
 
   /** Resolves when the worker has stopped; rejects if its connection failed for good. */

@@ -13,6 +13,14 @@ type Mapping = Readonly<Record<string, unknown>>;
 
 const README_NET = "--allow-net=localhost:5672";
 const COMPOSE_NET = "--allow-net=rabbitmq:5672";
+/** The worker's metrics endpoint in Compose, and where the tests run it instead (loopback only). */
+const COMPOSE_METRICS = "0.0.0.0:9464";
+const LOCAL_METRICS_PORT = (() => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  listener.close();
+  return listener.addr.port;
+})();
+const LOCAL_METRICS = `127.0.0.1:${LOCAL_METRICS_PORT}`;
 
 const composeText = await Deno.readTextFile(rootPath("compose.yaml"));
 const compose = mapping(parse(composeText), "compose.yaml");
@@ -63,9 +71,22 @@ function composeFlags(readme: readonly string[]): string[] {
   return readme.map((flag) => (flag === README_NET ? COMPOSE_NET : flag));
 }
 
-/** Compose's deno flags with the local broker's host, to run them here. */
+/** Compose's deno flags with the local broker's host and a loopback metrics port, to run here. */
 function localFlags(flags: readonly string[]): string[] {
-  return flags.map((flag) => (flag === COMPOSE_NET ? README_NET : flag));
+  return flags.map((flag) =>
+    flag.startsWith(COMPOSE_NET)
+      ? flag.replace(COMPOSE_NET, README_NET).replace(COMPOSE_METRICS, LOCAL_METRICS)
+      : flag
+  );
+}
+
+/** Compose's CLI arguments with the metrics endpoint on loopback, to run them here. */
+function localArgs(args: readonly string[]): string[] {
+  return args.map((arg, i) => {
+    if (args[i - 1] === "--metrics-host") return "127.0.0.1";
+    if (args[i - 1] === "--metrics-port") return String(LOCAL_METRICS_PORT);
+    return arg;
+  });
 }
 
 /** The `--flags` among CLI arguments. */
@@ -92,7 +113,13 @@ class Cli {
 
   constructor(run: DenoRun, env: Record<string, string>) {
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", ...localFlags(run.denoFlags), rootPath(run.script), ...run.args],
+      args: [
+        "run",
+        "--quiet",
+        ...localFlags(run.denoFlags),
+        rootPath(run.script),
+        ...localArgs(run.args),
+      ],
       cwd: rootPath(""),
       env: { NO_COLOR: "1", AMQP_URL: TEST_URL, ...env },
       stdin: "null",
@@ -231,6 +258,9 @@ Deno.test("compose.yaml's workers scale and start once RabbitMQ is healthy", () 
   assert(volumes.includes(`.:${worker.working_dir}:ro`), "the repository is mounted read-only");
   const cache = volumes.find((v) => v.endsWith(":/deno-dir"));
   assert(cache !== undefined && cache.split(":")[0]! in mapping(compose.volumes, "volumes"));
+  assertEquals(worker.expose, ["9464"], "the metrics port is open to the compose network");
+  const health = strings(mapping(worker.healthcheck, "worker.healthcheck").test, "healthcheck");
+  assertStringIncludes(health.join(" "), "http://127.0.0.1:9464/healthz");
 });
 
 Deno.test("compose.yaml's worker command runs the worker CLI with the README's permissions", async (t) => {
@@ -240,10 +270,13 @@ Deno.test("compose.yaml's worker command runs the worker CLI with the README's p
     assertEquals(run.script, "worker.ts");
     // plus the README's optional --allow-sys=hostname: each replica names itself after its
     // container, so that dead letters say which one gave them up
+    const [net, ...rest] = composeFlags(WORKER_FLAGS);
     assertEquals(permissions(run.denoFlags), [
-      ...composeFlags(WORKER_FLAGS),
+      `${net},${COMPOSE_METRICS}`, // and the metrics endpoint that --metrics-port serves
+      ...rest,
       "--allow-sys=hostname",
     ]);
+    assertStringIncludes(run.args.join(" "), "--metrics-port 9464 --metrics-host 0.0.0.0");
   });
 
   await t.step("the worker CLI accepts its arguments and lists each flag in --help", async () => {
@@ -271,6 +304,8 @@ Deno.test("compose.yaml's worker command runs the worker CLI with the README's p
     });
     assertEquals(sent.code, 0, sent.stderr);
     await worker.waitFor('"result":"50005000"');
+    const health = await fetch(`http://${LOCAL_METRICS}/healthz`);
+    assertEquals([health.status, await health.text()], [200, "ok\n"]);
     const { code, stderr } = await worker.stop();
     assertEquals(code, 0, stderr);
   });

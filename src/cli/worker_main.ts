@@ -10,7 +10,11 @@ import { createLogger, LOG_LEVELS, type LogFormat } from "../logger.ts";
 import { Worker } from "../worker.ts";
 import { choiceFlag, durationFlag, integerFlag, parseFlags, stringFlag } from "./args.ts";
 import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
+import { type WorkerGauges, WorkerMetrics } from "../metrics.ts";
+import { serveMetrics } from "../metrics_server.ts";
+import { explainPermission } from "./env.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
+import { startSummary } from "./worker_summary.ts";
 
 const PROGRAM = "worker.ts";
 const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
@@ -42,6 +46,9 @@ ${BROKER_HELP}
                       the broker's consumer_timeout; task time limits must stay below it
                       (default 30m, RabbitMQ's default)
   --id ID             worker id written on dead letters (default <hostname>-<pid>)
+  --metrics-port P    serve Prometheus metrics at http://HOST:P/metrics and a health check at
+                      /healthz (200 while consuming, else 503); needs --allow-net=HOST:P
+  --metrics-host HOST address for --metrics-port (default 127.0.0.1; 0.0.0.0 in a container)
   -h, --help          show this help
 
 Durations: 30s, 500ms, 2m, 1h, or a plain number of seconds.
@@ -71,6 +78,8 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       "max-redeliveries",
       "consumer-timeout",
       "id",
+      "metrics-port",
+      "metrics-host",
     ],
     boolean: ["help"],
     alias: { help: "h" },
@@ -89,6 +98,10 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     color: format === "text" && Deno.stdout.isTerminal() && !Deno.noColor,
   });
   const settings = brokerSettings(flags);
+  const metricsPort = flags["metrics-port"] === undefined
+    ? undefined
+    : integerFlag(flags, "metrics-port", 0, 0, 65_535);
+  const metricsHost = stringFlag(flags, "metrics-host") ?? "127.0.0.1";
   const retries = flags.retries === undefined ? undefined : integerFlag(flags, "retries", 0, 0);
   const id = stringFlag(flags, "id");
   const backoff = flags["backoff-base"] === undefined && flags["backoff-max"] === undefined
@@ -112,6 +125,14 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       forced.resolve(EXIT_BROKER);
     }
   });
+  // The metrics endpoint is up before the worker, so that a port in use stops it from starting.
+  const metrics = new WorkerMetrics();
+  const server = metricsPort === undefined ? undefined : startMetricsServer(
+    metrics,
+    () => worker ?? { inFlight: 0, consuming: false, reconnects: 0 },
+    metricsPort,
+    metricsHost,
+  );
   try {
     const started = await Promise.race([
       Worker.start(catalog, {
@@ -127,15 +148,40 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         ...(retries === undefined ? {} : { retries }),
         ...(backoff === undefined ? {} : { backoff }),
         ...(id === undefined ? {} : { id }),
+        onEvent: (event) => metrics.record(event),
       }),
       forced.promise,
     ]);
     if (typeof started === "number") return started;
-    worker = started;
-    if (signals > 0) worker.stop();
-    return await Promise.race([worker.done.then(() => EXIT_OK), forced.promise]);
+    const running = worker = started;
+    if (signals > 0) running.stop();
+    const stopSummary = Deno.stdout.isTerminal() && format === "text"
+      ? startSummary((listener) => running.on(listener), () => running.inFlight, logger)
+      : undefined;
+    try {
+      return await Promise.race([running.done.then(() => EXIT_OK), forced.promise]);
+    } finally {
+      stopSummary?.();
+    }
   } finally {
     removeListeners();
+    await server?.shutdown();
+  }
+}
+
+function startMetricsServer(
+  metrics: WorkerMetrics,
+  gauges: () => WorkerGauges,
+  port: number,
+  hostname: string,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return serveMetrics(metrics, gauges, { port, hostname });
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(`--metrics-port ${port} is in use on ${hostname}: pick another port`);
+    }
+    throw explainPermission(err, `--allow-net=${hostname}:${port}`);
   }
 }
 
