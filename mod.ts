@@ -106,5 +106,7 @@ export {
 export { DEFAULT_QUEUE, type QueueNames, queueNames, type QueueType } from "./src/topology.ts";
 export { DEFAULT_URL, redactUrl } from "./src/urls.ts";
 export { Worker, type WorkerOptions } from "./src/worker.ts";
+export { type WorkerGauges, WorkerMetrics } from "./src/metrics.ts";
+export { type MetricsServerOptions, serveMetrics } from "./src/metrics_server.ts";
 export { producerMain } from "./src/cli/producer_main.ts";
-export { workerMain } from "./src/cli/worker_main.ts";
+export { workerMain, type WorkerMainOptions } from "./src/cli/worker_main.ts";

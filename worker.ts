@@ -14,4 +14,7 @@ import { catalog } from "./tasks/mod.ts";
 export { Worker, type WorkerOptions } from "./src/worker.ts";
 export { workerMain };
 
-if (import.meta.main) Deno.exit(await workerMain(catalog, Deno.args));
+if (import.meta.main) {
+  const catalogModule = new URL("./tasks/mod.ts", import.meta.url);
+  Deno.exit(await workerMain(catalog, Deno.args, { catalogModule }));
+}

@@ -53,6 +53,13 @@ export interface TaskOptions {
    * @default {600000}
    */
   timeout?: number;
+  /**
+   * CPU-heavy: a worker started with threads runs this task's handler in a thread (a Web
+   * Worker), so that the main thread keeps heartbeats and acks flowing; at the time limit the
+   * thread is terminated. Such a handler must be loadable from its module alone.
+   * @default {false}
+   */
+  cpu?: boolean;
 }
 
 /** What {@linkcode defineTask} takes: a name, a payload schema, a handler and options. */
@@ -83,6 +90,8 @@ export interface TaskDefinition<
   readonly backoff: Readonly<Required<BackoffOptions>>;
   /** Time limit of one attempt in milliseconds. */
   readonly timeout: number;
+  /** Whether the handler runs in a thread when the worker has threads. */
+  readonly cpu: boolean;
 }
 
 /** Any task definition, whatever its name, schema and result. */
@@ -152,6 +161,7 @@ export function defineTask<const N extends string, S extends PayloadSchema, R>(
     retries,
     timeout,
     backoff: resolveBackoff(spec.backoff, `task '${name}'`),
+    cpu: spec.cpu ?? false,
   };
 }
 

@@ -45,6 +45,7 @@ import {
   type QueueType,
   retryQueueOptions,
 } from "./topology.ts";
+import { ThreadPool } from "./threads/pool.ts";
 import { DEFAULT_URL } from "./urls.ts";
 
 /** Options of {@linkcode Worker.start}. */
@@ -119,6 +120,13 @@ export interface WorkerOptions {
    */
   heartbeat?: number;
   /**
+   * Run the handlers of tasks marked `cpu` in this many threads (Web Workers), each loading the
+   * catalog from `module` (its export `exportName`, default `catalog`). Needs read permission
+   * for the module and Warren's sources. Use a `prefetch` of at least `size` to keep them busy.
+   * @default {none: every handler runs on the main thread}
+   */
+  threads?: { size: number; module: string | URL; exportName?: string };
+  /**
    * Hears every task event from the first delivery on (see also {@linkcode Worker.on}).
    * @default {none}
    */
@@ -192,6 +200,7 @@ export class Worker<C extends Catalog> {
   readonly #done = Promise.withResolvers<void>();
   #idle: PromiseWithResolvers<void> | undefined;
   #connection: BrokerConnection | undefined;
+  #pool: ThreadPool | undefined;
   #session: SessionState | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -235,6 +244,9 @@ export class Worker<C extends Catalog> {
     options: WorkerOptions = {},
   ): Promise<Worker<C>> {
     const worker = new Worker(catalog, options);
+    if (options.threads) {
+      worker.#pool = await ThreadPool.start({ ...options.threads, logger: worker.#log });
+    }
     const urls = typeof options.url === "string" ? [options.url] : options.url ?? [DEFAULT_URL];
     const connectionOptions = {
       urls,
@@ -242,12 +254,20 @@ export class Worker<C extends Catalog> {
       logger: worker.#log,
       ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }),
     };
-    worker.#connection = await BrokerConnection.open(
-      connectionOptions,
-      (model, generation) => worker.#setup(model, generation),
-    );
+    try {
+      worker.#connection = await BrokerConnection.open(
+        connectionOptions,
+        (model, generation) => worker.#setup(model, generation),
+      );
+    } catch (err) {
+      worker.#pool?.close();
+      throw err;
+    }
     worker.#connection.onLost((err) => worker.#onLost(err));
-    worker.#connection.onFailed((err) => worker.#done.reject(err));
+    worker.#connection.onFailed((err) => {
+      worker.#pool?.close();
+      worker.#done.reject(err);
+    });
     return worker;
   }
 
@@ -316,6 +336,7 @@ export class Worker<C extends Catalog> {
       await last.publish.close().catch(() => {});
     }
     await this.#connection?.close();
+    this.#pool?.close();
     this.#log.info("worker.stopped", { worker: this.#id });
     this.#done.resolve();
   }
@@ -446,7 +467,9 @@ export class Worker<C extends Catalog> {
     const attempt = attempts + 1;
     this.#emit({ event: "task.started", task: task.name, id, attempt });
     const context = { attempt, id, task: task.name, log: this.#log.child({ task: task.name, id }) };
-    const outcome = await runAttempt(task, payload, context, task.timeout, delivery.cancel.signal);
+    const outcome = this.#pool && task.cpu
+      ? await this.#pool.run(task, payload, context, task.timeout, delivery.cancel.signal)
+      : await runAttempt(task, payload, context, task.timeout, delivery.cancel.signal);
     const ms = since(delivery.started);
     if (outcome.ok) {
       // Reported before the ack: a worker killed in between leaves a duplicate, never a task

@@ -60,5 +60,6 @@ export async function countPrimes(limit: number, signal?: AbortSignal): Promise<
 export const primes = defineTask({
   name: "primes",
   schema: primesSchema,
+  cpu: true,
   handler: ({ limit }, { signal }) => countPrimes(limit, signal),
 });

@@ -40,5 +40,6 @@ export async function iteratedSha256(
 export const sha256 = defineTask({
   name: "sha256",
   schema: sha256Schema,
+  cpu: true,
   handler: ({ text, rounds }, { signal }) => iteratedSha256(text, rounds, signal),
 });

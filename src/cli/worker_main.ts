@@ -8,7 +8,14 @@ import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../logger.ts";
 import { Worker } from "../worker.ts";
-import { choiceFlag, durationFlag, integerFlag, parseFlags, stringFlag } from "./args.ts";
+import {
+  choiceFlag,
+  durationFlag,
+  integerFlag,
+  type ParsedArgs,
+  parseFlags,
+  stringFlag,
+} from "./args.ts";
 import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
 import { type WorkerGauges, WorkerMetrics } from "../metrics.ts";
 import { serveMetrics } from "../metrics_server.ts";
@@ -31,7 +38,10 @@ Tasks: ${catalog.names.join(", ")}
 
 Options:
 ${BROKER_HELP}
-  --prefetch N        tasks taken at a time, and run at once (default 1: fair dispatch)
+  --prefetch N        tasks taken at a time, and run at once (default 1: fair dispatch;
+                      with --threads, the number of threads)
+  --threads N         run CPU-heavy tasks (${cpuTasks(catalog)}) in N threads, so one process
+                      uses N cores; needs --allow-read for Warren's folder
   --log-format F      text or json (one JSON object per line) (default text)
   --log-level L       ${LOG_LEVELS.join(", ")}; warn prints only failures (default info)
   --grace DURATION    time running tasks get to finish on shutdown (default 30s)
@@ -63,7 +73,43 @@ function onSignals(handler: () => void): () => void {
   };
 }
 
-async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
+/** How the worker CLI finds its catalog in threads. */
+export interface WorkerMainOptions {
+  /** URL of the module that exports the catalog, for `--threads`. */
+  catalogModule?: string | URL;
+  /**
+   * The catalog's export name in that module.
+   * @default {"catalog"}
+   */
+  exportName?: string;
+}
+
+function cpuTasks(catalog: Catalog): string {
+  const names = catalog.names.filter((name) => catalog.get(name)?.cpu);
+  return names.length > 0 ? names.join(", ") : "none in this catalog";
+}
+
+function threadsOption(
+  flags: ParsedArgs["flags"],
+  options: WorkerMainOptions,
+): { size: number; module: string | URL; exportName?: string } | undefined {
+  if (flags.threads === undefined) return undefined;
+  const size = integerFlag(flags, "threads", 1, 1, 256);
+  if (options.catalogModule === undefined) {
+    throw new UsageError("--threads needs the module of the catalog: this program did not give it");
+  }
+  return {
+    size,
+    module: options.catalogModule,
+    ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
+  };
+}
+
+async function run(
+  catalog: Catalog,
+  args: readonly string[],
+  options: WorkerMainOptions,
+): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     string: [
       ...BROKER_STRING_FLAGS,
@@ -80,6 +126,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       "id",
       "metrics-port",
       "metrics-host",
+      "threads",
     ],
     boolean: ["help"],
     alias: { help: "h" },
@@ -102,6 +149,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     ? undefined
     : integerFlag(flags, "metrics-port", 0, 0, 65_535);
   const metricsHost = stringFlag(flags, "metrics-host") ?? "127.0.0.1";
+  const threads = threadsOption(flags, options);
   const retries = flags.retries === undefined ? undefined : integerFlag(flags, "retries", 0, 0);
   const id = stringFlag(flags, "id");
   const backoff = flags["backoff-base"] === undefined && flags["backoff-max"] === undefined
@@ -139,7 +187,8 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         url: settings.urls,
         queue: settings.queue,
         queueType: settings.queueType,
-        prefetch: integerFlag(flags, "prefetch", 1, 1, 65_535),
+        prefetch: integerFlag(flags, "prefetch", threads?.size ?? 1, 1, 65_535),
+        ...(threads === undefined ? {} : { threads }),
         logger,
         grace: durationFlag(flags, "grace", 30_000),
         maxMessageBytes: integerFlag(flags, "max-bytes", 4 * 1024 * 1024, 1),
@@ -189,9 +238,13 @@ function startMetricsServer(
  * Runs the worker CLI with `args` against `catalog`; returns the exit code. Never throws: errors
  * are printed with their causes.
  */
-export async function workerMain(catalog: Catalog, args: readonly string[]): Promise<number> {
+export async function workerMain(
+  catalog: Catalog,
+  args: readonly string[],
+  options: WorkerMainOptions = {},
+): Promise<number> {
   try {
-    return await run(catalog, args);
+    return await run(catalog, args, options);
   } catch (err) {
     return fatal(err, PROGRAM);
   }
