@@ -108,5 +108,26 @@ export { DEFAULT_URL, redactUrl } from "./src/urls.ts";
 export { Worker, type WorkerOptions } from "./src/worker.ts";
 export { type WorkerGauges, WorkerMetrics } from "./src/metrics.ts";
 export { type MetricsServerOptions, serveMetrics } from "./src/metrics_server.ts";
+export { Admin, type AdminOptions, type AdminQueue } from "./src/admin/admin.ts";
+export {
+  type DeadLetter,
+  type DeadLetterList,
+  type ListOptions,
+} from "./src/admin/dead_letters.ts";
+export {
+  ManagementError,
+  type ManagementOptions,
+  managementStatus,
+} from "./src/admin/management.ts";
+export { MissingQueueError, type QueueCounts } from "./src/admin/queues.ts";
+export { type ReplayFilter, type ReplayOptions, type ReplaySummary } from "./src/admin/replay.ts";
+export { possibleRetryDelays, type RetryDelayOptions } from "./src/admin/retry_delays.ts";
+export {
+  type QueueRole,
+  type QueueStatus,
+  type StatusReport,
+  type StatusSource,
+} from "./src/admin/status.ts";
+export { adminMain } from "./src/cli/admin_main.ts";
 export { producerMain } from "./src/cli/producer_main.ts";
 export { workerMain, type WorkerMainOptions } from "./src/cli/worker_main.ts";

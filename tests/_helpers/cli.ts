@@ -16,6 +16,12 @@ export const WORKER_FLAGS = [
   "--allow-env=AMQP_URL,WARREN_QUEUE",
 ] as const;
 
+/** Permission flags of the admin CLI, as the README gives them (without the management API). */
+export const ADMIN_FLAGS = [
+  "--allow-net=localhost:5672",
+  "--allow-env=AMQP_URL,WARREN_QUEUE",
+] as const;
+
 const root = new URL("../../", import.meta.url);
 
 /** Path of a file at the root of the repository. */
@@ -43,13 +49,19 @@ export interface RunOptions {
   readonly stdin?: string;
 }
 
-/** Runs `producer.ts` or `worker.ts` with `args` until it exits. */
+const DEFAULT_FLAGS = {
+  "producer.ts": PRODUCER_FLAGS,
+  "worker.ts": WORKER_FLAGS,
+  "admin.ts": ADMIN_FLAGS,
+} as const;
+
+/** Runs `producer.ts`, `worker.ts` or `admin.ts` with `args` until it exits. */
 export async function runCli(
-  script: "producer.ts" | "worker.ts",
+  script: "producer.ts" | "worker.ts" | "admin.ts",
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const flags = options.flags ?? (script === "producer.ts" ? PRODUCER_FLAGS : WORKER_FLAGS);
+  const flags = options.flags ?? DEFAULT_FLAGS[script];
   const command = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", ...flags, rootPath(script), ...args],
     cwd: rootPath(""),

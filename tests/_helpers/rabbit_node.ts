@@ -12,8 +12,9 @@
  *   broker's port and die with `eaddrinuse`, whatever `RABBITMQ_NODE_PORT` says.
  * - `rabbitmq-env.conf` (`RABBITMQ_CONF_ENV_FILE`): the system one sets `NODENAME=rabbit@localhost`;
  *   ours only keeps Erlang distribution and epmd on loopback.
- * - `enabled_plugins` (`RABBITMQ_ENABLED_PLUGINS_FILE`) holding `[].`, so no plugin (and no plugin
- *   port such as management's 15672) is started even if the shared node enables some.
+ * - `enabled_plugins` (`RABBITMQ_ENABLED_PLUGINS_FILE`) holding `[].` (or the `plugins` option),
+ *   so no plugin (and no plugin port such as management's 15672) is started even if the shared
+ *   node enables some; a test that enables one gives its port in the `config` option.
  * - `RABBITMQ_ADVANCED_CONFIG_FILE` points to a file that does not exist.
  *
  * Processes: the node is started with `/usr/lib/rabbitmq/bin/rabbitmq-server` (the real script,
@@ -59,6 +60,17 @@ export interface RabbitNode {
 export interface StartRabbitNodeOptions {
   /** Prefix of the node name. @default "warren-test" */
   prefix?: string;
+  /**
+   * Plugins to enable, e.g. `["rabbitmq_management"]` (written to the node's own
+   * `enabled_plugins`). A plugin that listens on a port needs that port in `config`.
+   * @default []
+   */
+  plugins?: readonly string[];
+  /**
+   * Extra `rabbitmq.conf` lines, e.g. `["management.tcp.port = 15999"]`.
+   * @default []
+   */
+  config?: readonly string[];
 }
 
 /** Where the real (non-wrapper) RabbitMQ scripts may live; the first holding `rabbitmq-env` wins. */
@@ -124,6 +136,8 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
     scriptDir,
     owner,
     ports: pickPorts(),
+    plugins: options.plugins ?? [],
+    config: options.config ?? [],
   });
   try {
     await node.prepare();
@@ -209,6 +223,8 @@ interface NodeConfig {
   readonly scriptDir: string;
   readonly owner: Owner;
   readonly ports: Ports;
+  readonly plugins: readonly string[];
+  readonly config: readonly string[];
 }
 
 /** A running node process: the `sh` parent the script keeps around the Erlang VM. */
@@ -228,6 +244,8 @@ class PrivateRabbitNode implements RabbitNode {
   readonly #dir: string;
   readonly #scriptDir: string;
   readonly #owner: Owner;
+  readonly #plugins: readonly string[];
+  readonly #config: readonly string[];
   #ports: Ports;
   #running: Running | undefined;
   #disposed = false;
@@ -240,6 +258,8 @@ class PrivateRabbitNode implements RabbitNode {
     this.#scriptDir = config.scriptDir;
     this.#owner = config.owner;
     this.#ports = config.ports;
+    this.#plugins = config.plugins;
+    this.#config = config.config;
   }
 
   get port(): number {
@@ -271,7 +291,7 @@ class PrivateRabbitNode implements RabbitNode {
     await assertTraversable(this.#dir);
     await Deno.mkdir(`${this.#dir}/mnesia`);
     await Deno.mkdir(`${this.#dir}/log`);
-    await Deno.writeTextFile(`${this.#dir}/enabled_plugins`, "[].\n");
+    await Deno.writeTextFile(`${this.#dir}/enabled_plugins`, `[${this.#plugins.join(",")}].\n`);
     await Deno.writeTextFile(
       this.#envConf,
       // Same loopback-only distribution as the shared broker, but no NODENAME.
@@ -302,6 +322,7 @@ class PrivateRabbitNode implements RabbitNode {
         "loopback_users.guest = true",
         "log.console = false",
         "log.file.level = info",
+        ...this.#config,
         "",
       ].join("\n"),
     );
