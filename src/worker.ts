@@ -377,12 +377,6 @@ export class Worker<C extends Catalog> {
     await consume.prefetch(this.#prefetch);
     this.#session = session;
     if (this.#stopping) return;
-    this.#log.info(generation === 1 ? "worker.started" : "worker.resumed", {
-      worker: this.#id,
-      queue: main,
-      prefetch: this.#prefetch,
-      tasks: this.#catalog.names.join(","),
-    });
     const { consumerTag } = await consume.consume(
       main,
       (message) => {
@@ -392,6 +386,13 @@ export class Worker<C extends Catalog> {
       { noAck: false },
     );
     session.consumerTag = consumerTag;
+    this.#log.info(generation === 1 ? "worker.started" : "worker.resumed", {
+      worker: this.#id,
+      queue: main,
+      prefetch: this.#prefetch,
+      tasks: this.#catalog.names.join(","),
+      ...(this.#pool ? { threads: this.#pool.size } : {}),
+    });
   }
 
   #onChannelClose(session: SessionState): void {
