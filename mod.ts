@@ -69,6 +69,7 @@ export {
   ConfigError,
   ConnectionError,
   NonRetryableError,
+  PermissionError,
   PublishError,
   type PublishFailure,
   ResultTimeoutError,

@@ -9,7 +9,8 @@
 import amqp, { type ChannelModel } from "amqplib";
 import { type BackoffOptions, resolveBackoff } from "./backoff.ts";
 import { withTimeout } from "./deadline.ts";
-import { ConfigError, ConnectionError, describeError } from "./errors.ts";
+import { ConfigError, ConnectionError, describeError, PermissionError } from "./errors.ts";
+import { permissionAdvice } from "./permissions.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { hostPort, redactText, redactUrl, withHeartbeat } from "./urls.ts";
 
@@ -66,12 +67,15 @@ export interface Session {
 }
 
 /** Errors that no retry can mend: a login the broker refuses, a permission Deno denies. */
-function permanentError(err: unknown, url: string): ConnectionError | undefined {
+function permanentError(err: unknown, url: string): Error | undefined {
   const text = describeError(err);
   const code = (err as { code?: unknown } | undefined)?.code;
   if (err instanceof Deno.errors.NotCapable || code === "EPERM") {
-    return new ConnectionError(
-      `Deno denied network access to ${hostPort(url)}: run with --allow-net=${hostPort(url)}`,
+    const flag = `--allow-net=${hostPort(url)}`;
+    return new PermissionError(
+      `Deno denied network access to ${hostPort(url)}: ${
+        permissionAdvice(flag, `WARREN_COMPILE_NET=${hostPort(url)} deno task compile`)
+      }`,
       { cause: err },
     );
   }

@@ -60,6 +60,15 @@ export class UnknownTaskError extends Error {
   }
 }
 
+/** Deno denied a permission; the message names the flag to add. */
+export class PermissionError extends Error {
+  /** Creates a permission error naming the flag to add. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PermissionError";
+  }
+}
+
 /** No broker could be reached, or the connection failed. URLs in the message are redacted. */
 export class ConnectionError extends Error {
   /** Creates a connection error. */

@@ -9,7 +9,8 @@
  * @module
  */
 import { z } from "zod";
-import { ConfigError, ConnectionError, describeError } from "../errors.ts";
+import { ConfigError, ConnectionError, describeError, PermissionError } from "../errors.ts";
+import { permissionAdvice } from "../permissions.ts";
 import type { QueueNames } from "../topology.ts";
 import { DEFAULT_URL, redactUrl } from "../urls.ts";
 import {
@@ -135,9 +136,9 @@ async function getJson(
     });
   } catch (err) {
     if (err instanceof Deno.errors.NotCapable) {
-      throw new ConnectionError(
-        `Deno denied network access to ${httpHostPort(url.href)}: run with --allow-net=${
-          httpHostPort(url.href)
+      throw new PermissionError(
+        `Deno denied network access to ${httpHostPort(url.href)}: ${
+          permissionAdvice(`--allow-net=${httpHostPort(url.href)}`)
         } (beside the broker's host:port)`,
         { cause: err },
       );

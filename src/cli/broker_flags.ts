@@ -34,8 +34,8 @@ export function brokerSettings(flags: ParsedArgs["flags"]): BrokerSettings {
   const url = stringFlag(flags, "url");
   const urls = url !== undefined
     ? parseUrls(url, "--url")
-    : parseUrls(readEnv("AMQP_URL") ?? DEFAULT_URL, "AMQP_URL");
-  const queue = stringFlag(flags, "queue") ?? readEnv("WARREN_QUEUE") ?? DEFAULT_QUEUE;
+    : parseUrls(readEnv("AMQP_URL", "--url") ?? DEFAULT_URL, "AMQP_URL");
+  const queue = stringFlag(flags, "queue") ?? readEnv("WARREN_QUEUE", "--queue") ?? DEFAULT_QUEUE;
   const queueType = choiceFlag(flags, "queue-type", QUEUE_TYPES, "classic");
   return { urls, queue, queueType };
 }

@@ -6,6 +6,7 @@
 import {
   ConfigError,
   describeError,
+  PermissionError,
   PublishError,
   UnknownTaskError,
   ValidationError,
@@ -27,14 +28,7 @@ export class UsageError extends Error {
   }
 }
 
-/** A permission that Deno denied, turned into the flag to add. */
-export class PermissionError extends Error {
-  /** Creates a permission error naming the flag to add. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "PermissionError";
-  }
-}
+export { PermissionError };
 
 /** The exit code for an error: 2 for bad input or usage, 1 for anything else. */
 export function exitCodeFor(err: unknown): number {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { explainPermission } from "./env.ts";
+import { explainPermission } from "../permissions.ts";
 import { UsageError } from "./exit.ts";
 
 /** A source of numbered lines that can be read more than once. */
@@ -38,7 +38,7 @@ export async function lineSource(path: string): Promise<LineSource> {
         `no file at '${path}': give the path of a file of tasks, or - for standard input`,
       );
     }
-    throw explainPermission(err, `--allow-read=${path}`);
+    throw explainPermission(err, `--allow-read=${path}`, `reading ${path}`);
   });
   return () => ({
     async *[Symbol.asyncIterator]() {

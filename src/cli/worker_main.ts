@@ -19,7 +19,7 @@ import {
 import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
 import { type WorkerGauges, WorkerMetrics } from "../metrics.ts";
 import { serveMetrics } from "../metrics_server.ts";
-import { explainPermission } from "./env.ts";
+import { explainPermission } from "../permissions.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
 import { startSummary } from "./worker_summary.ts";
 
@@ -230,7 +230,11 @@ function startMetricsServer(
     if (err instanceof Deno.errors.AddrInUse) {
       throw new UsageError(`--metrics-port ${port} is in use on ${hostname}: pick another port`);
     }
-    throw explainPermission(err, `--allow-net=${hostname}:${port}`);
+    throw explainPermission(
+      err,
+      `--allow-net=${hostname}:${port}`,
+      `listening on ${hostname}:${port}`,
+    );
   }
 }
 

@@ -7,7 +7,8 @@
  */
 import type { AttemptResult } from "../attempt.ts";
 import type { AnyTask } from "../catalog.ts";
-import { ConfigError, NonRetryableError, TaskTimeoutError } from "../errors.ts";
+import { ConfigError, NonRetryableError, PermissionError, TaskTimeoutError } from "../errors.ts";
+import { permissionAdvice } from "../permissions.ts";
 import type { Logger } from "../logger.ts";
 import type { DoneMessage, FromThread, ThreadError, ToThread } from "./protocol.ts";
 
@@ -68,8 +69,10 @@ export class ThreadPool {
       const path = decodeURIComponent(url.pathname);
       if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
         const folder = decodeURIComponent(new URL("../..", THREAD_MAIN).pathname);
-        throw new ConfigError(
-          `Cannot start worker threads as Deno may not read ${path}: run with --allow-read=${folder} (threads load their code from disk)`,
+        throw new PermissionError(
+          `Cannot start worker threads as Deno may not read ${path} (threads load their code from disk): ${
+            permissionAdvice(`--allow-read=${folder}`)
+          }`,
         );
       }
     }

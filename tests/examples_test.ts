@@ -1,0 +1,122 @@
+/**
+ * examples/mailer: it type-checks with its own deno.json (Warren imported by path, zod from npm),
+ * its README gives the command lines run here, and its worker and producer, run as the README
+ * runs them, send a welcome mail and a digest through the broker.
+ */
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { messageCount, rawClient, uniqueQueue } from "./_helpers/broker.ts";
+import { PRODUCER_FLAGS, rootPath, WORKER_FLAGS, WorkerProcess } from "./_helpers/cli.ts";
+
+const EXAMPLE = "examples/mailer";
+const CONFIG = ["--config", `${EXAMPLE}/deno.json`];
+const decoder = new TextDecoder();
+
+/** Runs `deno <args>` from the repository root. */
+async function deno(
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [...args],
+    cwd: rootPath(""),
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** The example's producer, with the README's flags. */
+function produce(queue: string, ...args: string[]) {
+  return deno([
+    "run",
+    "--quiet",
+    ...CONFIG,
+    ...PRODUCER_FLAGS,
+    `${EXAMPLE}/producer.ts`,
+    "--queue",
+    queue,
+    ...args,
+  ]);
+}
+
+Deno.test("examples/mailer type-checks against its own deno.json", async () => {
+  const result = await deno(["check", "--quiet", ...CONFIG, `${EXAMPLE}/`]);
+  assertEquals(result.code, 0, result.stderr);
+});
+
+Deno.test("examples/mailer's README gives the command lines this test runs", async () => {
+  const readme = await Deno.readTextFile(rootPath(`${EXAMPLE}/README.md`));
+  for (
+    const [flags, script] of [[WORKER_FLAGS, "worker.ts"], [PRODUCER_FLAGS, "producer.ts"]] as const
+  ) {
+    assertStringIncludes(
+      readme,
+      `deno run ${[...CONFIG, ...flags].join(" ")} ${EXAMPLE}/${script} `,
+    );
+  }
+});
+
+Deno.test("examples/mailer's worker sends the mails its producer enqueues", async (t) => {
+  const queue = uniqueQueue("warren_mailer");
+  const idle = uniqueQueue("warren_mailer_idle");
+  await using client = await rawClient();
+  client.track(queue, idle);
+  await using worker = new WorkerProcess(["--queue", queue], {
+    script: rootPath(`${EXAMPLE}/worker.ts`),
+    flags: [...CONFIG, ...WORKER_FLAGS],
+  });
+  await worker.started(60_000);
+
+  await t.step("a signup gets its welcome mail, in its language, and a digest", async () => {
+    const result = await produce(
+      queue,
+      "--to",
+      "ada@example.com",
+      "--name",
+      "Ada",
+      "--locale",
+      "fr",
+    );
+    assertEquals(result.code, 0, result.stderr);
+    const outcomes = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    assertEquals(outcomes.length, 2, result.stdout);
+    const [welcome, digest] = outcomes;
+    assertEquals(welcome.task, "welcome");
+    assertEquals(welcome.ok, true);
+    assertEquals(welcome.result, {
+      messageId: `<${welcome.id}@acme.example>`,
+      to: "ada@example.com",
+      subject: "Bienvenue chez Acme, Ada !",
+      bytes: new TextEncoder().encode(
+        "Bonjour Ada,\n\nVotre compte est prêt. À bientôt !\n\nL'équipe Acme",
+      ).length,
+    });
+    assertEquals(digest.task, "digest");
+    assertEquals(digest.ok, true);
+    assertEquals(digest.result.subject, "Your Acme digest: 2 new articles");
+    assertEquals(digest.result.messageId, `<${digest.id}@acme.example>`);
+    // The worker ran both, and its handler's log line carries the task's id.
+    await worker.waitForEvents("task.done", 2);
+    for (const outcome of outcomes) {
+      const sent = worker.events("mail.sent").find((l) => l.id === outcome.id);
+      assert(sent, `a mail.sent line for ${outcome.task}`);
+      assertEquals(sent.messageId, outcome.result.messageId);
+    }
+  });
+
+  await t.step("a bad address is refused before anything is enqueued", async () => {
+    const result = await produce(idle, "--to", "not-an-email", "--name", "Ada");
+    assertEquals(result.code, 2, result.stderr);
+    assertStringIncludes(result.stderr, "Invalid payload for task 'welcome': to:");
+    assertEquals(result.stdout, "");
+    assertEquals(await messageCount(client, idle), 0);
+  });
+
+  await t.step("SIGTERM stops the worker cleanly", async () => {
+    worker.kill("SIGTERM");
+    const { code, stderr } = await worker.exit();
+    assertEquals(code, 0, stderr);
+    assertEquals(worker.events("task.done").length, 2);
+  });
+});

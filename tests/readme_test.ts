@@ -1,0 +1,92 @@
+/**
+ * The README and the CLIs' module docs give the same permission flags as the tests run the CLIs
+ * with (tests/_helpers/cli.ts), so that they cannot drift apart.
+ */
+import { assert, assertEquals } from "@std/assert";
+import { ADMIN_FLAGS, PRODUCER_FLAGS, rootPath, WORKER_FLAGS } from "./_helpers/cli.ts";
+
+const CLIS = [
+  ["producer.ts", PRODUCER_FLAGS],
+  ["worker.ts", WORKER_FLAGS],
+  ["admin.ts", ADMIN_FLAGS],
+] as const;
+
+const HAS_ADMIN = await Deno.stat(rootPath("admin.ts")).then(() => true, () => false);
+
+/** A `deno run` command line of a text: its permission flags and the script it runs. */
+interface RunLine {
+  readonly line: string;
+  readonly permissions: readonly string[];
+  readonly script: string | undefined;
+}
+
+/**
+ * The `deno run` command lines of `text`, with `\` continuations joined and JSDoc's leading
+ * ` * ` removed.
+ */
+function runLines(text: string): RunLine[] {
+  const joined = text.split("\n").map((line) => line.replace(/^\s*\*\s?/, ""))
+    .join("\n").replace(/\\\n\s*/g, "");
+  return joined.split("\n").map((line) => line.trim())
+    .filter((line) => line.startsWith("deno run "))
+    .map((line) => {
+      const words = line.split(/\s+/);
+      return {
+        line,
+        permissions: words.filter((w) => /^--(allow|deny)-/.test(w) || w === "-A"),
+        script: words.find((w) => /\.ts$/.test(w)),
+      };
+    });
+}
+
+Deno.test("runLines() finds deno run lines, joining continuations and JSDoc", () => {
+  const lines = runLines(` * \`\`\`sh
+ * deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE \\
+ *   producer.ts sum --start 1 --end 10000
+ * \`\`\`
+echo deno run --allow-all not-this.ts`);
+  assertEquals(lines.length, 1);
+  assertEquals(lines[0]!.script, "producer.ts");
+  assertEquals(lines[0]!.permissions, [
+    "--allow-net=localhost:5672",
+    "--allow-env=AMQP_URL,WARREN_QUEUE",
+  ]);
+});
+
+Deno.test("README.md runs each CLI with exactly the flags the tests use", async (t) => {
+  const lines = runLines(await Deno.readTextFile(rootPath("README.md")));
+  for (const [script, flags] of CLIS) {
+    await t.step({
+      name: `${script}: ${flags.join(" ")}`,
+      ignore: script === "admin.ts" && !HAS_ADMIN,
+      fn: () => {
+        const runs = lines.filter((l) => l.script === script);
+        assert(
+          runs.some((l) => l.line.startsWith(`deno run ${flags.join(" ")} ${script}`)),
+          `README.md has no line 'deno run ${
+            flags.join(" ")
+          } ${script} …'; its deno run lines for ${script}:\n${
+            runs.map((l) => l.line).join("\n") || "(none)"
+          }`,
+        );
+      },
+    });
+  }
+});
+
+Deno.test("each CLI's module doc runs it with exactly the flags the tests use", async (t) => {
+  for (const [script, flags] of CLIS) {
+    await t.step({
+      name: script,
+      ignore: script === "admin.ts" && !HAS_ADMIN,
+      fn: async () => {
+        const lines = runLines(await Deno.readTextFile(rootPath(script)));
+        assert(lines.length > 0, `${script} documents no deno run line`);
+        for (const line of lines) {
+          assertEquals(line.script, script, line.line);
+          assertEquals(line.permissions, [...flags], line.line);
+        }
+      },
+    });
+  }
+});
