@@ -315,27 +315,38 @@ export class Worker<C extends Catalog> {
 
   async #shutdown(grace: number): Promise<void> {
     this.#log.info("worker.stopping", { worker: this.#id, inFlight: this.#inFlight.size, grace });
+    // Every wait on the broker is bounded: a blocked connection (memory or disk alarm) never
+    // answers, and a SIGTERM must still end the worker within its grace period.
+    const graceEnds = Date.now() + grace;
     const session = this.#session;
     if (session?.open && session.consumerTag) {
-      await session.consume.cancel(session.consumerTag).catch(() => {});
+      await settlesWithin(session.consume.cancel(session.consumerTag), graceEnds - Date.now());
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, grace)));
-    await Promise.race([this.#whenIdle(), graceOver]);
-    clearTimeout(timer);
+    await settlesWithin(this.#whenIdle(), graceEnds - Date.now());
     for (const delivery of this.#inFlight) {
       delivery.cancel.abort(new Error("the worker is stopping and its grace period is over"));
     }
-    await this.#whenIdle();
+    // Aborted tasks end at once; their copies back to the queue still need the broker's confirm.
+    const settled = await settlesWithin(this.#whenIdle(), SETTLE_TIMEOUT_MS);
     const last = this.#session;
-    if (last?.open) {
+    if (last?.open && settled) {
       // Channels first: amqplib may send the connection's close ahead of acks still queued on a
       // channel, and the broker would then redeliver tasks that are done.
       last.open = false;
-      await last.consume.close().catch(() => {});
-      await last.publish.close().catch(() => {});
+      await settlesWithin(last.consume.close(), SETTLE_TIMEOUT_MS);
+      await settlesWithin(last.publish.close(), SETTLE_TIMEOUT_MS);
+    }
+    if (last) last.open = false; // from here on nothing is acked: the broker requeues the rest
+    if (!settled) {
+      this.#log.warn("worker.unsettled", {
+        worker: this.#id,
+        inFlight: this.#inFlight.size,
+        detail:
+          "the broker did not confirm their outcome in time; closing the connection returns them to the queue",
+      });
     }
     await this.#connection?.close();
+    await this.#whenIdle();
     this.#pool?.close();
     this.#log.info("worker.stopped", { worker: this.#id });
     this.#done.resolve();
@@ -654,9 +665,27 @@ export class Worker<C extends Catalog> {
     this.#log.error("task.unsettled", {
       id: delivery.message.properties.messageId,
       error: describeError(err),
-      detail: "could not publish its outcome; reconnecting so that the broker redelivers it",
+      detail: this.#stopping
+        ? "the worker stopped before the broker confirmed its outcome; the broker requeues it"
+        : "could not publish its outcome; reconnecting so that the broker redelivers it",
     });
     if (delivery.session.open) delivery.session.model.close().catch(() => {});
+  }
+}
+
+/** How long a stopping worker waits for the broker to confirm an outcome, or to close a channel. */
+const SETTLE_TIMEOUT_MS = 5_000;
+
+/** Whether `promise` settles within `ms` milliseconds (its rejection counts as settled). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((
+    resolve,
+  ) => (timer = setTimeout(resolve, Math.max(0, ms), false)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
