@@ -8,7 +8,7 @@
  */
 import amqp, { type ChannelModel } from "amqplib";
 import { type BackoffOptions, resolveBackoff } from "./backoff.ts";
-import { withTimeout } from "./deadline.ts";
+import { pause, withTimeout } from "./deadline.ts";
 import { ConfigError, ConnectionError, describeError, PermissionError } from "./errors.ts";
 import { permissionAdvice } from "./permissions.ts";
 import { type Logger, silentLogger } from "./logger.ts";
@@ -93,17 +93,6 @@ function permanentError(err: unknown, url: string): Error | undefined {
   }
   return undefined;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 
 /** A supervised connection; see the module documentation. */
 export class BrokerConnection {
@@ -208,7 +197,7 @@ export class BrokerConnection {
         const delay = Math.min(this.#backoff.max, this.#backoff.base * 2 ** (attempt - 1));
         this.#log.warn("connection.retry", { url: redactUrl(url), error: reason, attempt, delay });
         if (attempt < maxAttempts) {
-          await sleep(delay * (0.5 + Math.random() / 2), this.#closing.signal);
+          await pause(delay * (0.5 + Math.random() / 2), this.#closing.signal);
         }
       }
     }

@@ -11,6 +11,7 @@ import { possibleRetryDelays } from "../admin/retry_delays.ts";
 import type { StatusReport } from "../admin/status.ts";
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
+import { pause } from "../deadline.ts";
 import { describeError } from "../errors.ts";
 import { queueNames } from "../topology.ts";
 import { durationFlag, parseFlags, stringFlag } from "./args.ts";
@@ -18,6 +19,7 @@ import { brokerSettings } from "./broker_flags.ts";
 import { connectAdmin, optionalEnv, PROGRAM, URL_QUEUE_HELP } from "./admin_common.ts";
 import { EXIT_OK, UsageError } from "./exit.ts";
 import { LiveView } from "./live_view.ts";
+import { onStopSignals } from "./signals.ts";
 
 /** Help of `admin.ts status`. */
 export const STATUS_HELP =
@@ -52,26 +54,6 @@ ${URL_QUEUE_HELP}
 Permissions: the management API's host:port must be in --allow-net too, e.g.
   --allow-net=localhost:5672,localhost:15672
 Exit status: 0 (also after Ctrl-C with --watch), 1 on broker errors, 2 on bad usage.`;
-
-function onInterrupt(handler: () => void): () => void {
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, handler);
-  return () => {
-    for (const signal of signals) Deno.removeSignalListener(signal, handler);
-  };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
 
 /** Runs `admin.ts status` with the arguments after `status`. */
 export async function statusCommand(catalog: Catalog, args: readonly string[]): Promise<number> {
@@ -123,7 +105,7 @@ export async function statusCommand(catalog: Catalog, args: readonly string[]): 
       return EXIT_OK;
     }
     const stop = new AbortController();
-    const removeListeners = onInterrupt(() => stop.abort());
+    const removeListeners = onStopSignals(() => stop.abort());
     const view = new LiveView({
       inPlace: !json && Deno.stdout.isTerminal(),
       write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
@@ -146,7 +128,7 @@ export async function statusCommand(catalog: Catalog, args: readonly string[]): 
             : `error: ${error}\n${footer}`;
         }
         if (!stop.signal.aborted) view.show(text);
-        await sleep(interval, stop.signal);
+        await pause(interval, stop.signal);
       }
     } finally {
       removeListeners();

@@ -7,6 +7,9 @@
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../logger.ts";
+import { type WorkerGauges, WorkerMetrics } from "../metrics.ts";
+import { serveMetrics } from "../metrics_server.ts";
+import { explainPermission } from "../permissions.ts";
 import { Worker } from "../worker.ts";
 import {
   choiceFlag,
@@ -16,62 +19,14 @@ import {
   parseFlags,
   stringFlag,
 } from "./args.ts";
-import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
-import { type WorkerGauges, WorkerMetrics } from "../metrics.ts";
-import { serveMetrics } from "../metrics_server.ts";
-import { explainPermission } from "../permissions.ts";
+import { BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
+import { onStopSignals } from "./signals.ts";
+import { workerHelp } from "./worker_help.ts";
 import { startSummary } from "./worker_summary.ts";
 
 const PROGRAM = "worker.ts";
 const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
-
-function help(catalog: Catalog): string {
-  return `Runs tasks from a RabbitMQ work queue: takes one task at a time (prefetch 1), acknowledges
-it only when its handler has finished, retries failures with backoff, and dead-letters what
-cannot run to <queue>.dead. SIGINT or SIGTERM stops taking tasks and lets running ones finish
-(a second signal exits at once; the broker requeues what was running).
-
-Usage: ${PROGRAM} [options]
-
-Tasks: ${catalog.names.join(", ")}
-
-Options:
-${BROKER_HELP}
-  --prefetch N        tasks taken at a time, and run at once (default 1: fair dispatch;
-                      with --threads, the number of threads)
-  --threads N         run CPU-heavy tasks (${cpuTasks(catalog)}) in N threads, so one process
-                      uses N cores; needs --allow-read for Warren's folder
-  --log-format F      text or json (one JSON object per line) (default text)
-  --log-level L       ${LOG_LEVELS.join(", ")}; warn prints only failures (default info)
-  --grace DURATION    time running tasks get to finish on shutdown (default 30s)
-  --retries N         retries after a failed attempt, for every task (default: each task's)
-  --backoff-base DURATION, --backoff-max DURATION
-                      delay before the first retry (doubling with each further one) and
-                      the largest delay, for every task (default: each task's; 1s and 60s)
-  --max-bytes N       largest message body accepted, in bytes (default 4194304)
-  --max-redeliveries N  redeliveries after a worker died before a task is dead-lettered
-                      (default 5)
-  --consumer-timeout DURATION
-                      the broker's consumer_timeout; task time limits must stay below it
-                      (default 30m, RabbitMQ's default)
-  --id ID             worker id written on dead letters (default <hostname>-<pid>)
-  --metrics-port P    serve Prometheus metrics at http://HOST:P/metrics and a health check at
-                      /healthz (200 while consuming, else 503); needs --allow-net=HOST:P
-  --metrics-host HOST address for --metrics-port (default 127.0.0.1; 0.0.0.0 in a container)
-  -h, --help          show this help
-
-Durations: 30s, 500ms, 2m, 1h, or a plain number of seconds.
-Exit status: 0 after a clean shutdown, 1 on broker errors, 2 on bad usage.`;
-}
-
-function onSignals(handler: () => void): () => void {
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, handler);
-  return () => {
-    for (const signal of signals) Deno.removeSignalListener(signal, handler);
-  };
-}
 
 /** How the worker CLI finds its catalog in threads. */
 export interface WorkerMainOptions {
@@ -82,11 +37,6 @@ export interface WorkerMainOptions {
    * @default {"catalog"}
    */
   exportName?: string;
-}
-
-function cpuTasks(catalog: Catalog): string {
-  const names = catalog.names.filter((name) => catalog.get(name)?.cpu);
-  return names.length > 0 ? names.join(", ") : "none in this catalog";
 }
 
 function threadsOption(
@@ -132,7 +82,7 @@ async function run(
     alias: { help: "h" },
   }, "");
   if (flags.help) {
-    console.log(help(catalog));
+    console.log(workerHelp(catalog));
     return EXIT_OK;
   }
   if (positionals.length > 0) {
@@ -163,7 +113,7 @@ async function run(
   const forced = Promise.withResolvers<number>();
   let signals = 0;
   let worker: Worker<Catalog> | undefined;
-  const removeListeners = onSignals(() => {
+  const removeListeners = onStopSignals(() => {
     if (++signals === 1) {
       worker?.stop();
     } else {
