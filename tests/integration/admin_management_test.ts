@@ -117,12 +117,12 @@ Deno.test({
       });
 
       await t.step(
-        "without the management host in --allow-net: the flag to add (exit 1)",
+        "without the management host in --allow-net: the flag to add (exit 2, as for any missing permission)",
         async () => {
           const result = await runCli("admin.ts", [...base, "--management", management], {
             flags: [`--allow-net=127.0.0.1:${node.port}`, env],
           });
-          assertEquals(result.code, 1, result.stderr);
+          assertEquals(result.code, 2, result.stderr);
           assertStringIncludes(result.stderr, `--allow-net=127.0.0.1:${httpPort}`);
         },
       );
