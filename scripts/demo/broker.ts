@@ -70,7 +70,7 @@ async function probe(broker: Broker): Promise<Probe> {
 }
 
 function notAllowed(broker: Broker, cause: unknown): DemoError {
-  const where = `${broker.hostname}:${broker.port}`;
+  const where = hostPort(broker.url);
   return new DemoError(
     `'deno task demo' may only reach localhost. For a broker at ${where}, run:\n` +
       `  AMQP_URL=${redactUrl(broker.url)} deno run --allow-net=${where} --allow-env ` +
