@@ -47,6 +47,14 @@ export interface ProducerOptions {
    */
   window?: number;
   /**
+   * How many times a publish the broker nacked is sent again before it fails (after 250 ms,
+   * doubling up to 4 s): a quorum queue nacks publishes while it elects a new leader (after its
+   * leader's node went down), and a full queue with `x-overflow: reject-publish` until it has
+   * room. 0 fails at the first nack.
+   * @default {6}
+   */
+  nackRetries?: number;
+  /**
    * How long a publish waits for a connection while the broker is unreachable, in milliseconds.
    * @default {30000}
    */
@@ -109,7 +117,13 @@ interface Pending {
   readonly done: PromiseWithResolvers<Receipt>;
   channel: ConfirmChannel | undefined;
   returned: boolean;
+  /** How many times the broker nacked it. */
+  nacks: number;
 }
+
+/** Delay before the first new send of a nacked publish; it doubles up to the max. */
+const NACK_RETRY_BASE_MS = 250;
+const NACK_RETRY_MAX_MS = 4_000;
 
 /**
  * Publishes tasks of a catalog to a work queue. Create one with {@linkcode Producer.connect}.
@@ -129,6 +143,8 @@ export class Producer<C extends Catalog> {
   readonly #names: QueueNames;
   readonly #window: number;
   readonly #connectTimeout: number;
+  readonly #nackRetries: number;
+  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   readonly #log: Logger;
   readonly #outstanding = new Set<Pending>();
   readonly #byId = new Map<string, Pending>();
@@ -151,6 +167,12 @@ export class Producer<C extends Catalog> {
       );
     }
     this.#connectTimeout = options.connectTimeout ?? 30_000;
+    this.#nackRetries = options.nackRetries ?? 6;
+    if (!Number.isInteger(this.#nackRetries) || this.#nackRetries < 0) {
+      throw new ConfigError(
+        `Cannot start producer as 'nackRetries' must be a non-negative integer: current value is ${this.#nackRetries}`,
+      );
+    }
     this.#wantResults = options.results ?? false;
     this.#log = options.logger ?? silentLogger;
     this.#channelUp.promise.catch(() => {});
@@ -353,6 +375,7 @@ export class Producer<C extends Catalog> {
       done: Promise.withResolvers<Receipt>(),
       channel: undefined,
       returned: false,
+      nacks: 0,
     };
     this.#outstanding.add(pending);
     this.#byId.set(message.id, pending);
@@ -387,6 +410,7 @@ export class Producer<C extends Catalog> {
     if (err instanceof Error && err.message === "channel closed" && !this.#closed) {
       return; // published again once a new channel is open
     }
+    if (err && this.#retryNacked(pending)) return;
     let failure: PublishError | undefined;
     if (err) {
       const reason = err instanceof Error && err.message === "channel closed" ? "closed" : "nacked";
@@ -410,6 +434,29 @@ export class Producer<C extends Catalog> {
     else pending.done.resolve({ id, task });
   }
 
+  /**
+   * Schedules a new send of a nacked publish, unless its retries are used up or the producer is
+   * closing; true when it did. Until then the publish stays outstanding (it counts against the
+   * window, and `close()` waits for it); a reconnection sends it at once.
+   */
+  #retryNacked(pending: Pending): boolean {
+    if (this.#closed || pending.nacks >= this.#nackRetries) return false;
+    pending.nacks++;
+    pending.channel = undefined; // not sent anywhere now; a late callback of the nacked send is ignored
+    const delay = Math.min(NACK_RETRY_MAX_MS, NACK_RETRY_BASE_MS * 2 ** (pending.nacks - 1));
+    const { id, task } = pending.message;
+    this.#log.warn("publish.nacked", { id, task, retry: pending.nacks, delay });
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      // Sent again already (by a new channel's setup), settled, or no channel now (the next
+      // channel's setup sends every outstanding message).
+      if (!this.#outstanding.has(pending) || pending.channel !== undefined) return;
+      if (this.#channel) this.#transmit(pending, this.#channel);
+    }, delay);
+    this.#retryTimers.add(timer);
+    return true;
+  }
+
   #forget(pending: Pending): void {
     this.#outstanding.delete(pending);
     if (this.#byId.get(pending.message.id) === pending) this.#byId.delete(pending.message.id);
@@ -420,6 +467,8 @@ export class Producer<C extends Catalog> {
   }
 
   #failAll(reason: "closed" | "timeout", cause: unknown): void {
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     for (const pending of [...this.#outstanding]) {
       this.#forget(pending);
       const { id, task } = pending.message;

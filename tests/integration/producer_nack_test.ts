@@ -1,0 +1,59 @@
+import { assertEquals, assertRejects } from "@std/assert";
+import { catalog } from "../../tasks/mod.ts";
+import { PublishError } from "../../src/errors.ts";
+import { createLogger } from "../../src/logger.ts";
+import { Producer } from "../../src/producer.ts";
+import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
+import { until } from "../_helpers/probe.ts";
+
+/** A queue that holds one message and nacks publishes beyond it (x-overflow reject-publish). */
+async function tinyQueue(): Promise<
+  { queue: string; client: Awaited<ReturnType<typeof rawClient>> }
+> {
+  const queue = uniqueQueue("warren_nack");
+  const client = await rawClient();
+  client.track(queue);
+  await client.channel.assertQueue(queue, {
+    durable: true,
+    arguments: { "x-max-length": 1, "x-overflow": "reject-publish" },
+  });
+  return { queue, client };
+}
+
+Deno.test("enqueue() sends a nacked publish again until the broker takes it", async () => {
+  const { queue, client } = await tinyQueue();
+  await using _client = client;
+  const lines: string[] = [];
+  const logger = createLogger({ format: "json", level: "warn", write: (l) => lines.push(l) });
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue, logger });
+  try {
+    const first = await producer.enqueue("sum", { start: 1, end: 2 });
+    // The queue is full: the second publish is nacked, then sent again after 250 ms, 500 ms, ...
+    const second = producer.enqueue("sum", { start: 1, end: 3 });
+    await until(() => lines.some((l) => l.includes('"publish.nacked"')), "a nack");
+    const taken = await client.channel.get(queue, { noAck: true });
+    assertEquals(taken && taken.properties.messageId, first.id);
+    const receipt = await second;
+    await until(async () => (await client.channel.checkQueue(queue)).messageCount === 1, "1 left");
+    const left = await client.channel.get(queue, { noAck: true });
+    assertEquals(left && left.properties.messageId, receipt.id);
+  } finally {
+    await producer.close();
+  }
+});
+
+Deno.test("enqueue() fails with 'nacked' once its nack retries are used up", async () => {
+  const { queue, client } = await tinyQueue();
+  await using _client = client;
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue, nackRetries: 1 });
+  try {
+    await producer.enqueue("sum", { start: 1, end: 2 });
+    const err = await assertRejects(
+      () => producer.enqueue("sum", { start: 1, end: 3 }),
+      PublishError,
+    );
+    assertEquals(err.reason, "nacked");
+  } finally {
+    await producer.close();
+  }
+});
