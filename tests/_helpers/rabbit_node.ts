@@ -559,36 +559,23 @@ class PrivateRabbitNode implements RabbitNode {
   }
 
   /**
-   * The OS pid of this node's Erlang VM: the one in RABBITMQ_PID_FILE, else (pid file not yet
-   * written) a child of the script's `sh`. A candidate only counts if its environment names our
-   * pid file, so a stale file or a recycled pid never makes us signal someone else's process.
+   * The OS pid of this node's Erlang VM: the child of the script's `sh` whose command is
+   * `beam.smp`, as `ps` lists them (Deno reads `/proc/<pid>/*` of another process only with
+   * --allow-all, which the test task does not grant). Only asked while that `sh` runs, and the
+   * VM is its child: a stale pid file or a recycled pid never makes us signal another process.
    */
   async #vmPid(): Promise<number | undefined> {
-    const candidates: number[] = [];
-    try {
-      candidates.push(Number.parseInt((await Deno.readTextFile(this.#pidFile)).trim(), 10));
-    } catch {
-      // not written yet, or removed after a kill
-    }
     const running = this.#running;
-    if (running !== undefined && !running.done) {
-      const sh = running.child.pid;
-      try {
-        const children = await Deno.readTextFile(`/proc/${sh}/task/${sh}/children`);
-        candidates.push(...children.trim().split(/\s+/).map((p) => Number.parseInt(p, 10)));
-      } catch {
-        // no /proc, or the shell is gone
-      }
-    }
-    const marker = `RABBITMQ_PID_FILE=${this.#pidFile}`;
-    for (const pid of candidates) {
-      if (!Number.isInteger(pid) || pid <= 1) continue;
-      try {
-        const environ = await Deno.readTextFile(`/proc/${pid}/environ`);
-        if (environ.split("\0").includes(marker)) return pid;
-      } catch {
-        // gone
-      }
+    if (running === undefined || running.done) return undefined;
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "pid=,comm=", "--ppid", String(running.child.pid)],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    for (const line of decoder.decode(out.stdout).split("\n")) {
+      const [pid, command] = line.trim().split(/\s+/);
+      if (pid !== undefined && command?.startsWith("beam")) return Number.parseInt(pid, 10);
     }
     return undefined;
   }
