@@ -50,8 +50,8 @@ export interface ProducerOptions {
    * How many times a publish the broker nacked is sent again before it fails (after 250 ms,
    * doubling up to 4 s): a quorum queue nacks publishes while it elects a new leader (after its
    * leader's node went down), and a full queue with `x-overflow: reject-publish` until it has
-   * room. 0 fails at the first nack.
-   * @default {6}
+   * room. 0 fails at the first nack; the default keeps trying for about half a minute.
+   * @default {10}
    */
   nackRetries?: number;
   /**
@@ -167,7 +167,7 @@ export class Producer<C extends Catalog> {
       );
     }
     this.#connectTimeout = options.connectTimeout ?? 30_000;
-    this.#nackRetries = options.nackRetries ?? 6;
+    this.#nackRetries = options.nackRetries ?? 10;
     if (!Number.isInteger(this.#nackRetries) || this.#nackRetries < 0) {
       throw new ConfigError(
         `Cannot start producer as 'nackRetries' must be a non-negative integer: current value is ${this.#nackRetries}`,
