@@ -3,11 +3,19 @@
  * be checked without Docker: the services and their settings, and that the worker and producer
  * commands it runs are accepted by the real CLIs (run as subprocesses against the local broker,
  * with the broker's host `rabbitmq` swapped for `localhost`).
+ *
+ * The `cluster` profile is checked the same way: its three RabbitMQ nodes (one cookie, classic
+ * peer discovery in compose/cluster.conf, which a private local RabbitMQ node boots with), and
+ * its worker and producer, given the three nodes' URLs (each swapped for the local broker).
+ * Where `docker-compose` is installed, it validates the file too.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { parse } from "yaml";
-import { rawClient, TEST_URL, uniqueQueue } from "./_helpers/broker.ts";
-import { PRODUCER_FLAGS, rootPath, runCli, WORKER_FLAGS } from "./_helpers/cli.ts";
+import { mainQueueOptions } from "../src/topology.ts";
+import { hostPort, parseUrls } from "../src/urls.ts";
+import { type RawClient, rawClient, TEST_URL, uniqueQueue } from "./_helpers/broker.ts";
+import { PRODUCER_FLAGS, rootPath, runCli, type RunResult, WORKER_FLAGS } from "./_helpers/cli.ts";
+import { rabbitmqInstalled, startRabbitNode } from "./_helpers/rabbit_node.ts";
 
 type Mapping = Readonly<Record<string, unknown>>;
 
@@ -369,6 +377,393 @@ Deno.test("compose.yaml's producer is a one-shot tool whose documented commands 
         });
         assertEquals(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
         assertStringIncludes(result.stdout, `enqueued ${args[0]} `);
+      }
+    },
+  );
+});
+
+// The `cluster` profile.
+
+/** The hosts of the cluster's nodes, as compose.yaml names them. */
+const CLUSTER_HOSTS = ["rabbit1", "rabbit2", "rabbit3"];
+/** A node's AMQP address inside Compose, e.g. `rabbit1:5672`, and its stand-in here. */
+const CLUSTER_ADDRESS = /\brabbit\d:5672\b/g;
+const LOCAL_ADDRESS = "localhost:5672";
+
+/** The services of the cluster's RabbitMQ nodes: those of profile `cluster` that run RabbitMQ. */
+function clusterNodes(): [string, Mapping][] {
+  return Object.entries(services)
+    .map(([name, value]): [string, Mapping] => [name, mapping(value, `services.${name}`)])
+    .filter(([, svc]) =>
+      String(svc.image).startsWith("rabbitmq:") &&
+      Array.isArray(svc.profiles) && svc.profiles.includes("cluster")
+    );
+}
+
+/** A service's `environment` mapping. */
+function environment(svc: Mapping, where: string): Mapping {
+  return mapping(svc.environment, `${where}.environment`);
+}
+
+/** The `host:port` addresses of a `--allow-net=` flag. */
+function netAddresses(flags: readonly string[]): string[] {
+  const net = flags.filter((flag) => flag.startsWith("--allow-net="));
+  assertEquals(net.length, 1, `one --allow-net flag in ${flags.join(" ")}`);
+  return net[0]!.slice("--allow-net=".length).split(",");
+}
+
+/** The cluster's deno flags with each node's address swapped for the local broker's. */
+function clusterLocalFlags(flags: readonly string[]): string[] {
+  return flags.map((flag) =>
+    flag.replaceAll(CLUSTER_ADDRESS, LOCAL_ADDRESS).replace(COMPOSE_METRICS, LOCAL_METRICS)
+  );
+}
+
+/** The cluster's AMQP_URL with each node's address swapped for the local broker's. */
+function clusterLocalUrls(urls: string): string {
+  return urls.replaceAll(CLUSTER_ADDRESS, LOCAL_ADDRESS);
+}
+
+/** `key = value` lines of a rabbitmq.conf file (comments and blank lines left out). */
+function confEntries(text: string): [string, string][] {
+  return text.split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const match = /^([\w.]+)\s*=\s*(.+)$/.exec(line);
+      assert(match, `a 'key = value' line: ${line}`);
+      return [match[1]!, match[2]!];
+    });
+}
+
+/** The arguments of each `docker compose --profile cluster run --rm cluster-producer ...` example. */
+function clusterProducerExamples(): string[][] {
+  return composeText.split("\n")
+    .map((line) =>
+      /^#\s+docker compose --profile cluster run --rm cluster-producer (.*)$/.exec(line)?.[1]
+    )
+    .filter((rest) => rest !== undefined)
+    .map((rest) => rest.replace(/\s+#.*$/, "").trim().split(/\s+/));
+}
+
+/**
+ * cluster-producer's entrypoint, `sh -c '<script>' <name>`: the script as the container's shell
+ * gets it (Compose turns `$$` into `$`) and the words of its `deno run` command line, where `"$@"`
+ * stands for the arguments given to `docker compose run`.
+ */
+function producerEntrypoint(): { script: string; name: string; words: string[] } {
+  const entrypoint = strings(service("cluster-producer").entrypoint, "cluster-producer.entrypoint");
+  const [sh, c, script, name, ...rest] = entrypoint;
+  assertEquals([sh, c, rest], ["sh", "-c", []], "the entrypoint is sh -c '<script>' <name>");
+  assert(script !== undefined && name !== undefined);
+  const shell = script.replaceAll("$$", "$");
+  const words = shell.trim().split(/\s+/);
+  assertEquals(words[0], "exec", "the shell execs deno, which so gets Docker's signals");
+  return { script: shell, name, words: words.slice(1) };
+}
+
+/**
+ * Runs cluster-producer's entrypoint here, as Docker would (`sh -c '<script>' <name> <args>`),
+ * with the nodes' addresses swapped for the local broker's.
+ */
+async function runClusterProducer(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<RunResult> {
+  const { script, name } = producerEntrypoint();
+  const denoDir = Deno.execPath().replace(/\/[^/]*$/, "");
+  const output = await new Deno.Command("sh", {
+    args: ["-c", script.replaceAll(CLUSTER_ADDRESS, LOCAL_ADDRESS), name, ...args],
+    cwd: rootPath(""),
+    env: { NO_COLOR: "1", PATH: `${denoDir}:${Deno.env.get("PATH") ?? ""}`, ...env },
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Whether `queue` is a quorum queue: declaring it as one succeeds (else: 406). */
+async function isQuorumQueue(client: RawClient, queue: string): Promise<boolean> {
+  const channel = await client.connection.createChannel();
+  channel.on("error", () => {});
+  try {
+    await channel.assertQueue(queue, mainQueueOptions("quorum"));
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 406) return false;
+    throw err;
+  } finally {
+    await channel.close().catch(() => {});
+  }
+}
+
+/** Whether `docker-compose` (Compose v1, Debian's package) can be run here. */
+async function dockerComposeInstalled(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("docker-compose", {
+      args: ["version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+const installed = await rabbitmqInstalled();
+const hasDockerCompose = await dockerComposeInstalled();
+
+Deno.test("compose.yaml's cluster profile runs three RabbitMQ nodes that share one Erlang cookie", async (t) => {
+  const nodes = clusterNodes();
+
+  await t.step(
+    "the nodes are rabbit1, rabbit2 and rabbit3, on the rabbitmq service's image",
+    () => {
+      assertEquals(nodes.map(([name]) => name).sort(), CLUSTER_HOSTS);
+      for (const [name, node] of nodes) {
+        assertEquals(node.image, service("rabbitmq").image, `${name}'s image`);
+        assertEquals(node.profiles, ["cluster"], `${name} runs only with --profile cluster`);
+        // The node name is rabbit@<hostname>, which the peer list names; a container id as
+        // hostname would also start an empty node after `down` and `up`.
+        assertEquals(node.hostname, name, `${name}'s hostname is fixed`);
+        assertEquals(node.restart, "unless-stopped");
+      }
+    },
+  );
+
+  await t.step("they share one Erlang cookie", () => {
+    const cookies = nodes.map(([name, node]) => environment(node, name).RABBITMQ_ERLANG_COOKIE);
+    assert(typeof cookies[0] === "string" && cookies[0] !== "", "rabbit1 sets a cookie");
+    assertEquals(new Set(cookies).size, 1, `one cookie for all: ${cookies.join(", ")}`);
+  });
+
+  await t.step(
+    "each keeps its data in its own named volume and reads compose/cluster.conf",
+    async () => {
+      const data = nodes.map(([name, node]) => {
+        const volumes = strings(node.volumes, `${name}.volumes`);
+        assert(volumes.includes("./compose/cluster.conf:/etc/rabbitmq/conf.d/30-cluster.conf:ro"));
+        const volume = volumes.find((v) => v.endsWith(":/var/lib/rabbitmq"))?.split(":")[0];
+        assert(volume !== undefined && /^[\w-]+$/.test(volume), `${name} has a named data volume`);
+        assert(volume in mapping(compose.volumes, "volumes"), `volume ${volume} is declared`);
+        return volume;
+      });
+      assertEquals(new Set(data).size, 3, "one data volume per node");
+      assert((await Deno.stat(rootPath("compose/cluster.conf"))).isFile);
+    },
+  );
+
+  await t.step(
+    "each publishes AMQP and its UI on 127.0.0.1 only, on host ports no one else uses",
+    () => {
+      const published = Object.entries(services).flatMap(([name, value]) => {
+        const ports = mapping(value, name).ports;
+        return ports === undefined ? [] : strings(ports, `${name}.ports`);
+      });
+      for (const [name, node] of nodes) {
+        const ports = strings(node.ports, `${name}.ports`);
+        assertEquals(ports.map((p) => p.split(":").slice(2).join()).sort(), ["15672", "5672"]);
+        for (const port of ports) assert(port.startsWith("127.0.0.1:"), `${name}: ${port}`);
+      }
+      const hostPorts = published.map((p) => p.split(":").slice(0, 2).join(":"));
+      assertEquals(new Set(hostPorts).size, hostPorts.length, `no host port twice: ${hostPorts}`);
+    },
+  );
+
+  await t.step("each is healthy once rabbitmq-diagnostics says so, with a start period", () => {
+    for (const [name, node] of nodes) {
+      const healthcheck = mapping(node.healthcheck, `${name}.healthcheck`);
+      const test = strings(healthcheck.test, `${name}.healthcheck.test`);
+      assertEquals(test.slice(0, 3), ["CMD", "rabbitmq-diagnostics", "-q"]);
+      for (const key of ["interval", "timeout", "retries", "start_period"]) {
+        assert(healthcheck[key] !== undefined, `${name}'s healthcheck sets ${key}`);
+      }
+    }
+  });
+
+  await t.step({
+    name: "docker-compose validates the file with both cluster profiles",
+    ignore: !hasDockerCompose,
+    async fn() {
+      const output = await new Deno.Command("docker-compose", {
+        args: ["--profile", "cluster", "--profile", "cluster-tools", "config", "--services"],
+        cwd: rootPath(""),
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assertEquals(output.code, 0, stderr);
+      const listed = new TextDecoder().decode(output.stdout).trim().split("\n").sort();
+      for (const name of [...CLUSTER_HOSTS, "cluster-worker", "cluster-producer"]) {
+        assert(listed.includes(name), `docker-compose lists ${name}: ${listed}`);
+      }
+    },
+  });
+});
+
+Deno.test("compose/cluster.conf forms the cluster by classic peer discovery of the three nodes", async (t) => {
+  const text = await Deno.readTextFile(rootPath("compose/cluster.conf"));
+  const entries = confEntries(text);
+
+  await t.step("it lists rabbit@<hostname> of each node as a classic_config peer", () => {
+    const settings = new Map(entries);
+    assertEquals(settings.size, entries.length, "no key is set twice");
+    assertEquals(settings.get("cluster_formation.peer_discovery_backend"), "classic_config");
+    const peers = entries
+      .filter(([key]) => /^cluster_formation\.classic_config\.nodes\.\d+$/.test(key))
+      .map(([, value]) => value);
+    const hostnames = clusterNodes().map(([, node]) => String(node.hostname));
+    assertEquals(peers.sort(), hostnames.map((host) => `rabbit@${host}`).sort());
+  });
+
+  // The rabbitmq image runs 3.13, this machine 3.10: both know these settings. Peers that do
+  // not exist (a node of that name on localhost) make a lone node boot on its own.
+  await t.step({
+    name: "a RabbitMQ node boots with it and reads the backend and the peers from it",
+    ignore: !installed,
+    async fn() {
+      const local = (host: string) => `warren-compose-${host}@localhost`;
+      await using node = await startRabbitNode({
+        prefix: "warren-compose",
+        config: [
+          ...entries.map(([key, value]) =>
+            `${key} = ${value.replace(/^rabbit@(rabbit\d)$/, (_, host) => local(host))}`
+          ),
+          "cluster_formation.discovery_retry_limit = 1",
+          "cluster_formation.discovery_retry_interval = 100",
+        ],
+      });
+      const seen = await node.ctl(
+        "eval",
+        "{application:get_env(rabbit, cluster_formation), application:get_env(rabbit, cluster_nodes)}.",
+      );
+      assertStringIncludes(seen, "{peer_discovery_backend,rabbit_peer_discovery_classic_config}");
+      for (const host of CLUSTER_HOSTS) assertStringIncludes(seen, `'${local(host)}'`);
+      const partitions = await node.ctl(
+        "eval",
+        "application:get_env(rabbit, cluster_partition_handling).",
+      );
+      assertStringIncludes(partitions, "pause_minority");
+    },
+  });
+});
+
+Deno.test("compose.yaml's cluster-worker scales, waits for the three nodes and is given all three", async (t) => {
+  const worker = service("cluster-worker");
+  const run = denoRun(strings(worker.command, "cluster-worker.command"), "cluster-worker.command");
+  const urls = String(environment(worker, "cluster-worker").AMQP_URL);
+
+  await t.step("it scales and starts once the three nodes are healthy", () => {
+    assertEquals(worker.container_name, undefined, "a fixed container name prevents --scale");
+    assertEquals(worker.profiles, ["cluster"]);
+    assertEquals(worker.restart, "unless-stopped");
+    assertEquals(worker.image, service("worker").image);
+    const dependsOn = mapping(worker.depends_on, "cluster-worker.depends_on");
+    assertEquals(Object.keys(dependsOn).sort(), CLUSTER_HOSTS);
+    for (const host of CLUSTER_HOSTS) {
+      assertEquals(dependsOn[host], { condition: "service_healthy" }, `it waits for ${host}`);
+    }
+    const documented = composeText.split("\n").some((line) =>
+      /^#\s+docker compose --profile cluster up -d --scale cluster-worker=\d+ cluster-worker\b/
+        .test(line)
+    );
+    assert(documented, "the comments show how to start the cluster with N workers");
+  });
+
+  await t.step(
+    "AMQP_URL lists the three nodes, and --allow-net names exactly their addresses",
+    () => {
+      const addresses = parseUrls(urls, "AMQP_URL").map(hostPort);
+      assertEquals(addresses, CLUSTER_HOSTS.map((host) => `${host}:5672`));
+      assertEquals(run.script, "worker.ts");
+      // The README's flags otherwise, as the worker service has them.
+      const [, ...rest] = composeFlags(WORKER_FLAGS);
+      const [net, ...others] = permissions(run.denoFlags);
+      assertEquals(others, [...rest, "--allow-sys=hostname"]);
+      assertEquals(netAddresses([net!]), [...addresses, COMPOSE_METRICS]);
+    },
+  );
+
+  await t.step("the worker CLI accepts its arguments, --queue-type quorum too", async () => {
+    const at = run.args.indexOf("--queue-type");
+    assertEquals(run.args.slice(at, at + 2), ["--queue-type", "quorum"]);
+    const help = await runCli("worker.ts", [...localArgs(run.args), "--help"], {
+      flags: clusterLocalFlags(run.denoFlags),
+    });
+    assertEquals(help.code, 0, help.stderr);
+    for (const option of optionNames(run.args)) assertStringIncludes(help.stdout, option);
+  });
+
+  await t.step("given the three URLs it consumes a quorum queue and does a task", async () => {
+    const queue = uniqueQueue();
+    await using client = await rawClient();
+    client.track(queue);
+    const env = { AMQP_URL: clusterLocalUrls(urls), WARREN_QUEUE: queue };
+    await using cli = new Cli({ ...run, denoFlags: clusterLocalFlags(run.denoFlags) }, env);
+    await cli.waitFor('"event":"worker.started"');
+    assert(await isQuorumQueue(client, queue), "the worker declared a quorum queue");
+    const sent = await runClusterProducer(["sum", "--start", "1", "--end", "100"], env);
+    assertEquals(sent.code, 0, sent.stderr);
+    await cli.waitFor('"result":"5050"');
+    const { code, stderr } = await cli.stop();
+    assertEquals(code, 0, stderr);
+  });
+});
+
+Deno.test("compose.yaml's cluster-producer is a one-shot tool whose documented commands declare quorum queues", async (t) => {
+  const producer = service("cluster-producer");
+  const urls = String(environment(producer, "cluster-producer").AMQP_URL);
+
+  await t.step("it runs only on demand, once, after the three nodes are healthy", () => {
+    assertEquals(producer.profiles, ["cluster-tools"]);
+    assertEquals(producer.restart, "no");
+    assertEquals(producer.container_name, undefined);
+    assertEquals(producer.image, service("producer").image);
+    const dependsOn = mapping(producer.depends_on, "cluster-producer.depends_on");
+    for (const host of CLUSTER_HOSTS) {
+      assertEquals(dependsOn[host], { condition: "service_healthy" }, `it waits for ${host}`);
+    }
+    assertEquals(urls, String(environment(service("cluster-worker"), "cluster-worker").AMQP_URL));
+  });
+
+  await t.step(
+    "its entrypoint runs producer.ts on the three nodes, --queue-type quorum last",
+    () => {
+      const { words } = producerEntrypoint();
+      const run = denoRun(words, "cluster-producer's deno command");
+      assertEquals(run.script, "producer.ts");
+      assertEquals(run.args, ['"$@"', "--queue-type", "quorum"]);
+      const [, ...rest] = composeFlags(PRODUCER_FLAGS);
+      const [net, ...others] = permissions(run.denoFlags);
+      assertEquals(others, rest);
+      assertEquals(netAddresses([net!]), parseUrls(urls, "AMQP_URL").map(hostPort));
+    },
+  );
+
+  await t.step(
+    "its default command and each documented example work, on a quorum queue",
+    async () => {
+      const command = strings(producer.command, "cluster-producer.command");
+      const help = await runClusterProducer(command, {});
+      assertEquals(help.code, 0, help.stderr);
+      assertStringIncludes(help.stdout, "Usage:");
+      const examples = clusterProducerExamples();
+      assert(examples.length >= 2, "compose.yaml shows how to run the cluster's producer");
+      for (const args of examples) {
+        const queue = uniqueQueue();
+        await using client = await rawClient();
+        client.track(queue);
+        const env = { AMQP_URL: clusterLocalUrls(urls), WARREN_QUEUE: queue };
+        const shown = await runClusterProducer([...args, "--help"], env);
+        assertEquals(shown.code, 0, `${args.join(" ")} --help: ${shown.stderr}`);
+        for (const option of optionNames(args)) assertStringIncludes(shown.stdout, option);
+        const result = await runClusterProducer(args, env);
+        assertEquals(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+        assertStringIncludes(result.stdout, `enqueued ${args[0]} `);
+        assert(await isQuorumQueue(client, queue), `${args.join(" ")} declared a quorum queue`);
       }
     },
   );
