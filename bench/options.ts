@@ -1,0 +1,141 @@
+/**
+ * The benchmark's command line.
+ *
+ * @module
+ */
+import { parseArgs } from "@std/cli/parse-args";
+import { parseQueueType } from "../src/topology.ts";
+import type { Row, Variant } from "./run.ts";
+import { VARIANTS } from "./run.ts";
+
+/** Everything the benchmark is asked to do. */
+export interface BenchOptions {
+  /** Tasks per run. */
+  readonly n: number;
+  /** Runs of each variant in each row. */
+  readonly rounds: number;
+  /** Rows of the matrix. */
+  readonly rows: readonly Row[];
+  /** Variants run in each row. */
+  readonly variants: readonly Variant[];
+  /** The producers' window of unconfirmed publishes. */
+  readonly window: number;
+  /** Consumer processes per run. */
+  readonly consumers: number;
+  /** A run fails when no task is handled for this long, in milliseconds. */
+  readonly stallMs: number;
+  /** How long each run waits for a quiet machine (under 15% CPU busy), in milliseconds. */
+  readonly quietMs: number;
+  /** Where the JSON results go. */
+  readonly jsonOut: string;
+  /** Whether the throughput matrix runs. */
+  readonly matrix: boolean;
+  /** Whether the memory measurements run. */
+  readonly memory: boolean;
+  /** Whether the CPU scaling measurements run. */
+  readonly cpu: boolean;
+  /** Directory for CPU profiles of the consumers and producers, when asked for. */
+  readonly cpuProfDir?: string;
+  /** Whether help was asked for. */
+  readonly help: boolean;
+}
+
+/** The help text. */
+export const HELP = `Benchmarks Warren against plain amqplib on the broker at AMQP_URL
+(default amqp://localhost:5672): the same tasks, the same two consumer processes, side by side.
+
+Usage: deno task bench [options]
+
+Options:
+  --n N             tasks per run (default 50000)
+  --rounds N        runs of each variant per row, alternated (default 3)
+  --rows LIST       queue type:prefetch pairs (default classic:1,classic:100,quorum:1,quorum:100)
+  --variants LIST   any of ${VARIANTS.join(",")} (default all); plain-props is plain
+                    amqplib publishing the messages Warren publishes (its properties, mandatory)
+  --window N        unconfirmed publishes allowed per producer (default 1000)
+  --consumers N     consumer processes per run (default 2)
+  --stall SECONDS   fail a run when no task is handled for this long (default 60)
+  --quiet-wait SECONDS
+                    before each run, wait up to this long for the machine to be quiet
+                    (under 15% CPU busy over a second), then run anyway (default 60; 0: no wait)
+  --json-out PATH   where the JSON results go (default bench/results/latest.json)
+  --quick           smoke check: --n 5000 --rounds 1
+  --memory          measure producer and worker memory (instead of the matrix)
+  --cpu             measure CPU-bound scaling over worker processes (instead of the matrix)
+  --matrix          run the matrix too, with --memory or --cpu
+  --cpu-prof DIR    write CPU profiles of the consumers and producers to DIR/<variant>-…
+  -h, --help        show this help`;
+
+function integer(value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min) {
+    throw new Error(`--${name} must be an integer >= ${min}: current value is ${String(value)}`);
+  }
+  return number;
+}
+
+function parseRows(text: string): Row[] {
+  return text.split(",").map((item) => {
+    const [type = "", prefetch = ""] = item.trim().split(":");
+    return {
+      type: parseQueueType(type, "--rows"),
+      prefetch: integer(prefetch, "rows (prefetch)", 1),
+    };
+  });
+}
+
+function parseVariants(text: string): Variant[] {
+  return text.split(",").map((item) => {
+    const variant = VARIANTS.find((v) => v === item.trim());
+    if (!variant) throw new Error(`--variants: '${item}' is not one of ${VARIANTS.join(", ")}`);
+    return variant;
+  });
+}
+
+/** Parses the command line. */
+export function parseBenchArgs(args: readonly string[]): BenchOptions {
+  const flags = parseArgs([...args], {
+    string: [
+      "n",
+      "rounds",
+      "rows",
+      "variants",
+      "window",
+      "consumers",
+      "stall",
+      "quiet-wait",
+      "json-out",
+      "cpu-prof",
+    ],
+    boolean: ["quick", "memory", "cpu", "matrix", "help"],
+    alias: { help: "h" },
+    unknown: (arg: string, key?: string) => {
+      throw new Error(key === undefined ? `unexpected argument '${arg}'` : `unknown option ${arg}`);
+    },
+  });
+  const quick = flags.quick === true;
+  const memory = flags.memory === true;
+  const cpu = flags.cpu === true;
+  const cpuProf = typeof flags["cpu-prof"] === "string" ? flags["cpu-prof"] : undefined;
+  return {
+    n: integer(flags.n, "n", quick ? 5_000 : 50_000),
+    rounds: integer(flags.rounds, "rounds", quick ? 1 : 3),
+    rows: parseRows(
+      typeof flags.rows === "string" ? flags.rows : "classic:1,classic:100,quorum:1,quorum:100",
+    ),
+    variants: typeof flags.variants === "string" ? parseVariants(flags.variants) : VARIANTS,
+    window: integer(flags.window, "window", 1000),
+    consumers: integer(flags.consumers, "consumers", 2),
+    stallMs: integer(flags.stall, "stall", 60) * 1000,
+    quietMs: integer(flags["quiet-wait"], "quiet-wait", 60, 0) * 1000,
+    jsonOut: typeof flags["json-out"] === "string"
+      ? flags["json-out"]
+      : new URL("./results/latest.json", import.meta.url).pathname,
+    matrix: flags.matrix === true || (!memory && !cpu),
+    memory,
+    cpu,
+    ...(cpuProf === undefined ? {} : { cpuProfDir: cpuProf }),
+    help: flags.help === true,
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * One benchmark run: a fresh queue, two consumers already consuming, one producer publishing N
+ * tasks; the run ends when the consumers' counts add up to N. Then the consumers are stopped,
+ * their reports read, and the queues deleted.
+ *
+ * @module
+ */
+import type { QueueType } from "../src/topology.ts";
+import type { BrokerAdmin } from "./broker.ts";
+import { uniqueQueue } from "./broker.ts";
+import { ConsumerGroup, runProducer, type ScriptSpec } from "./processes.ts";
+import { loadAverage, waitForQuiet } from "./proc.ts";
+import type { FinalLine } from "./protocol.ts";
+import { quantile } from "./stats.ts";
+
+/**
+ * Who handles the tasks: plain amqplib; plain amqplib publishing the messages Warren publishes
+ * (its properties and the `mandatory` flag); Warren; or Warren logging at warn level.
+ */
+export type Variant = "plain" | "plain-props" | "warren" | "warren-warn";
+
+/** The variants, in the order of the report's columns. */
+export const VARIANTS: readonly Variant[] = ["plain", "plain-props", "warren", "warren-warn"];
+
+/** Whether plain amqplib programs (rather than Warren) run `variant`. */
+export function isPlain(variant: Variant): boolean {
+  return variant === "plain" || variant === "plain-props";
+}
+
+/** A row of the matrix: queue type and prefetch. */
+export interface Row {
+  /** The queue type. */
+  readonly type: QueueType;
+  /** The consumers' prefetch. */
+  readonly prefetch: number;
+}
+
+/** What one run is asked to do. */
+export interface RunSpec extends Row {
+  /** Who handles the tasks. */
+  readonly variant: Variant;
+  /** Tasks published. */
+  readonly n: number;
+  /** The producer's window of unconfirmed publishes. */
+  readonly window: number;
+  /** Consumer processes. */
+  readonly consumers: number;
+  /** Directory of CPU profiles of the consumers and producers, if any are taken. */
+  readonly cpuProfDir?: string;
+  /** Fail when no task is handled for this long, in milliseconds. */
+  readonly stallMs: number;
+  /** How long to wait for a quiet machine before the run, in milliseconds (0: no wait). */
+  readonly quietMs: number;
+}
+
+/** The figures of one run. */
+export interface RunResult extends Row {
+  /** Who handled the tasks. */
+  readonly variant: Variant;
+  /** Tasks published. */
+  readonly n: number;
+  /** Tasks per second from the first publish to the last confirm. */
+  readonly enqueueRate: number;
+  /** Tasks per second from the first publish to the last task handled. */
+  readonly drainRate: number;
+  /** Median latency from `sentAt` to handler start, in milliseconds. */
+  readonly latencyP50: number;
+  /** 99th percentile of the same. */
+  readonly latencyP99: number;
+  /** CPU time of the consumers per task (both processes, from their first task), in µs. */
+  readonly consumerCpu: number;
+  /** CPU time of the producer per task (first publish to last confirm), in µs. */
+  readonly producerCpu: number;
+  /** Tasks each consumer handled. */
+  readonly perConsumer: readonly number[];
+  /** Bytes the Warren consumers logged on stdout (0 for the plain variants). */
+  readonly logBytes: number;
+  /** The machine's 1-minute load average when the run started and when it ended. */
+  readonly load: readonly [start: number, end: number];
+  /** Share of the machine's CPU busy in the second before the run (other programs). */
+  readonly busyBefore: number;
+}
+
+function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
+  if (isPlain(spec.variant)) {
+    return {
+      script: "bench/plain_consumer.ts",
+      args: [queue, spec.type, String(spec.prefetch)],
+      ...profileFlags(spec, "consumer"),
+    };
+  }
+  return {
+    script: "bench/warren_consumer.ts",
+    args: [
+      "--queue",
+      queue,
+      "--queue-type",
+      spec.type,
+      "--prefetch",
+      String(spec.prefetch),
+      ...(spec.variant === "warren-warn" ? ["--log-level", "warn"] : []),
+    ],
+    ...profileFlags(spec, "consumer"),
+  };
+}
+
+function producerSpec(spec: RunSpec, queue: string): ScriptSpec {
+  const args = [queue, spec.type, String(spec.n), String(spec.window)];
+  if (spec.variant === "plain-props") args.push("props");
+  const script = isPlain(spec.variant) ? "bench/plain_producer.ts" : "bench/warren_producer.ts";
+  return { script, args, ...profileFlags(spec, "producer") };
+}
+
+function profileFlags(spec: RunSpec, role: string): { denoFlags?: string[] } {
+  if (spec.cpuProfDir === undefined) return {};
+  const dir = `${spec.cpuProfDir}/${spec.variant}-${spec.type}-p${spec.prefetch}-${role}`;
+  return { denoFlags: ["--cpu-prof", `--cpu-prof-dir=${dir}`] };
+}
+
+function checkReports(spec: RunSpec, finals: readonly FinalLine[], expected: bigint): void {
+  const count = finals.reduce((sum, f) => sum + f.count, 0);
+  if (count !== spec.n) {
+    throw new Error(`${spec.variant}: consumers handled ${count} tasks, not ${spec.n}`);
+  }
+  const checksum = finals.reduce((sum, f) => sum + BigInt(f.checksum), 0n);
+  if (checksum !== expected) {
+    throw new Error(`${spec.variant}: results add up to ${checksum}, not ${expected}`);
+  }
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await Deno.stat(path)).size;
+}
+
+/** Runs `spec` once; `expected` is the sum of all results. Deletes its queues however it ends. */
+export async function runOnce(
+  admin: BrokerAdmin,
+  spec: RunSpec,
+  expected: bigint,
+): Promise<RunResult> {
+  const busyBefore = spec.quietMs > 0 ? await waitForQuiet(0.15, spec.quietMs) : NaN;
+  const loadAtStart = loadAverage();
+  const queue = uniqueQueue(`${spec.variant.replace("-", "_")}_${spec.type}_p${spec.prefetch}`);
+  const logFiles = isPlain(spec.variant) ? [] : await Promise.all(
+    Array.from({ length: spec.consumers }, () => Deno.makeTempFile({ prefix: "warren_bench_" })),
+  );
+  let group: ConsumerGroup | undefined;
+  try {
+    await admin.declare(queue, spec.type);
+    const specs = Array.from({ length: spec.consumers }, () => consumerSpec(spec, queue));
+    group = new ConsumerGroup(specs, logFiles);
+    const running = group;
+    await admin.waitForConsumers(queue, spec.consumers, () => running.failure());
+    const producer = await runProducer(producerSpec(spec, queue));
+    if (producer.confirmed !== spec.n) {
+      throw new Error(`${spec.variant}: ${producer.confirmed} of ${spec.n} confirmed`);
+    }
+    await group.waitForTotal(spec.n, spec.stallMs);
+    const finals = await group.stop();
+    group = undefined;
+    checkReports(spec, finals, expected);
+    const lastHandled = Math.max(...finals.map((f) => f.last));
+    const latencies = finals.flatMap((f) => f.latencies);
+    const sizes = await Promise.all(logFiles.map(fileSize));
+    return {
+      variant: spec.variant,
+      type: spec.type,
+      prefetch: spec.prefetch,
+      n: spec.n,
+      enqueueRate: spec.n / ((producer.lastConfirm - producer.firstPublish) / 1000),
+      drainRate: spec.n / ((lastHandled - producer.firstPublish) / 1000),
+      latencyP50: quantile(latencies, 0.5),
+      latencyP99: quantile(latencies, 0.99),
+      consumerCpu: 1000 * finals.reduce((sum, f) => sum + f.cpuMs, 0) / spec.n,
+      producerCpu: 1000 * producer.cpuMs / spec.n,
+      perConsumer: finals.map((f) => f.count),
+      logBytes: sizes.reduce((a, b) => a + b, 0),
+      load: [loadAtStart, loadAverage()],
+      busyBefore,
+    };
+  } finally {
+    await group?.kill();
+    await admin.deleteQueues([queue, `${queue}.dead`]);
+    await Promise.all(logFiles.map((file) => Deno.remove(file).catch(() => {})));
+  }
+}
