@@ -6,18 +6,52 @@
  */
 import type { AnyTask, TaskContext } from "./catalog.ts";
 import { TaskTimeoutError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
 
 /** How an attempt ended. */
 export type AttemptResult =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: unknown };
 
+/** The context a handler sees: the worker's fields (read when asked) and the attempt's signal. */
+class AttemptContext implements TaskContext {
+  readonly #base: Omit<TaskContext, "signal">;
+  readonly signal: AbortSignal;
+
+  constructor(base: Omit<TaskContext, "signal">, signal: AbortSignal) {
+    this.#base = base;
+    this.signal = signal;
+  }
+
+  get attempt(): number {
+    return this.#base.attempt;
+  }
+
+  get id(): string {
+    return this.#base.id;
+  }
+
+  get task(): string {
+    return this.#base.task;
+  }
+
+  get log(): Logger {
+    return this.#base.log;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
 /**
  * Runs the handler of `task`. The context's signal fires after `timeoutMs` (with a
  * {@linkcode TaskTimeoutError}) or when `cancel` fires (with its reason); the attempt then fails
- * at once, even if the handler ignores the signal.
+ * at once, even if the handler ignores the signal. A handler that returns without a promise
+ * costs no timer.
  */
-export async function runAttempt(
+export function runAttempt(
   task: AnyTask,
   payload: Record<string, unknown>,
   context: Omit<TaskContext, "signal">,
@@ -25,20 +59,41 @@ export async function runAttempt(
   cancel: AbortSignal,
 ): Promise<AttemptResult> {
   const controller = new AbortController();
+  if (cancel.aborted) controller.abort(cancel.reason);
+  let returned: unknown;
+  try {
+    returned = task.handler(payload, new AttemptContext(context, controller.signal));
+  } catch (error) {
+    return Promise.resolve({ ok: false, error });
+  }
+  if (!isThenable(returned)) {
+    const { signal } = controller;
+    return Promise.resolve(
+      signal.aborted ? { ok: false, error: signal.reason } : { ok: true, value: returned },
+    );
+  }
+  return settle(returned, controller, cancel, timeoutMs, task.name);
+}
+
+async function settle(
+  work: PromiseLike<unknown>,
+  controller: AbortController,
+  cancel: AbortSignal,
+  timeoutMs: number,
+  task: string,
+): Promise<AttemptResult> {
   const { signal } = controller;
   const timer = setTimeout(
-    () => controller.abort(new TaskTimeoutError(task.name, timeoutMs)),
+    () => controller.abort(new TaskTimeoutError(task, timeoutMs)),
     timeoutMs,
   );
   const onCancel = () => controller.abort(cancel.reason);
-  if (cancel.aborted) onCancel();
-  else cancel.addEventListener("abort", onCancel, { once: true });
+  cancel.addEventListener("abort", onCancel, { once: true });
   const aborted = new Promise<never>((_, reject) => {
     if (signal.aborted) reject(signal.reason);
     else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
   });
   try {
-    const work = (async () => await task.handler(payload, { ...context, signal }))();
     return { ok: true, value: await Promise.race([work, aborted]) };
   } catch (error) {
     return { ok: false, error };

@@ -68,6 +68,8 @@ export interface TaskProperties {
   readonly timestamp: number;
   /** Always `warren`. */
   readonly appId: string;
+  /** Always `true` (a publish option): a message that reaches no queue comes back. */
+  readonly mandatory: true;
   /** Extra headers. */
   readonly headers?: Record<string, unknown>;
   /** Where the worker sends the task's outcome, when asked. */
@@ -148,6 +150,7 @@ export function encodeTask(
       type: task,
       timestamp: Math.floor(Date.now() / 1000),
       appId: APP_ID,
+      mandatory: true,
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.replyTo ? { replyTo: options.replyTo } : {}),
     },

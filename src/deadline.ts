@@ -29,3 +29,16 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
   });
 }
+
+/** Whether `promise` settles (either way) within `ms` milliseconds. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms), false);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -5,6 +5,7 @@
  */
 import { describeError } from "./errors.ts";
 import { toJsonValue } from "./json.ts";
+import { setImmediate } from "node:timers";
 
 /** Severity of a log record. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -27,6 +28,8 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
   /** A logger that adds `fields` to each record. */
   child(fields: LogFields): Logger;
+  /** Writes out at once any records it holds back (a logger may batch its writes). */
+  flush?(): void;
 }
 
 /** Options of {@linkcode createLogger}. */
@@ -47,8 +50,9 @@ export interface LoggerOptions {
    */
   color?: boolean;
   /**
-   * Where each line goes (without its newline).
-   * @default {writes to standard output}
+   * Where each line goes (without its newline), at once.
+   * @default {standard output, in batches: the lines of one turn of the event loop are written
+   * together, and {@linkcode Logger.flush} writes them at once}
    */
   write?: (line: string) => void;
 }
@@ -83,12 +87,12 @@ export const silentLogger: Logger = {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? "text";
   const threshold = LEVELS[options.level ?? "info"];
-  const write = options.write ?? writeStdout;
+  const sink = options.write ? { write: options.write, flush() {} } : stdoutBatches();
   const render = format === "json" ? renderJson : options.color ? renderColorText : renderText;
   const make = (bound: LogFields): Logger => {
     const emit = (level: LogLevel) => (event: string, fields?: LogFields) => {
       if (LEVELS[level] < threshold) return;
-      write(render(new Date(), level, event, fields ? { ...bound, ...fields } : bound));
+      sink.write(render(new Date(), level, event, fields ? { ...bound, ...fields } : bound));
     };
     return {
       debug: emit("debug"),
@@ -96,6 +100,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       warn: emit("warn"),
       error: emit("error"),
       child: (fields) => make({ ...bound, ...fields }),
+      flush: sink.flush,
     };
   };
   return make({});
@@ -103,9 +108,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 const encoder = new TextEncoder();
 
-function writeStdout(line: string): void {
-  const bytes = encoder.encode(line + "\n");
-  for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+/**
+ * Lines to standard output, written together at the end of each turn of the event loop (one
+ * system call for many lines), when asked, and when the process exits.
+ */
+function stdoutBatches(): { write(line: string): void; flush(): void } {
+  let lines: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (lines.length === 0) return;
+    const bytes = encoder.encode(lines.join("\n") + "\n");
+    lines = [];
+    for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+  };
+  globalThis.addEventListener("unload", flush);
+  return {
+    write(line) {
+      lines.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
 }
 
 const RESERVED = new Set(["time", "level", "event"]);
@@ -119,23 +146,39 @@ function renderJson(time: Date, level: LogLevel, event: string, fields: LogField
   return JSON.stringify(record, toJsonValue);
 }
 
+const PLAIN = /^[^\s"=]+$/;
+
 function renderValue(value: unknown): string {
-  if (typeof value === "string") return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  switch (typeof value) {
+    case "string":
+      return PLAIN.test(value) ? value : JSON.stringify(value);
+    case "number":
+    case "boolean":
+    case "bigint":
+      return String(value);
+  }
   if (value instanceof Error) return JSON.stringify(describeError(value));
-  if (typeof value === "bigint") return value.toString();
   return JSON.stringify(value, toJsonValue) ?? String(value);
 }
 
 function textLine(time: Date, level: string, event: string, fields: LogFields): string {
-  const clock = time.toISOString().slice(11, 23);
-  const pairs = Object.entries(fields)
-    .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key}=${renderValue(value)}`);
-  return [clock, level, event, ...pairs].join(" ");
+  let line = `${time.toISOString().slice(11, 23)} ${level} ${event}`;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== undefined) line += ` ${key}=${renderValue(value)}`;
+  }
+  return line;
 }
 
+const TAGS: Record<LogLevel, string> = {
+  debug: "DEBUG",
+  info: "INFO ",
+  warn: "WARN ",
+  error: "ERROR",
+};
+
 function renderText(time: Date, level: LogLevel, event: string, fields: LogFields): string {
-  return textLine(time, level.toUpperCase().padEnd(5), event, fields);
+  return textLine(time, TAGS[level], event, fields);
 }
 
 const COLORS: Record<LogLevel, string> = {
@@ -146,6 +189,5 @@ const COLORS: Record<LogLevel, string> = {
 };
 
 function renderColorText(time: Date, level: LogLevel, event: string, fields: LogFields): string {
-  const tag = `${COLORS[level]}${level.toUpperCase().padEnd(5)}\x1b[0m`;
-  return textLine(time, tag, `\x1b[1m${event}\x1b[0m`, fields);
+  return textLine(time, `${COLORS[level]}${TAGS[level]}\x1b[0m`, `\x1b[1m${event}\x1b[0m`, fields);
 }

@@ -67,6 +67,7 @@ function labels(pairs: Record<string, string>): string {
 export class WorkerMetrics {
   readonly #counters = new Map<string, Map<string, number>>();
   readonly #durations = new Map<string, Histogram>();
+  readonly #taskLabels = new Map<string, string>();
 
   /** Counts one task event. */
   record(event: TaskEvent): void {
@@ -137,10 +138,17 @@ export class WorkerMetrics {
   }
 
   #count(name: string, pairs: Record<string, string>): void {
-    const series = this.#counters.get(name) ?? new Map<string, number>();
-    this.#counters.set(name, series);
-    const key = labels(pairs);
+    let series = this.#counters.get(name);
+    if (!series) this.#counters.set(name, series = new Map<string, number>());
+    const key = pairs.reason === undefined ? this.#labelsOf(pairs.task ?? "") : labels(pairs);
     series.set(key, (series.get(key) ?? 0) + 1);
+  }
+
+  /** The label set `{task="…"}`, built once per task. */
+  #labelsOf(task: string): string {
+    let key = this.#taskLabels.get(task);
+    if (key === undefined) this.#taskLabels.set(task, key = labels({ task }));
+    return key;
   }
 
   #observe(task: string, ms: number): void {

@@ -10,7 +10,7 @@ import type { ChannelModel, ConfirmChannel, Message } from "amqplib";
 import type { Catalog, TaskInput, TaskName } from "./catalog.ts";
 import { decodeOutcome, type EncodedTask, type TaskOutcome } from "./codec.ts";
 import { BrokerConnection } from "./connection.ts";
-import { withTimeout } from "./deadline.ts";
+import { settlesWithin, withTimeout } from "./deadline.ts";
 import { ConfigError, describeError, PublishError, ResultTimeoutError } from "./errors.ts";
 import { type Logger, silentLogger } from "./logger.ts";
 import { prepareTask } from "./prepare.ts";
@@ -114,7 +114,8 @@ export interface PublishSummary {
 
 interface Pending {
   readonly message: EncodedTask;
-  readonly done: PromiseWithResolvers<Receipt>;
+  /** Hears the outcome once: the receipt, or why it failed. */
+  readonly settle: (outcome: Receipt | PublishError) => void;
   channel: ConfirmChannel | undefined;
   returned: boolean;
   /** How many times the broker nacked it. */
@@ -147,7 +148,6 @@ export class Producer<C extends Catalog> {
   readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   readonly #log: Logger;
   readonly #outstanding = new Set<Pending>();
-  readonly #byId = new Map<string, Pending>();
   readonly #results = new Map<string, PromiseWithResolvers<TaskOutcome>>();
   readonly #wantResults: boolean;
   #connection: BrokerConnection | undefined;
@@ -155,6 +155,7 @@ export class Producer<C extends Catalog> {
   #channelUp = Promise.withResolvers<ConfirmChannel>();
   #drain: PromiseWithResolvers<void> | undefined;
   #room: PromiseWithResolvers<void> | undefined;
+  #allSettled: PromiseWithResolvers<void> | undefined;
   #closed = false;
 
   private constructor(catalog: C, options: ProducerOptions) {
@@ -251,8 +252,12 @@ export class Producer<C extends Catalog> {
 
   /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */
   async publish(message: EncodedTask): Promise<Receipt> {
-    const pending = await this.#submit(message);
-    return pending.done.promise;
+    const { promise, resolve, reject } = Promise.withResolvers<Receipt>();
+    await this.#submit(message, (outcome) => {
+      if (outcome instanceof PublishError) reject(outcome);
+      else resolve(outcome);
+    });
+    return promise;
   }
 
   /**
@@ -274,11 +279,30 @@ export class Producer<C extends Catalog> {
       onSettled?.(outcome);
       if (--inFlight === 0 && fed) allSettled.resolve();
     };
+    const notSent = (err: unknown): never => {
+      inFlight--;
+      throw err;
+    };
+    const submit = (message: EncodedTask): Promise<void> | undefined => {
+      inFlight++;
+      try {
+        return this.#submit(message, settle)?.catch(notSent);
+      } catch (err) {
+        return notSent(err);
+      }
+    };
     try {
-      for await (const message of messages) {
-        const pending = await this.#submit(message);
-        inFlight++;
-        pending.done.promise.then(settle, settle);
+      // While the window has room, a message is published at once, without awaiting.
+      if (Symbol.iterator in messages) {
+        for (const message of messages) {
+          const wait = submit(message);
+          if (wait) await wait;
+        }
+      } else {
+        for await (const message of messages) {
+          const wait = submit(message);
+          if (wait) await wait;
+        }
       }
     } finally {
       fed = true;
@@ -292,11 +316,10 @@ export class Producer<C extends Catalog> {
   async close(timeoutMs = 30_000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const settled = Promise.allSettled([...this.#outstanding].map((p) => p.done.promise));
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([settled, timeout]);
-    clearTimeout(timer);
+    if (this.#outstanding.size > 0) {
+      this.#allSettled ??= Promise.withResolvers<void>();
+      await settlesWithin(this.#allSettled.promise, timeoutMs);
+    }
     this.#failAll("timeout", new Error(`not confirmed within ${timeoutMs} ms of closing`));
     this.#channelUp.reject(new PublishError("closed", "", "the producer is closed"));
     await this.#connection?.close();
@@ -338,11 +361,21 @@ export class Producer<C extends Catalog> {
 
   #onReturn(message: Message): void {
     const id: unknown = message.properties.messageId;
-    const pending = typeof id === "string" ? this.#byId.get(id) : undefined;
-    if (pending) pending.returned = true;
+    // Returns are rare (the queue was deleted): a search beats an index kept for every publish.
+    for (const pending of this.#outstanding) {
+      if (pending.message.id === id && pending.channel !== undefined) pending.returned = true;
+    }
   }
 
-  async #submit(message: EncodedTask): Promise<Pending> {
+  /**
+   * Publishes `message` at once when the window has room, a channel is open and no drain is
+   * awaited (and returns nothing); otherwise returns a promise that does so when it can. Fails
+   * (throws or rejects) when the producer is closed or no connection comes in time.
+   */
+  #submit(
+    message: EncodedTask,
+    settle: (outcome: Receipt | PublishError) => void,
+  ): Promise<void> | undefined {
     if (this.#closed) {
       throw new PublishError("closed", message.id, "Cannot publish: the producer is closed");
     }
@@ -356,10 +389,23 @@ export class Producer<C extends Catalog> {
       waiter.promise.catch(() => {});
       this.#results.set(message.id, waiter);
     }
+    const channel = this.#channel;
+    if (channel && this.#outstanding.size < this.#window && !this.#drain) {
+      this.#send(message, settle, channel);
+      return undefined;
+    }
+    return this.#submitLater(message, settle);
+  }
+
+  async #submitLater(
+    message: EncodedTask,
+    settle: (outcome: Receipt | PublishError) => void,
+  ): Promise<void> {
     while (this.#outstanding.size >= this.#window) {
       this.#room ??= Promise.withResolvers<void>();
       await this.#room.promise;
     }
+    if (this.#drain) await this.#drain.promise;
     let channel: ConfirmChannel;
     try {
       channel = this.#channel ?? await withTimeout(
@@ -370,25 +416,24 @@ export class Producer<C extends Catalog> {
     } catch (err) {
       throw new PublishError("closed", message.id, describeError(err), { cause: err });
     }
-    const pending: Pending = {
-      message,
-      done: Promise.withResolvers<Receipt>(),
-      channel: undefined,
-      returned: false,
-      nacks: 0,
-    };
+    this.#send(message, settle, channel);
+  }
+
+  #send(
+    message: EncodedTask,
+    settle: (outcome: Receipt | PublishError) => void,
+    channel: ConfirmChannel,
+  ): void {
+    const pending: Pending = { message, settle, channel: undefined, returned: false, nacks: 0 };
     this.#outstanding.add(pending);
-    this.#byId.set(message.id, pending);
     this.#transmit(pending, channel);
-    if (this.#drain) await this.#drain.promise;
-    return pending;
   }
 
   #transmit(pending: Pending, channel: ConfirmChannel): void {
     pending.channel = channel;
     pending.returned = false;
     const { message } = pending;
-    const options = { ...message.properties, mandatory: true };
+    const options = message.properties; // mandatory: a message that reaches no queue comes back
     const ok = channel.publish("", this.#names.main, message.body, options, (err: unknown) => {
       this.#settle(pending, channel, err);
     });
@@ -430,8 +475,7 @@ export class Producer<C extends Catalog> {
       );
     }
     this.#forget(pending);
-    if (failure) pending.done.reject(failure);
-    else pending.done.resolve({ id, task });
+    pending.settle(failure ?? { id, task });
   }
 
   /**
@@ -459,10 +503,13 @@ export class Producer<C extends Catalog> {
 
   #forget(pending: Pending): void {
     this.#outstanding.delete(pending);
-    if (this.#byId.get(pending.message.id) === pending) this.#byId.delete(pending.message.id);
     if (this.#room && this.#outstanding.size < this.#window) {
       this.#room.resolve();
       this.#room = undefined;
+    }
+    if (this.#allSettled && this.#outstanding.size === 0) {
+      this.#allSettled.resolve();
+      this.#allSettled = undefined;
     }
   }
 
@@ -472,7 +519,7 @@ export class Producer<C extends Catalog> {
     for (const pending of [...this.#outstanding]) {
       this.#forget(pending);
       const { id, task } = pending.message;
-      pending.done.reject(
+      pending.settle(
         new PublishError(
           reason,
           id,

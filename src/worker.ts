@@ -33,6 +33,7 @@ import { copyProperties } from "./copies.ts";
 import { ConfigError, describeError } from "./errors.ts";
 import { logTaskEvent, type TaskEvent } from "./events.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { setImmediate } from "node:timers";
 import { publishConfirmed } from "./publish.ts";
 import { decideFailure, type RetryOverrides } from "./retry_policy.ts";
 import {
@@ -46,6 +47,7 @@ import {
   retryQueueOptions,
 } from "./topology.ts";
 import { ThreadPool } from "./threads/pool.ts";
+import { settlesWithin } from "./deadline.ts";
 import { DEFAULT_URL } from "./urls.ts";
 
 /** Options of {@linkcode Worker.start}. */
@@ -139,6 +141,8 @@ interface SessionState {
   readonly consume: Channel;
   readonly publish: ConfirmChannel;
   readonly retryQueues: Set<string>;
+  /** Delivery tags handed to this worker and not yet acked, in the order they came. */
+  readonly unacked: number[];
   consumerTag: string | undefined;
   open: boolean;
 }
@@ -201,6 +205,8 @@ export class Worker<C extends Catalog> {
   #idle: PromiseWithResolvers<void> | undefined;
   #connection: BrokerConnection | undefined;
   #pool: ThreadPool | undefined;
+  #acks: Delivery[] = [];
+  #flushScheduled = false;
   #session: SessionState | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -328,6 +334,7 @@ export class Worker<C extends Catalog> {
     }
     // Aborted tasks end at once; their copies back to the queue still need the broker's confirm.
     const settled = await settlesWithin(this.#whenIdle(), SETTLE_TIMEOUT_MS);
+    this.#flushAcks();
     const last = this.#session;
     if (last?.open && settled) {
       // Channels first: amqplib may send the connection's close ahead of acks still queued on a
@@ -378,6 +385,7 @@ export class Worker<C extends Catalog> {
       consume,
       publish,
       retryQueues: new Set(),
+      unacked: [],
       consumerTag: undefined,
       open: true,
     };
@@ -436,6 +444,7 @@ export class Worker<C extends Catalog> {
       cancel: new AbortController(),
     };
     this.#inFlight.add(delivery);
+    session.unacked.push(message.fields.deliveryTag);
     this.#process(delivery)
       .catch((err) => this.#unsettled(delivery, err))
       .finally(() => {
@@ -478,7 +487,16 @@ export class Worker<C extends Catalog> {
     }
     const attempt = attempts + 1;
     this.#emit({ event: "task.started", task: task.name, id, attempt });
-    const context = { attempt, id, task: task.name, log: this.#log.child({ task: task.name, id }) };
+    const log = this.#log;
+    let child: Logger | undefined;
+    const context = {
+      attempt,
+      id,
+      task: task.name,
+      get log(): Logger {
+        return child ??= log.child({ task: task.name, id });
+      },
+    };
     const outcome = this.#pool && task.cpu
       ? await this.#pool.run(task, payload, context, task.timeout, delivery.cancel.signal)
       : await runAttempt(task, payload, context, task.timeout, delivery.cancel.signal);
@@ -487,7 +505,9 @@ export class Worker<C extends Catalog> {
       // Reported before the ack: a worker killed in between leaves a duplicate, never a task
       // that was acknowledged without a trace.
       this.#emit({ event: "task.done", task: task.name, id, attempt, ms, result: outcome.value });
-      await this.#reply(delivery, { id, task: task.name, ok: true, result: outcome.value });
+      if (wantsReply(delivery)) {
+        await this.#reply(delivery, { id, task: task.name, ok: true, result: outcome.value });
+      }
       this.#ack(delivery);
       return;
     }
@@ -653,12 +673,44 @@ export class Worker<C extends Catalog> {
     return this.#ack(delivery);
   }
 
-  /** Acks the delivery if its channel is still the live one; says whether it did. */
+  /**
+   * Acks the delivery if its channel is still the live one; says whether it will. Acks go out
+   * together at the end of the event loop's turn, after the log lines of their outcomes.
+   */
   #ack(delivery: Delivery): boolean {
     // A delivery of an older channel is never acked on a newer one: the broker requeued it.
     if (!this.#usable(delivery)) return false;
-    delivery.session.consume.ack(delivery.message);
+    this.#acks.push(delivery);
+    if (this.#inFlight.size <= 1) {
+      // Nothing else is running (prefetch 1, or an idle moment): waiting would only delay the
+      // next delivery.
+      this.#flushAcks();
+    } else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flushAcks());
+    }
     return true;
+  }
+
+  /**
+   * Writes the pending log lines, then sends the pending acks: a worker killed in between leaves
+   * a duplicate, never a task acknowledged without its line. Acks that cover every delivery up
+   * to a tag go out as one `multiple` ack.
+   */
+  #flushAcks(): void {
+    this.#flushScheduled = false;
+    if (this.#acks.length === 0) return;
+    this.#log.flush?.();
+    const acks = this.#acks;
+    this.#acks = [];
+    const bySession = new Map<SessionState, Delivery[]>();
+    for (const delivery of acks) {
+      if (!this.#usable(delivery)) continue;
+      const list = bySession.get(delivery.session);
+      if (list) list.push(delivery);
+      else bySession.set(delivery.session, [delivery]);
+    }
+    for (const [session, deliveries] of bySession) ackAll(session, deliveries);
   }
 
   #unsettled(delivery: Delivery, err: unknown): void {
@@ -673,21 +725,35 @@ export class Worker<C extends Catalog> {
   }
 }
 
-/** How long a stopping worker waits for the broker to confirm an outcome, or to close a channel. */
-const SETTLE_TIMEOUT_MS = 5_000;
+/** Whether the delivery asks for its outcome (`reply_to`). */
+function wantsReply(delivery: Delivery): boolean {
+  const replyTo: unknown = delivery.message.properties.replyTo;
+  return typeof replyTo === "string" && replyTo !== "";
+}
 
-/** Whether `promise` settles within `ms` milliseconds (its rejection counts as settled). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((
-    resolve,
-  ) => (timer = setTimeout(resolve, Math.max(0, ms), false)));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
+/**
+ * Acks `deliveries` of `session`: those that, with every delivery before them, are all done go
+ * out as one ack with `multiple`; the others one by one.
+ */
+function ackAll(session: SessionState, deliveries: readonly Delivery[]): void {
+  const done = new Map(deliveries.map((d) => [d.message.fields.deliveryTag, d]));
+  const { unacked } = session;
+  let prefix = 0;
+  while (prefix < unacked.length && done.has(unacked[prefix]!)) prefix++;
+  if (prefix > 0) {
+    const last = done.get(unacked[prefix - 1]!)!;
+    session.consume.ack(last.message, prefix > 1);
+    for (const tag of unacked.splice(0, prefix)) done.delete(tag);
+  }
+  for (const [tag, delivery] of done) {
+    session.consume.ack(delivery.message);
+    const at = unacked.indexOf(tag);
+    if (at >= 0) unacked.splice(at, 1);
   }
 }
+
+/** How long a stopping worker waits for the broker to confirm an outcome, or to close a channel. */
+const SETTLE_TIMEOUT_MS = 5_000;
 
 function checkTimeouts(catalog: Catalog, consumerTimeout: number): void {
   for (const name of catalog.names) {

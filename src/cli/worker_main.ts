@@ -6,6 +6,7 @@
  */
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
+import type { TaskEvent } from "../events.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../logger.ts";
 import { type WorkerGauges, WorkerMetrics } from "../metrics.ts";
 import { serveMetrics } from "../metrics_server.ts";
@@ -124,13 +125,15 @@ async function run(
     }
   });
   // The metrics endpoint is up before the worker, so that a port in use stops it from starting.
-  const metrics = new WorkerMetrics();
-  const server = metricsPort === undefined ? undefined : startMetricsServer(
-    metrics,
-    () => worker ?? { inFlight: 0, consuming: false, reconnects: 0 },
-    metricsPort,
-    metricsHost,
-  );
+  const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
+  const server = metrics === undefined || metricsPort === undefined
+    ? undefined
+    : startMetricsServer(
+      metrics,
+      () => worker ?? { inFlight: 0, consuming: false, reconnects: 0 },
+      metricsPort,
+      metricsHost,
+    );
   try {
     const started = await Promise.race([
       Worker.start(catalog, {
@@ -147,7 +150,7 @@ async function run(
         ...(retries === undefined ? {} : { retries }),
         ...(backoff === undefined ? {} : { backoff }),
         ...(id === undefined ? {} : { id }),
-        onEvent: (event) => metrics.record(event),
+        ...(metrics ? { onEvent: (event: TaskEvent) => metrics.record(event) } : {}),
       }),
       forced.promise,
     ]);
@@ -161,6 +164,7 @@ async function run(
       return await Promise.race([running.done.then(() => EXIT_OK), forced.promise]);
     } finally {
       stopSummary?.();
+      logger.flush?.();
     }
   } finally {
     removeListeners();
