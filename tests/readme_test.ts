@@ -90,3 +90,24 @@ Deno.test("each CLI's module doc runs it with exactly the flags the tests use", 
     });
   }
 });
+
+Deno.test("the README's library example type-checks against mod.ts", async () => {
+  const readme = await Deno.readTextFile(rootPath("README.md"));
+  const section = readme.slice(readme.indexOf("## Library use"));
+  const block = /```ts ignore\n([\s\S]*?)```/.exec(section)?.[1];
+  assert(block, "README.md has a ts block under '## Library use'");
+  assert(block.includes('from "./mod.ts"'), "the example imports ./mod.ts");
+  const file = rootPath(`.readme_example_${crypto.randomUUID().slice(0, 8)}.ts`);
+  await Deno.writeTextFile(file, block);
+  try {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--quiet", file],
+      cwd: rootPath(""),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assertEquals(code, 0, new TextDecoder().decode(stderr));
+  } finally {
+    await Deno.remove(file);
+  }
+});
