@@ -8,7 +8,35 @@
  * Task names and payload types come from one catalog of zod schemas, so a wrong task name or
  * field is a compile-time error.
  *
- * @example Define a catalog, enqueue a task, run a worker
+ * @example A typed catalog: what producers may send is checked before anything is published
+ * ```ts
+ * import { assertEquals, assertThrows } from "@std/assert";
+ * import { z } from "zod";
+ * import { defineCatalog, defineTask, prepareTask, ValidationError } from "./mod.ts";
+ *
+ * const resize = defineTask({
+ *   name: "resize",
+ *   schema: z.object({ url: z.url(), width: z.int().positive() }),
+ *   handler: ({ url, width }) => `${url}@${width}`,
+ *   retries: 5,
+ * });
+ * const catalog = defineCatalog(resize);
+ *
+ * // The message a producer publishes: the flat wire format, persistent, with a message id.
+ * const message = prepareTask(catalog, "resize", { url: "https://example.com/a.png", width: 640 });
+ * assertEquals(
+ *   JSON.parse(message.body.toString()),
+ *   { task: "resize", url: "https://example.com/a.png", width: 640 },
+ * );
+ * assertEquals(message.properties.persistent, true);
+ *
+ * // A bad field is an error that names it (and, in TypeScript, a compile-time error).
+ * const bad = { url: "https://example.com/a.png", width: "wide" };
+ * // @ts-expect-error: width must be a number
+ * assertThrows(() => prepareTask(catalog, "resize", bad), ValidationError, "width");
+ * ```
+ *
+ * @example Enqueue a task and run a worker (needs RabbitMQ on localhost:5672)
  * ```ts ignore
  * import { z } from "zod";
  * import { defineCatalog, defineTask, Producer, Worker } from "./mod.ts";
