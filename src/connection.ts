@@ -66,6 +66,21 @@ export interface Session {
   readonly generation: number;
 }
 
+/**
+ * `node:tls` error codes of a broker certificate the client does not accept: retrying cannot
+ * mend them, and "is it running there?" would mislead.
+ */
+const TLS_TRUST_CODES: ReadonlySet<string> = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
 /** Errors that no retry can mend: a login the broker refuses, a permission Deno denies. */
 function permanentError(err: unknown, url: string): Error | undefined {
   const text = describeError(err);
@@ -75,6 +90,16 @@ function permanentError(err: unknown, url: string): Error | undefined {
     return new PermissionError(
       `Deno denied network access to ${hostPort(url)}: ${
         permissionAdvice(flag, `WARREN_COMPILE_NET=${hostPort(url)} deno task compile`)
+      }`,
+      { cause: err },
+    );
+  }
+  if (typeof code === "string" && TLS_TRUST_CODES.has(code)) {
+    return new ConnectionError(
+      `Cannot connect to RabbitMQ at ${redactUrl(url)} over TLS: ${text}. ${
+        code === "ERR_TLS_CERT_ALTNAME_INVALID"
+          ? "Use the host name the broker's certificate names"
+          : "If a private CA signed the broker's certificate, trust it: deno run --cert ca.pem, or DENO_CERT=ca.pem"
       }`,
       { cause: err },
     );
