@@ -16,6 +16,7 @@
  */
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
 import type { Buffer } from "node:buffer";
+import { ackInOrder } from "./acks.ts";
 import { runAttempt } from "./attempt.ts";
 import { type BackoffOptions, resolveBackoff } from "./backoff.ts";
 import type { Catalog } from "./catalog.ts";
@@ -208,6 +209,7 @@ export class Worker<C extends Catalog> {
   #acks: Delivery[] = [];
   #flushScheduled = false;
   #session: SessionState | undefined;
+  #generation = 0;
   #stopping: Promise<void> | undefined;
 
   private constructor(catalog: C, options: WorkerOptions) {
@@ -296,7 +298,7 @@ export class Worker<C extends Catalog> {
 
   /** How many times the worker connected again after losing its connection. */
   get reconnects(): number {
-    return Math.max(0, (this.#session?.generation ?? 1) - 1);
+    return Math.max(0, this.#generation - 1);
   }
 
   /** Resolves when the worker has stopped; rejects if its connection failed for good. */
@@ -395,6 +397,7 @@ export class Worker<C extends Catalog> {
     }
     await consume.prefetch(this.#prefetch);
     this.#session = session;
+    this.#generation = generation;
     if (this.#stopping) return;
     const { consumerTag } = await consume.consume(
       main,
@@ -710,7 +713,9 @@ export class Worker<C extends Catalog> {
       if (list) list.push(delivery);
       else bySession.set(delivery.session, [delivery]);
     }
-    for (const [session, deliveries] of bySession) ackAll(session, deliveries);
+    for (const [session, deliveries] of bySession) {
+      ackInOrder(session.consume, session.unacked, deliveries.map((d) => d.message));
+    }
   }
 
   #unsettled(delivery: Delivery, err: unknown): void {
@@ -729,27 +734,6 @@ export class Worker<C extends Catalog> {
 function wantsReply(delivery: Delivery): boolean {
   const replyTo: unknown = delivery.message.properties.replyTo;
   return typeof replyTo === "string" && replyTo !== "";
-}
-
-/**
- * Acks `deliveries` of `session`: those that, with every delivery before them, are all done go
- * out as one ack with `multiple`; the others one by one.
- */
-function ackAll(session: SessionState, deliveries: readonly Delivery[]): void {
-  const done = new Map(deliveries.map((d) => [d.message.fields.deliveryTag, d]));
-  const { unacked } = session;
-  let prefix = 0;
-  while (prefix < unacked.length && done.has(unacked[prefix]!)) prefix++;
-  if (prefix > 0) {
-    const last = done.get(unacked[prefix - 1]!)!;
-    session.consume.ack(last.message, prefix > 1);
-    for (const tag of unacked.splice(0, prefix)) done.delete(tag);
-  }
-  for (const [tag, delivery] of done) {
-    session.consume.ack(delivery.message);
-    const at = unacked.indexOf(tag);
-    if (at >= 0) unacked.splice(at, 1);
-  }
 }
 
 /** How long a stopping worker waits for the broker to confirm an outcome, or to close a channel. */
