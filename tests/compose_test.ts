@@ -15,6 +15,7 @@ import { mainQueueOptions } from "../src/topology.ts";
 import { hostPort, parseUrls } from "../src/urls.ts";
 import { type RawClient, rawClient, TEST_URL, uniqueQueue } from "./_helpers/broker.ts";
 import { PRODUCER_FLAGS, rootPath, runCli, type RunResult, WORKER_FLAGS } from "./_helpers/cli.ts";
+import { commandSucceeds } from "./_helpers/commands.ts";
 import { rabbitmqInstalled, startRabbitNode } from "./_helpers/rabbit_node.ts";
 
 type Mapping = Readonly<Record<string, unknown>>;
@@ -501,22 +502,8 @@ async function isQuorumQueue(client: RawClient, queue: string): Promise<boolean>
   }
 }
 
-/** Whether `docker-compose` (Compose v1, Debian's package) can be run here. */
-async function dockerComposeInstalled(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("docker-compose", {
-      args: ["version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
 const installed = await rabbitmqInstalled();
-const hasDockerCompose = await dockerComposeInstalled();
+const hasDockerCompose = await commandSucceeds("docker-compose", ["version"]);
 
 Deno.test("compose.yaml's cluster profile runs three RabbitMQ nodes that share one Erlang cookie", async (t) => {
   const nodes = clusterNodes();

@@ -5,19 +5,11 @@
  * @module
  */
 import { rootPath } from "./cli.ts";
+import { commandSucceeds } from "./commands.ts";
 
 /** Whether `script` (util-linux) is installed. */
-export async function scriptInstalled(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("script", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
+export function scriptInstalled(): Promise<boolean> {
+  return commandSucceeds("script", ["--version"]);
 }
 
 /** Quotes `arg` for `sh`. */

@@ -272,6 +272,15 @@ Deno.test({
       outputs: new Outputs(),
     };
     const { flags, outputs } = bench;
+    /** Follows each worker a pool starts: its task lines into `ledger`, its output for the report. */
+    const follow = (ledger: Ledger) => (worker: WorkerProcess) => (
+      ledger.follow(worker), outputs.worker(worker)
+    );
+    /** A worker's arguments for `queue` on the private node, then `extra`. */
+    const on = (
+      queue: string,
+      ...extra: string[]
+    ) => ["--url", bench.url, "--queue", queue, ...extra];
 
     await t.step(
       "a broker restart while a producer publishes and 3 workers work loses none of 5,000 tasks",
@@ -283,7 +292,7 @@ Deno.test({
           await using pool = new WorkerPool(3, [], {
             flags,
             env,
-            onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)),
+            onStart: follow(ledger),
           });
           await pool.started();
           const first = await runCli("producer.ts", ["sleep", "--ms", "3", "--count", "3000"], {
@@ -345,14 +354,10 @@ Deno.test({
         timed("worker-kills", async () => {
           const queue = uniqueQueue("warren_fault_kills");
           const ledger = new Ledger();
-          await using pool = new WorkerPool(3, [
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-            "--log-level",
-            "debug",
-          ], { flags, onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)) });
+          await using pool = new WorkerPool(3, on(queue, "--log-level", "debug"), {
+            flags,
+            onStart: follow(ledger),
+          });
           await pool.started();
           const tasks = Array.from(
             { length: 2000 },
@@ -406,12 +411,12 @@ Deno.test({
           const ledger = new Ledger();
           await using pool = new WorkerPool(
             2,
-            ["--url", bench.url, "--queue", queue, "--log-level", "debug"],
+            on(queue, "--log-level", "debug"),
             {
               flags,
               script: rootPath("tests/fixtures/fault_worker.ts"),
               restartDead: true,
-              onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)),
+              onStart: follow(ledger),
             },
           );
           await pool.started();
@@ -476,14 +481,10 @@ Deno.test({
         timed("sigterm", async () => {
           const queue = uniqueQueue("warren_fault_term");
           const ledger = new Ledger();
-          await using pool = new WorkerPool(2, [
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-            "--log-level",
-            "debug",
-          ], { flags, onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)) });
+          await using pool = new WorkerPool(2, on(queue, "--log-level", "debug"), {
+            flags,
+            onStart: follow(ledger),
+          });
           await pool.started();
           // 100 short tasks, then 2 long ones (one per worker, since each holds one task at a
           // time), then 198 short ones: SIGTERM is sure to find both workers mid-task.
@@ -542,10 +543,10 @@ Deno.test({
         timed("sigterm-grace", async () => {
           const queue = uniqueQueue("warren_fault_grace");
           const ledger = new Ledger();
-          const args = ["--url", bench.url, "--queue", queue, "--log-level", "debug"];
+          const args = on(queue, "--log-level", "debug");
           await using pool = new WorkerPool(0, args, {
             flags,
-            onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)),
+            onStart: follow(ledger),
           });
           await using hasty = new WorkerProcess([...args, "--grace", "100ms"], { flags });
           ledger.follow(hasty);
@@ -594,14 +595,10 @@ Deno.test({
         timed("malformed", async () => {
           const queue = uniqueQueue("warren_fault_bad");
           const ledger = new Ledger();
-          await using pool = new WorkerPool(1, [
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-            "--max-bytes",
-            String(MAX_BYTES),
-          ], { flags, onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)) });
+          await using pool = new WorkerPool(1, on(queue, "--max-bytes", String(MAX_BYTES)), {
+            flags,
+            onStart: follow(ledger),
+          });
           await pool.started();
           const [worker] = pool.all;
           assert(worker);
@@ -687,7 +684,7 @@ Deno.test({
           await using pool = new WorkerPool(1, ["--log-level", "debug"], {
             flags,
             env,
-            onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)),
+            onStart: follow(ledger),
           });
           await pool.started();
           const first = await runCli("producer.ts", ["sleep", "--ms", "5", "--count", "300"], {
@@ -765,7 +762,7 @@ Deno.test({
               `--allow-net=127.0.0.1:${node.port},127.0.0.1:${dead}`,
               "--allow-env=AMQP_URL,WARREN_QUEUE",
             ],
-            onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)),
+            onStart: follow(ledger),
           });
           await pool.started();
           const [worker] = pool.all;
@@ -802,14 +799,14 @@ Deno.test({
         timed("sigterm-blocked", async () => {
           const queue = uniqueQueue("warren_fault_blocked");
           const ledger = new Ledger();
-          const args = ["--url", bench.url, "--queue", queue, "--log-level", "debug"];
+          const args = on(queue, "--log-level", "debug");
           await using pool = new WorkerPool(0, args, {
             flags,
-            onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)),
+            onStart: follow(ledger),
           });
           await using hasty = new WorkerPool(0, [...args, "--grace", "100ms"], {
             flags,
-            onStart: (worker) => (ledger.follow(worker), outputs.worker(worker)),
+            onStart: follow(ledger),
           });
           const produced = await runCli("producer.ts", [
             "sleep",
