@@ -39,8 +39,11 @@ export async function runInTerminal(
   args: readonly string[],
   options: TerminalOptions,
 ): Promise<TerminalResult> {
-  const command = [Deno.execPath(), "run", "--quiet", ...options.flags, rootPath(script), ...args]
-    .map(quote).join(" ");
+  // `script` runs the command with `$SHELL -c`. `exec` puts the CLI in the shell's place, so
+  // that a Ctrl-C reaches the CLI alone: dash, unlike bash, stays as the parent and dies of it.
+  const command = "exec " +
+    [Deno.execPath(), "run", "--quiet", ...options.flags, rootPath(script), ...args]
+      .map(quote).join(" ");
   const child = new Deno.Command("script", {
     args: ["--quiet", "--return", "--command", command, "/dev/null"],
     cwd: rootPath(""),
