@@ -50,7 +50,8 @@ export interface ProducerOptions {
    * How many times a publish the broker nacked is sent again before it fails (after 250 ms,
    * doubling up to 4 s): a quorum queue nacks publishes while it elects a new leader (after its
    * leader's node went down), and a full queue with `x-overflow: reject-publish` until it has
-   * room. 0 fails at the first nack; the default keeps trying for about half a minute.
+   * room. 0 fails at the first nack; the default keeps trying for about half a minute. On a
+   * quorum queue, 3 nacks in a row also move the producer to a new channel.
    * @default {10}
    */
   nackRetries?: number;
@@ -120,11 +121,21 @@ interface Pending {
   returned: boolean;
   /** How many times the broker nacked it. */
   nacks: number;
+  /** The timer of its next send after a nack, if one is scheduled. */
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Delay before the first new send of a nacked publish; it doubles up to the max. */
 const NACK_RETRY_BASE_MS = 250;
 const NACK_RETRY_MAX_MS = 4_000;
+
+/**
+ * Nacks in a row after which a producer on a quorum queue publishes on a new channel. RabbitMQ
+ * 3.10 picks a channel's quorum queue leader from the queue record when the channel first
+ * publishes; when that leader's node has just gone down, every publish on the channel is nacked
+ * until the channel closes, even after a new leader was elected. A new channel asks again.
+ */
+export const NACKS_BEFORE_NEW_CHANNEL = 3;
 
 /**
  * Publishes tasks of a catalog to a work queue. Create one with {@linkcode Producer.connect}.
@@ -151,7 +162,11 @@ export class Producer<C extends Catalog> {
   readonly #results = new Map<string, PromiseWithResolvers<TaskOutcome>>();
   readonly #wantResults: boolean;
   #connection: BrokerConnection | undefined;
+  #queueType: QueueType = "classic";
+  #model: ChannelModel | undefined;
   #channel: ConfirmChannel | undefined;
+  /** Nacks since the current channel's last confirm. */
+  #nacksInRow = 0;
   #channelUp = Promise.withResolvers<ConfirmChannel>();
   #drain: PromiseWithResolvers<void> | undefined;
   #room: PromiseWithResolvers<void> | undefined;
@@ -186,10 +201,10 @@ export class Producer<C extends Catalog> {
   ): Promise<Producer<C>> {
     const producer = new Producer(catalog, options);
     const urls = typeof options.url === "string" ? [options.url] : options.url ?? [DEFAULT_URL];
-    const type = options.queueType ?? "classic";
+    producer.#queueType = options.queueType ?? "classic";
     producer.#connection = await BrokerConnection.open(
       { urls, name: "warren producer", logger: producer.#log },
-      (model) => producer.#setup(model, type),
+      (model) => producer.#setup(model),
     );
     producer.#connection.onFailed((err) => {
       producer.#channelUp.reject(err);
@@ -234,8 +249,8 @@ export class Producer<C extends Catalog> {
   /**
    * The outcome of task `id`, enqueued with `{ result: true }`: its result, or why it was
    * dead-lettered. Rejects with {@linkcode ResultTimeoutError} after `timeoutMs`. Outcomes of
-   * tasks published before a lost connection are lost with it (the reply address was that
-   * connection's).
+   * tasks published before a lost connection (or before a move to a new channel, see
+   * `nackRetries`) are lost with it: the reply address was that channel's.
    */
   result(id: string, timeoutMs = 60_000): Promise<TaskOutcome> {
     const waiter = this.#results.get(id);
@@ -325,8 +340,14 @@ export class Producer<C extends Catalog> {
     await this.#connection?.close();
   }
 
-  async #setup(model: ChannelModel, type: QueueType): Promise<void> {
-    await declareQueues(model, [[this.#names.main, mainQueueOptions(type)]], this.#log);
+  async #setup(model: ChannelModel): Promise<void> {
+    await declareQueues(model, [[this.#names.main, mainQueueOptions(this.#queueType)]], this.#log);
+    this.#model = model;
+    await this.#openChannel(model);
+  }
+
+  /** Opens a confirm channel on `model`, and sends on it every message not yet confirmed. */
+  async #openChannel(model: ChannelModel): Promise<void> {
     const channel = await model.createConfirmChannel();
     channel.on("error", (err: Error) => this.#log.warn("channel.error", { error: err.message }));
     channel.on("return", (message: Message) => this.#onReturn(message));
@@ -337,6 +358,7 @@ export class Producer<C extends Catalog> {
       });
     }
     this.#channel = channel;
+    this.#nacksInRow = 0;
     this.#channelUp.resolve(channel);
     const resend = [...this.#outstanding];
     if (resend.length > 0) this.#log.info("publish.resend", { count: resend.length });
@@ -345,12 +367,36 @@ export class Producer<C extends Catalog> {
 
   #onChannelClose(channel: ConfirmChannel, model: ChannelModel): void {
     if (this.#channel !== channel) return;
+    this.#channelGone();
+    // A channel closed under a live connection (a channel error): start over on a new connection.
+    if (!this.#closed) model.close().catch(() => {});
+  }
+
+  /** Forgets the current channel: publishes wait for the next one. */
+  #channelGone(): void {
     this.#channel = undefined;
     this.#channelUp = Promise.withResolvers<ConfirmChannel>();
     this.#channelUp.promise.catch(() => {});
     this.#releaseDrain();
-    // A channel closed under a live connection (a channel error): start over on a new connection.
-    if (!this.#closed) model.close().catch(() => {});
+  }
+
+  /**
+   * Replaces `channel` by a new one on the same connection (see
+   * {@linkcode NACKS_BEFORE_NEW_CHANNEL}); its unconfirmed messages are sent on the new one. If
+   * that fails, the connection is closed and the next one takes over.
+   */
+  async #renewChannel(channel: ConfirmChannel): Promise<void> {
+    const model = this.#model;
+    if (this.#channel !== channel || this.#closed || model === undefined) return;
+    this.#log.warn("publish.new_channel", { nacks: this.#nacksInRow, queue: this.#names.main });
+    this.#channelGone();
+    try {
+      await channel.close();
+      await this.#openChannel(model);
+    } catch (err) {
+      this.#log.warn("publish.new_channel_failed", { error: describeError(err) });
+      model.close().catch(() => {});
+    }
   }
 
   #onReply(reply: Message): void {
@@ -424,12 +470,20 @@ export class Producer<C extends Catalog> {
     settle: (outcome: Receipt | PublishError) => void,
     channel: ConfirmChannel,
   ): void {
-    const pending: Pending = { message, settle, channel: undefined, returned: false, nacks: 0 };
+    const pending: Pending = {
+      message,
+      settle,
+      channel: undefined,
+      returned: false,
+      nacks: 0,
+      retryTimer: undefined,
+    };
     this.#outstanding.add(pending);
     this.#transmit(pending, channel);
   }
 
   #transmit(pending: Pending, channel: ConfirmChannel): void {
+    this.#cancelRetry(pending);
     pending.channel = channel;
     pending.returned = false;
     const { message } = pending;
@@ -455,7 +509,13 @@ export class Producer<C extends Catalog> {
     if (err instanceof Error && err.message === "channel closed" && !this.#closed) {
       return; // published again once a new channel is open
     }
-    if (err && this.#retryNacked(pending)) return;
+    if (channel === this.#channel) this.#nacksInRow = err ? this.#nacksInRow + 1 : 0;
+    if (err && this.#retryNacked(pending)) {
+      if (this.#queueType === "quorum" && this.#nacksInRow >= NACKS_BEFORE_NEW_CHANNEL) {
+        this.#renewChannel(channel).catch(() => {});
+      }
+      return;
+    }
     let failure: PublishError | undefined;
     if (err) {
       const reason = err instanceof Error && err.message === "channel closed" ? "closed" : "nacked";
@@ -492,16 +552,26 @@ export class Producer<C extends Catalog> {
     this.#log.warn("publish.nacked", { id, task, retry: pending.nacks, delay });
     const timer = setTimeout(() => {
       this.#retryTimers.delete(timer);
-      // Sent again already (by a new channel's setup), settled, or no channel now (the next
-      // channel's setup sends every outstanding message).
+      pending.retryTimer = undefined;
+      // Settled meanwhile, or no channel now (the next channel's setup sends every outstanding
+      // message; a send cancels this timer).
       if (!this.#outstanding.has(pending) || pending.channel !== undefined) return;
       if (this.#channel) this.#transmit(pending, this.#channel);
     }, delay);
+    pending.retryTimer = timer;
     this.#retryTimers.add(timer);
     return true;
   }
 
+  #cancelRetry(pending: Pending): void {
+    if (pending.retryTimer === undefined) return;
+    clearTimeout(pending.retryTimer);
+    this.#retryTimers.delete(pending.retryTimer);
+    pending.retryTimer = undefined;
+  }
+
   #forget(pending: Pending): void {
+    this.#cancelRetry(pending);
     this.#outstanding.delete(pending);
     if (this.#room && this.#outstanding.size < this.#window) {
       this.#room.resolve();
