@@ -19,7 +19,7 @@ export interface TaskStarted {
   readonly attempt: number;
 }
 
-/** A task finished and was acknowledged. */
+/** A task finished; its acknowledgement follows. */
 export interface TaskDone {
   /** The event's name. */
   readonly event: "task.done";
@@ -29,7 +29,7 @@ export interface TaskDone {
   readonly id: string;
   /** Which attempt, from 1. */
   readonly attempt: number;
-  /** How long the handler ran, in milliseconds. */
+  /** Milliseconds from delivery to the end of the attempt (waits for a free thread included). */
   readonly ms: number;
   /** What the handler returned. */
   readonly result: unknown;
@@ -45,7 +45,7 @@ export interface TaskFailed {
   readonly id: string;
   /** Which attempt failed, from 1. */
   readonly attempt: number;
-  /** How long the handler ran, in milliseconds. */
+  /** Milliseconds from delivery to the end of the attempt (waits for a free thread included). */
   readonly ms: number;
   /** The error's message (and causes). */
   readonly error: string;

@@ -109,7 +109,7 @@ export class WorkerMetrics {
       for (const [key, value] of this.#counters.get(name) ?? []) out.push(`${name}${key} ${value}`);
     }
     out.push(
-      "# HELP warren_task_duration_seconds Handler run time of finished and failed attempts.",
+      "# HELP warren_task_duration_seconds Time from delivery to the end of finished and failed attempts.",
       "# TYPE warren_task_duration_seconds histogram",
     );
     for (const [task, histogram] of this.#durations) {

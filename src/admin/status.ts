@@ -69,7 +69,7 @@ export interface AmqpStatusOptions {
 
 /** The note every AMQP report carries. */
 export const AMQP_NOTE =
-  "over AMQP, unacked messages and rates are n/a: give --management http://HOST:15672 (or WARREN_MANAGEMENT_URL) to read them from the management API";
+  "over AMQP, unacked messages and rates are n/a: give --management http://HOST:15672 (or WARREN_MANAGEMENT_URL, added to --allow-env) to read them from the management API";
 
 /** A queue's row when its name says which role it plays; `undefined` for other queues. */
 export function queueRole(

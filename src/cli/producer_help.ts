@@ -8,7 +8,8 @@ import { BROKER_HELP } from "./broker_flags.ts";
 import { PROGRESS_THRESHOLD } from "./progress.ts";
 import { type TaskFlag, taskFlags } from "./task_flags.ts";
 
-const PROGRAM = "producer.ts";
+/** The producer CLI's name in messages. */
+export const PROGRAM = "producer.ts";
 
 /** The producer's help: tasks with their flags, options, exit codes. */
 export function producerHelp(catalog: Catalog): string {
@@ -43,8 +44,9 @@ ${BROKER_HELP}
   -h, --help          show this help
 
 Output: one line per confirmed task on stdout ('enqueued <task> <id>'), or with --wait one line
-per outcome ('done <task> <id> <result>' or 'failed <task> <id> <reason>: <error>'), and a
-summary on stderr. On a terminal, more than ${PROGRESS_THRESHOLD} tasks show a progress bar instead.
+per outcome ('done <task> <id> <result>', 'failed <task> <id> <reason>: <error>' or
+'timeout <task> <id> no outcome in time'), and a summary on stderr. On a terminal, more than
+${PROGRESS_THRESHOLD} tasks show a progress bar instead.
 Durations: 30s, 500ms, 2m, 1h, or a plain number of seconds.
 Exit status: 0 when every task was confirmed (and, with --wait, done), 1 on broker errors,
 failed or timed-out tasks, 2 on bad input or usage.`;

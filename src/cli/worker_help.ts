@@ -7,7 +7,8 @@ import type { Catalog } from "../catalog.ts";
 import { LOG_LEVELS } from "../logger.ts";
 import { BROKER_HELP } from "./broker_flags.ts";
 
-const PROGRAM = "worker.ts";
+/** The worker CLI's name in messages. */
+export const PROGRAM = "worker.ts";
 
 function cpuTasks(catalog: Catalog): string {
   const names = catalog.names.filter((name) => catalog.get(name)?.cpu);
@@ -37,17 +38,20 @@ ${BROKER_HELP}
   --retries N         retries after a failed attempt, for every task (default: each task's)
   --backoff-base DURATION, --backoff-max DURATION
                       delay before the first retry (doubling with each further one) and
-                      the largest delay, for every task (default: each task's; 1s and 60s)
+                      the largest delay (default: each task's). Either one overrides both
+                      for every task; the one not given is then 1s or 60s
   --max-bytes N       largest message body accepted, in bytes (default 4194304)
   --max-redeliveries N  redeliveries after a worker died before a task is dead-lettered
                       (default 5)
   --consumer-timeout DURATION
                       the broker's consumer_timeout; task time limits must stay below it
                       (default 30m, RabbitMQ's default)
-  --id ID             worker id written on dead letters (default <hostname>-<pid>)
+  --id ID             worker id in the logs and on retried and dead-lettered tasks (default
+                      <hostname>-<pid> with --allow-sys=hostname, else worker-<pid>)
   --metrics-port P    serve Prometheus metrics at http://HOST:P/metrics and a health check at
                       /healthz (200 while consuming, else 503); needs --allow-net=HOST:P
-  --metrics-host HOST address for --metrics-port (default 127.0.0.1; 0.0.0.0 in a container)
+  --metrics-host HOST address for --metrics-port (default 127.0.0.1; compose.yaml gives
+                      0.0.0.0)
   -h, --help          show this help
 
 Durations: 30s, 500ms, 2m, 1h, or a plain number of seconds.
