@@ -48,20 +48,32 @@ export function resolveBackoff(
 }
 
 /** How many steps the jitter range of a delay is cut into. */
-const JITTER_STEPS = 4;
+export const JITTER_STEPS = 4;
+
+/** The longest delay before try number `retry` (1 for the first): `base * 2^(retry-1)`, capped at `max`. */
+export function backoffCeiling(
+  retry: number,
+  backoff: Readonly<Required<BackoffOptions>>,
+): number {
+  return Math.min(backoff.max, backoff.base * 2 ** Math.max(0, retry - 1));
+}
+
+/** Point `step` (0 to {@linkcode JITTER_STEPS}) of the upper half of `ceiling`, in whole ms. */
+export function jitterPoint(ceiling: number, step: number): number {
+  const half = ceiling / 2;
+  return Math.max(1, Math.round(half + (half * step) / JITTER_STEPS));
+}
 
 /**
- * The delay before retry number `retry` (1 for the first): `base * 2^(retry-1)` capped at `max`,
- * then "equal jitter" (a random point in its upper half), rounded down to a quarter of that half
- * so that at most five delays exist per level.
+ * The delay before retry number `retry` (1 for the first): {@linkcode backoffCeiling}, then
+ * "equal jitter" (a random point in its upper half), rounded down to a quarter of that half so
+ * that at most five delays exist per level.
  */
 export function retryDelay(
   retry: number,
   backoff: Readonly<Required<BackoffOptions>>,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(backoff.max, backoff.base * 2 ** Math.max(0, retry - 1));
-  const half = ceiling / 2;
   const step = Math.floor(random() * (JITTER_STEPS + 1));
-  return Math.max(1, Math.round(half + (half * Math.min(step, JITTER_STEPS)) / JITTER_STEPS));
+  return jitterPoint(backoffCeiling(retry, backoff), Math.min(step, JITTER_STEPS));
 }

@@ -295,11 +295,13 @@ export function encodeOutcome(outcome: TaskOutcome): Buffer {
   return Buffer.from(stringifyJson(outcome));
 }
 
+const replyText = new TextDecoder();
+
 /** Decodes a reply body; `undefined` when it is not an outcome. */
 export function decodeOutcome(body: Uint8Array): TaskOutcome | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(body));
+    value = JSON.parse(replyText.decode(body));
   } catch {
     return undefined;
   }

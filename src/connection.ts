@@ -7,7 +7,7 @@
  * @module
  */
 import amqp, { type ChannelModel } from "amqplib";
-import { type BackoffOptions, resolveBackoff } from "./backoff.ts";
+import { backoffCeiling } from "./backoff.ts";
 import { pause, withTimeout } from "./deadline.ts";
 import { ConfigError, ConnectionError, describeError, PermissionError } from "./errors.ts";
 import { permissionAdvice } from "./permissions.ts";
@@ -39,21 +39,17 @@ export interface ConnectionOptions {
    */
   reconnect?: boolean;
   /**
-   * Delays between connection attempts.
-   * @default {{ base: 200, max: 10000 }}
-   */
-  backoff?: BackoffOptions;
-  /**
-   * Time limit of one connection attempt, in milliseconds.
-   * @default {10000}
-   */
-  connectTimeout?: number;
-  /**
    * Where connection events are logged.
    * @default {silentLogger}
    */
   logger?: Logger;
 }
+
+/** Delays between connection attempts: 200 ms, doubling up to 10 s (then jittered). */
+const CONNECT_BACKOFF = { base: 200, max: 10_000 } as const;
+
+/** Time limit of one connection attempt, in milliseconds. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Runs on each new connection, before it counts as up; `generation` starts at 1. */
 export type SessionSetup = (model: ChannelModel, generation: number) => Promise<void>;
@@ -123,7 +119,6 @@ function permanentError(err: unknown, url: string): Error | undefined {
 export class BrokerConnection {
   readonly #urls: readonly string[];
   readonly #options: ConnectionOptions;
-  readonly #backoff: Readonly<Required<BackoffOptions>>;
   readonly #log: Logger;
   readonly #setup: SessionSetup;
   readonly #closing = new AbortController();
@@ -141,7 +136,6 @@ export class BrokerConnection {
     }
     this.#urls = options.urls;
     this.#options = options;
-    this.#backoff = resolveBackoff(options.backoff ?? { base: 200, max: 10_000 }, "connection");
     this.#log = options.logger ?? silentLogger;
     this.#setup = setup;
     this.#up.promise.catch(() => {});
@@ -158,11 +152,6 @@ export class BrokerConnection {
     return connection;
   }
 
-  /** The live session, or `undefined` while disconnected. */
-  get session(): Session | undefined {
-    return this.#session;
-  }
-
   /** Whether the connection is closing or closed on purpose. */
   get closing(): boolean {
     return this.#closing.signal.aborted;
@@ -173,7 +162,11 @@ export class BrokerConnection {
     this.#lostListeners.add(listener);
   }
 
-  /** Calls `listener` when reconnection is given up (only when `reconnect` is false). */
+  /**
+   * Calls `listener` when the connection is given up: lost with `reconnect: false`, or a
+   * reconnection met an error that retrying cannot mend (a refused login, an untrusted
+   * certificate, a denied virtual host).
+   */
   onFailed(listener: (err: Error) => void): void {
     this.#failedListeners.add(listener);
   }
@@ -219,7 +212,7 @@ export class BrokerConnection {
         if (permanent) throw permanent;
         const reason = redactText(describeError(err), this.#urls);
         errors.set(redactUrl(url), reason);
-        const delay = Math.min(this.#backoff.max, this.#backoff.base * 2 ** (attempt - 1));
+        const delay = backoffCeiling(attempt, CONNECT_BACKOFF);
         this.#log.warn("connection.retry", { url: redactUrl(url), error: reason, attempt, delay });
         if (attempt < maxAttempts) {
           await pause(delay * (0.5 + Math.random() / 2), this.#closing.signal);
@@ -236,7 +229,7 @@ export class BrokerConnection {
   async #connectOnce(url: string): Promise<void> {
     const model = await amqp.connect(withHeartbeat(url, this.#options.heartbeat ?? 15), {
       clientProperties: { connection_name: this.#options.name ?? "warren" },
-      timeout: this.#options.connectTimeout ?? 10_000,
+      timeout: CONNECT_TIMEOUT_MS,
     });
     const generation = ++this.#generation;
     model.on("error", (err: Error) => {

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { describeError } from "./errors.ts";
 import { toJsonValue } from "./json.ts";
 import { setImmediate } from "node:timers";
 
@@ -157,7 +156,7 @@ function renderValue(value: unknown): string {
     case "bigint":
       return String(value);
   }
-  if (value instanceof Error) return JSON.stringify(describeError(value));
+  // The replacer also sees the value itself: an error becomes its message.
   return JSON.stringify(value, toJsonValue) ?? String(value);
 }
 

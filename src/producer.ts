@@ -9,6 +9,7 @@
 import type { ChannelModel, ConfirmChannel, Message } from "amqplib";
 import type { Catalog, TaskInput, TaskName } from "./catalog.ts";
 import { decodeOutcome, type EncodedTask, type TaskOutcome } from "./codec.ts";
+import { backoffCeiling } from "./backoff.ts";
 import { BrokerConnection } from "./connection.ts";
 import { settlesWithin, withTimeout } from "./deadline.ts";
 import { ConfigError, describeError, PublishError, ResultTimeoutError } from "./errors.ts";
@@ -125,9 +126,8 @@ interface Pending {
   retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** Delay before the first new send of a nacked publish; it doubles up to the max. */
-const NACK_RETRY_BASE_MS = 250;
-const NACK_RETRY_MAX_MS = 4_000;
+/** Delay before the first new send of a nacked publish (ms); it doubles up to the max. */
+const NACK_RETRY_BACKOFF = { base: 250, max: 4_000 } as const;
 
 /**
  * Nacks in a row after which a producer on a quorum queue publishes on a new channel. RabbitMQ
@@ -156,13 +156,12 @@ export class Producer<C extends Catalog> {
   readonly #window: number;
   readonly #connectTimeout: number;
   readonly #nackRetries: number;
-  readonly #retryTimers = new Set<ReturnType<typeof setTimeout>>();
   readonly #log: Logger;
   readonly #outstanding = new Set<Pending>();
   readonly #results = new Map<string, PromiseWithResolvers<TaskOutcome>>();
   readonly #wantResults: boolean;
   #connection: BrokerConnection | undefined;
-  #queueType: QueueType = "classic";
+  readonly #queueType: QueueType;
   #model: ChannelModel | undefined;
   #channel: ConfirmChannel | undefined;
   /** Nacks since the current channel's last confirm. */
@@ -189,6 +188,7 @@ export class Producer<C extends Catalog> {
         `Cannot start producer as 'nackRetries' must be a non-negative integer: current value is ${this.#nackRetries}`,
       );
     }
+    this.#queueType = options.queueType ?? "classic";
     this.#wantResults = options.results ?? false;
     this.#log = options.logger ?? silentLogger;
     this.#channelUp.promise.catch(() => {});
@@ -201,7 +201,6 @@ export class Producer<C extends Catalog> {
   ): Promise<Producer<C>> {
     const producer = new Producer(catalog, options);
     const urls = typeof options.url === "string" ? [options.url] : options.url ?? [DEFAULT_URL];
-    producer.#queueType = options.queueType ?? "classic";
     producer.#connection = await BrokerConnection.open(
       { urls, name: "warren producer", logger: producer.#log },
       (model) => producer.#setup(model),
@@ -547,26 +546,21 @@ export class Producer<C extends Catalog> {
     if (this.#closed || pending.nacks >= this.#nackRetries) return false;
     pending.nacks++;
     pending.channel = undefined; // not sent anywhere now; a late callback of the nacked send is ignored
-    const delay = Math.min(NACK_RETRY_MAX_MS, NACK_RETRY_BASE_MS * 2 ** (pending.nacks - 1));
+    const delay = backoffCeiling(pending.nacks, NACK_RETRY_BACKOFF);
     const { id, task } = pending.message;
     this.#log.warn("publish.nacked", { id, task, retry: pending.nacks, delay });
-    const timer = setTimeout(() => {
-      this.#retryTimers.delete(timer);
+    // Settling the publish or sending it sooner (on a new channel) cancels the timer; with no
+    // channel now, the next channel's setup sends it.
+    pending.retryTimer = setTimeout(() => {
       pending.retryTimer = undefined;
-      // Settled meanwhile, or no channel now (the next channel's setup sends every outstanding
-      // message; a send cancels this timer).
-      if (!this.#outstanding.has(pending) || pending.channel !== undefined) return;
       if (this.#channel) this.#transmit(pending, this.#channel);
     }, delay);
-    pending.retryTimer = timer;
-    this.#retryTimers.add(timer);
     return true;
   }
 
   #cancelRetry(pending: Pending): void {
     if (pending.retryTimer === undefined) return;
     clearTimeout(pending.retryTimer);
-    this.#retryTimers.delete(pending.retryTimer);
     pending.retryTimer = undefined;
   }
 
@@ -584,8 +578,6 @@ export class Producer<C extends Catalog> {
   }
 
   #failAll(reason: "closed" | "timeout", cause: unknown): void {
-    for (const timer of this.#retryTimers) clearTimeout(timer);
-    this.#retryTimers.clear();
     for (const pending of [...this.#outstanding]) {
       this.#forget(pending);
       const { id, task } = pending.message;

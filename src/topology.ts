@@ -97,9 +97,6 @@ export function retryQueueOptions(
   return { durable: true, arguments: args };
 }
 
-/** What declaring a queue came to. */
-export type DeclareOutcome = "declared" | "adopted";
-
 function isPreconditionFailed(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === 406 ||
     describeError(err).includes("PRECONDITION_FAILED");
@@ -120,19 +117,16 @@ export async function declareQueues(
   model: ChannelModel,
   queues: ReadonlyArray<readonly [name: string, options: Options.AssertQueue]>,
   logger: Logger,
-): Promise<Map<string, DeclareOutcome>> {
-  const outcomes = new Map<string, DeclareOutcome>();
+): Promise<void> {
   let channel = await openChannel(model);
   try {
     for (const [name, options] of queues) {
       try {
         await channel.assertQueue(name, options);
-        outcomes.set(name, "declared");
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err;
         channel = await openChannel(model);
         await channel.checkQueue(name);
-        outcomes.set(name, "adopted");
         logger.warn("queue.adopted", {
           queue: name,
           wanted: options.arguments,
@@ -145,5 +139,4 @@ export async function declareQueues(
   } finally {
     await channel.close().catch(() => {});
   }
-  return outcomes;
 }

@@ -137,7 +137,6 @@ export interface WorkerOptions {
 }
 
 interface SessionState {
-  readonly generation: number;
   readonly model: ChannelModel;
   readonly consume: Channel;
   readonly publish: ConfirmChannel;
@@ -155,8 +154,14 @@ interface Delivery {
   readonly cancel: AbortController;
 }
 
-const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
-const DEFAULT_CONSUMER_TIMEOUT = 1_800_000;
+/** Default of {@linkcode WorkerOptions.maxMessageBytes}: 4 MiB. */
+export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+/** Default of {@linkcode WorkerOptions.consumerTimeout}: RabbitMQ's, 30 minutes. */
+export const DEFAULT_CONSUMER_TIMEOUT = 1_800_000;
+/** Default of {@linkcode WorkerOptions.grace}: 30 seconds. */
+export const DEFAULT_GRACE_MS = 30_000;
+/** Default of {@linkcode WorkerOptions.maxRedeliveries}. */
+export const DEFAULT_MAX_REDELIVERIES = 5;
 
 function defaultWorkerId(): string {
   const readable = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state ===
@@ -223,13 +228,16 @@ export class Worker<C extends Catalog> {
       options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
       "maxMessageBytes",
     );
-    this.#grace = options.grace ?? 30_000;
+    this.#grace = options.grace ?? DEFAULT_GRACE_MS;
     if (!(this.#grace >= 0)) {
       throw new ConfigError(
         `Cannot start worker as 'grace' must be zero or more milliseconds: current value is ${this.#grace}`,
       );
     }
-    this.#maxRedeliveries = positiveInteger(options.maxRedeliveries ?? 5, "maxRedeliveries");
+    this.#maxRedeliveries = positiveInteger(
+      options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
+      "maxRedeliveries",
+    );
     const overrides: { retries?: number; backoff?: Readonly<Required<BackoffOptions>> } = {};
     if (options.retries !== undefined) {
       if (!Number.isInteger(options.retries) || options.retries < 0) {
@@ -382,7 +390,6 @@ export class Worker<C extends Catalog> {
     const consume = await model.createChannel();
     const publish = await model.createConfirmChannel();
     const session: SessionState = {
-      generation,
       model,
       consume,
       publish,
@@ -508,7 +515,7 @@ export class Worker<C extends Catalog> {
       // Reported before the ack: a worker killed in between leaves a duplicate, never a task
       // that was acknowledged without a trace.
       this.#emit({ event: "task.done", task: task.name, id, attempt, ms, result: outcome.value });
-      if (wantsReply(delivery)) {
+      if (replyAddress(delivery) !== undefined) {
         await this.#reply(delivery, { id, task: task.name, ok: true, result: outcome.value });
       }
       this.#ack(delivery);
@@ -653,8 +660,8 @@ export class Worker<C extends Catalog> {
    * direct reply-to), confirmed, before the delivery is acked. Costs nothing without `reply_to`.
    */
   async #reply(delivery: Delivery, outcome: TaskOutcome): Promise<void> {
-    const replyTo: unknown = delivery.message.properties.replyTo;
-    if (typeof replyTo !== "string" || replyTo === "" || !this.#usable(delivery)) return;
+    const replyTo = replyAddress(delivery);
+    if (replyTo === undefined || !this.#usable(delivery)) return;
     await publishConfirmed(delivery.session.publish, replyTo, encodeOutcome(outcome), {
       correlationId: outcome.id,
       contentType: "application/json",
@@ -706,15 +713,11 @@ export class Worker<C extends Catalog> {
     this.#log.flush?.();
     const acks = this.#acks;
     this.#acks = [];
-    const bySession = new Map<SessionState, Delivery[]>();
-    for (const delivery of acks) {
-      if (!this.#usable(delivery)) continue;
-      const list = bySession.get(delivery.session);
-      if (list) list.push(delivery);
-      else bySession.set(delivery.session, [delivery]);
-    }
-    for (const [session, deliveries] of bySession) {
-      ackInOrder(session.consume, session.unacked, deliveries.map((d) => d.message));
+    // Only deliveries of the current session can still be acked (see #usable).
+    const session = this.#session;
+    const done = acks.filter((delivery) => this.#usable(delivery)).map((d) => d.message);
+    if (session !== undefined && done.length > 0) {
+      ackInOrder(session.consume, session.unacked, done);
     }
   }
 
@@ -730,10 +733,10 @@ export class Worker<C extends Catalog> {
   }
 }
 
-/** Whether the delivery asks for its outcome (`reply_to`). */
-function wantsReply(delivery: Delivery): boolean {
+/** Where the delivery asks for its outcome to go (`reply_to`), if it does. */
+function replyAddress(delivery: Delivery): string | undefined {
   const replyTo: unknown = delivery.message.properties.replyTo;
-  return typeof replyTo === "string" && replyTo !== "";
+  return typeof replyTo === "string" && replyTo !== "" ? replyTo : undefined;
 }
 
 /** How long a stopping worker waits for the broker to confirm an outcome, or to close a channel. */

@@ -4,11 +4,14 @@
  *
  * @module
  */
-import { type BackoffOptions, resolveBackoff } from "../backoff.ts";
+import {
+  backoffCeiling,
+  type BackoffOptions,
+  JITTER_STEPS,
+  jitterPoint,
+  resolveBackoff,
+} from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
-
-/** How many steps the jitter range of a delay is cut into (as in {@linkcode retryDelay}). */
-const JITTER_STEPS = 4;
 
 /** Options of {@linkcode possibleRetryDelays}. */
 export interface RetryDelayOptions {
@@ -28,12 +31,9 @@ export interface RetryDelayOptions {
  */
 export function backoffDelays(backoff: Readonly<Required<BackoffOptions>>): number[] {
   const delays = new Set<number>();
-  for (let level = 0;; level++) {
-    const ceiling = Math.min(backoff.max, backoff.base * 2 ** level);
-    const half = ceiling / 2;
-    for (let step = 0; step <= JITTER_STEPS; step++) {
-      delays.add(Math.max(1, Math.round(half + (half * step) / JITTER_STEPS)));
-    }
+  for (let retry = 1;; retry++) {
+    const ceiling = backoffCeiling(retry, backoff);
+    for (let step = 0; step <= JITTER_STEPS; step++) delays.add(jitterPoint(ceiling, step));
     if (ceiling >= backoff.max) break;
   }
   return [...delays].sort((a, b) => a - b);

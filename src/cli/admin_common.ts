@@ -60,11 +60,3 @@ export async function confirmOrExit(
   console.error(`not confirmed: nothing was changed`);
   return EXIT_USAGE;
 }
-
-/** The value of environment variable `name` if `--allow-env` grants it; never asks. */
-export function optionalEnv(name: string): string | undefined {
-  const state = Deno.permissions.querySync({ name: "env", variable: name }).state;
-  if (state !== "granted") return undefined;
-  const value = Deno.env.get(name);
-  return value === "" ? undefined : value;
-}

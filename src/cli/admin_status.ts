@@ -9,14 +9,14 @@ import { formatStatus } from "../admin/format.ts";
 import { managementStatus, parseManagementUrl } from "../admin/management.ts";
 import { possibleRetryDelays } from "../admin/retry_delays.ts";
 import type { StatusReport } from "../admin/status.ts";
-import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
 import { pause } from "../deadline.ts";
 import { describeError } from "../errors.ts";
 import { queueNames } from "../topology.ts";
-import { durationFlag, parseFlags, stringFlag } from "./args.ts";
+import { backoffFlags, durationFlag, parseFlags, stringFlag } from "./args.ts";
 import { brokerSettings } from "./broker_flags.ts";
-import { connectAdmin, optionalEnv, PROGRAM, URL_QUEUE_HELP } from "./admin_common.ts";
+import { connectAdmin, PROGRAM, URL_QUEUE_HELP } from "./admin_common.ts";
+import { optionalEnv } from "./env.ts";
 import { EXIT_OK, UsageError } from "./exit.ts";
 import { LiveView } from "./live_view.ts";
 import { onStopSignals } from "./signals.ts";
@@ -79,15 +79,8 @@ export async function statusCommand(catalog: Catalog, args: readonly string[]): 
   const managementUrl = management === undefined
     ? undefined
     : parseManagementUrl(management, flagUrl ? "--management" : "WARREN_MANAGEMENT_URL");
-  const override = flags["backoff-base"] !== undefined || flags["backoff-max"] !== undefined;
-  const delays = possibleRetryDelays(catalog, {
-    backoffs: override
-      ? [{
-        base: durationFlag(flags, "backoff-base", DEFAULT_BACKOFF_BASE_MS),
-        max: durationFlag(flags, "backoff-max", DEFAULT_BACKOFF_MAX_MS),
-      }]
-      : [],
-  });
+  const override = backoffFlags(flags);
+  const delays = possibleRetryDelays(catalog, { backoffs: override ? [override] : [] });
 
   let admin: Admin | undefined;
   const read = async (): Promise<StatusReport> => {

@@ -5,6 +5,11 @@
  * @module
  */
 import { parseArgs } from "@std/cli/parse-args";
+import {
+  type BackoffOptions,
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+} from "../backoff.ts";
 import { UsageError } from "./exit.ts";
 
 /** Parsed flags by name, and the positional arguments. */
@@ -104,4 +109,16 @@ export function durationFlag(flags: ParsedArgs["flags"], name: string, fallback:
     );
   }
   return Math.round(Number(match[1]) * UNITS[match[2] ?? "s"]!);
+}
+
+/**
+ * The backoff of `--backoff-base` and `--backoff-max`, or `undefined` when neither is given; a
+ * missing one takes its default (1s, 60s).
+ */
+export function backoffFlags(flags: ParsedArgs["flags"]): Required<BackoffOptions> | undefined {
+  if (flags["backoff-base"] === undefined && flags["backoff-max"] === undefined) return undefined;
+  return {
+    base: durationFlag(flags, "backoff-base", DEFAULT_BACKOFF_BASE_MS),
+    max: durationFlag(flags, "backoff-max", DEFAULT_BACKOFF_MAX_MS),
+  };
 }

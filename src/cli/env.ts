@@ -13,14 +13,23 @@ import { permissionAdvice } from "../permissions.ts";
  * flag (`alternative`) that makes reading it unnecessary.
  */
 export function readEnv(name: string, alternative: string): string | undefined {
-  const state = Deno.permissions.querySync({ name: "env", variable: name }).state;
-  if (state !== "granted") {
+  if (!envGranted(name)) {
     throw new PermissionError(
       `Warren reads ${name} from the environment: ${
         permissionAdvice(`--allow-env=${name}`)
       } (or pass ${alternative})`,
     );
   }
+  return optionalEnv(name);
+}
+
+/** The value of environment variable `name` if `--allow-env` grants it; never asks. */
+export function optionalEnv(name: string): string | undefined {
+  if (!envGranted(name)) return undefined;
   const value = Deno.env.get(name);
   return value === "" ? undefined : value;
+}
+
+function envGranted(name: string): boolean {
+  return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
 }

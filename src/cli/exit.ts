@@ -28,8 +28,6 @@ export class UsageError extends Error {
   }
 }
 
-export { PermissionError };
-
 /** The exit code for an error: 2 for bad input or usage, 1 for anything else. */
 export function exitCodeFor(err: unknown): number {
   const usage = err instanceof UsageError || err instanceof ConfigError ||

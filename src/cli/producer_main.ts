@@ -13,12 +13,10 @@ import { choiceFlag, durationFlag, parseFlags } from "./args.ts";
 import { BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
 import { enqueuedLine, outcomeLine, OUTPUT_FORMATS, timeoutLine } from "./outcomes.ts";
-import { producerHelp, taskHelp } from "./producer_help.ts";
+import { producerHelp, PROGRAM, taskHelp } from "./producer_help.ts";
 import { readTaskInput } from "./producer_input.ts";
 import { createProgress } from "./progress.ts";
 import { taskFlags } from "./task_flags.ts";
-
-const PROGRAM = "producer.ts";
 
 /** Counts for the summary line. */
 interface Counts {

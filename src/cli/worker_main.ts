@@ -4,15 +4,21 @@
  *
  * @module
  */
-import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from "../backoff.ts";
 import type { Catalog } from "../catalog.ts";
 import type { TaskEvent } from "../events.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../logger.ts";
 import { type WorkerGauges, WorkerMetrics } from "../metrics.ts";
 import { serveMetrics } from "../metrics_server.ts";
 import { explainPermission } from "../permissions.ts";
-import { Worker } from "../worker.ts";
 import {
+  DEFAULT_CONSUMER_TIMEOUT,
+  DEFAULT_GRACE_MS,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_REDELIVERIES,
+  Worker,
+} from "../worker.ts";
+import {
+  backoffFlags,
   choiceFlag,
   durationFlag,
   integerFlag,
@@ -23,10 +29,9 @@ import {
 import { BROKER_STRING_FLAGS, brokerSettings } from "./broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "./exit.ts";
 import { onStopSignals } from "./signals.ts";
-import { workerHelp } from "./worker_help.ts";
+import { PROGRAM, workerHelp } from "./worker_help.ts";
 import { startSummary } from "./worker_summary.ts";
 
-const PROGRAM = "worker.ts";
 const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 
 /** How the worker CLI finds its catalog in threads. */
@@ -103,12 +108,7 @@ async function run(
   const threads = threadsOption(flags, options);
   const retries = flags.retries === undefined ? undefined : integerFlag(flags, "retries", 0, 0);
   const id = stringFlag(flags, "id");
-  const backoff = flags["backoff-base"] === undefined && flags["backoff-max"] === undefined
-    ? undefined
-    : {
-      base: durationFlag(flags, "backoff-base", DEFAULT_BACKOFF_BASE_MS),
-      max: durationFlag(flags, "backoff-max", DEFAULT_BACKOFF_MAX_MS),
-    };
+  const backoff = backoffFlags(flags);
   // Signals are handled from the start: one that comes while connecting stops the worker as
   // soon as it is up (a second one exits at once), instead of killing it mid-delivery.
   const forced = Promise.withResolvers<number>();
@@ -143,10 +143,10 @@ async function run(
         prefetch: integerFlag(flags, "prefetch", threads?.size ?? 1, 1, 65_535),
         ...(threads === undefined ? {} : { threads }),
         logger,
-        grace: durationFlag(flags, "grace", 30_000),
-        maxMessageBytes: integerFlag(flags, "max-bytes", 4 * 1024 * 1024, 1),
-        maxRedeliveries: integerFlag(flags, "max-redeliveries", 5, 1),
-        consumerTimeout: durationFlag(flags, "consumer-timeout", 1_800_000),
+        grace: durationFlag(flags, "grace", DEFAULT_GRACE_MS),
+        maxMessageBytes: integerFlag(flags, "max-bytes", DEFAULT_MAX_BYTES, 1),
+        maxRedeliveries: integerFlag(flags, "max-redeliveries", DEFAULT_MAX_REDELIVERIES, 1),
+        consumerTimeout: durationFlag(flags, "consumer-timeout", DEFAULT_CONSUMER_TIMEOUT),
         ...(retries === undefined ? {} : { retries }),
         ...(backoff === undefined ? {} : { backoff }),
         ...(id === undefined ? {} : { id }),

@@ -5,13 +5,13 @@ import {
   EXIT_USAGE,
   exitCodeFor,
   fatal,
-  PermissionError,
   UsageError,
 } from "../../../src/cli/exit.ts";
 import {
   ConfigError,
   ConnectionError,
   NonRetryableError,
+  PermissionError,
   PublishError,
   TaskTimeoutError,
   UnknownTaskError,
