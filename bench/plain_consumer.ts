@@ -8,6 +8,7 @@
  * @module
  */
 import amqp from "amqplib";
+import { BENCH_URL } from "./broker.ts";
 import { Recorder } from "./recorder.ts";
 import type { SumBody } from "./workload.ts";
 
@@ -19,7 +20,7 @@ if (!queue || (type !== "classic" && type !== "quorum") || !(prefetch >= 1)) {
 }
 
 const recorder = new Recorder();
-const connection = await amqp.connect(Deno.env.get("AMQP_URL") ?? "amqp://localhost:5672");
+const connection = await amqp.connect(BENCH_URL);
 const channel = await connection.createChannel();
 await channel.assertQueue(queue, {
   durable: true,

@@ -15,6 +15,7 @@
  */
 import amqp, { type Options } from "amqplib";
 import { Buffer } from "node:buffer";
+import { BENCH_URL } from "./broker.ts";
 import type { ProducerReport } from "./protocol.ts";
 import { cpuMs, endOf, epochMs, type SumBody } from "./workload.ts";
 
@@ -43,7 +44,7 @@ function warrenOptions(task: string): Options.Publish {
   };
 }
 
-const connection = await amqp.connect(Deno.env.get("AMQP_URL") ?? "amqp://localhost:5672");
+const connection = await amqp.connect(BENCH_URL);
 const channel = await connection.createConfirmChannel();
 await channel.assertQueue(queue, {
   durable: true,

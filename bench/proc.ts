@@ -28,11 +28,6 @@ export function tryReadStatus(pid: number, field: MemoryField): number | undefin
   }
 }
 
-/** Bytes as mebibytes with one decimal. */
-export function mib(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1);
-}
-
 /** The 1-minute load average (`/proc/loadavg`), or NaN where it cannot be read. */
 export function loadAverage(): number {
   try {

@@ -69,7 +69,6 @@ export class ConsumerProcess {
   readonly #pump: Promise<void>;
   readonly #onProgress: (() => void) | undefined;
   #count = 0;
-  #last = 0;
   #exited = false;
 
   /** Starts `spec`; with `stdoutFile`, stdout goes to that file (`sh -c 'exec … >file'`). */
@@ -98,11 +97,9 @@ export class ConsumerProcess {
         if (this.#diagnostics.push(line) > 50) this.#diagnostics.shift();
       } else if (message.type === "progress") {
         this.#count = message.count;
-        this.#last = message.last;
         this.#onProgress?.();
       } else {
         this.#count = message.count;
-        this.#last = message.last;
         this.#final.resolve(message);
       }
     }
@@ -119,11 +116,6 @@ export class ConsumerProcess {
   /** Tasks handled, as last reported. */
   get count(): number {
     return this.#count;
-  }
-
-  /** When the last task was handled (epoch ms), as last reported. */
-  get last(): number {
-    return this.#last;
   }
 
   /** Whether its stderr has ended (it exited). */
@@ -180,11 +172,6 @@ export class ConsumerGroup {
         onProgress: () => this.#wake?.(),
       });
     });
-  }
-
-  /** The consumers. */
-  get consumers(): readonly ConsumerProcess[] {
-    return this.#consumers;
   }
 
   /** Tasks handled by all, as last reported. */

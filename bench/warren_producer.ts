@@ -11,6 +11,7 @@ import type { EncodedTask } from "../src/codec.ts";
 import { PublishError } from "../src/errors.ts";
 import { prepareTask } from "../src/prepare.ts";
 import { Producer, type Receipt } from "../src/producer.ts";
+import { BENCH_URL } from "./broker.ts";
 import { createBenchCatalog } from "./catalog.ts";
 import type { ProducerReport } from "./protocol.ts";
 import { cpuMs, endOf, epochMs } from "./workload.ts";
@@ -25,7 +26,7 @@ if (!queue || (type !== "classic" && type !== "quorum") || !(n >= 1) || !(window
 
 const catalog = createBenchCatalog();
 const producer = await Producer.connect(catalog, {
-  url: Deno.env.get("AMQP_URL") ?? "amqp://localhost:5672",
+  url: BENCH_URL,
   queue,
   queueType: type,
   window,

@@ -4,8 +4,8 @@
  * `dist/warren-producer-x86_64-pc-windows-msvc.exe`, …).
  *
  * ```sh
- * deno task compile                                   # producer, worker (and admin) for 5 targets
- * deno task compile --target x86_64-unknown-linux-gnu --only worker --out-dir /tmp/bin
+ * deno task compile                                   # producer, worker and admin for 5 targets
+ * deno task compile --target x86_64-unknown-linux-gnu --only worker --out-dir dist/linux
  * WARREN_COMPILE_NET=rabbitmq:5672 deno task compile  # binaries that may reach only that broker
  * ```
  *
@@ -229,7 +229,7 @@ Environment:
   DENORT_BIN          a local denort runtime, used instead of downloading one; it serves
                       one target, so give that --target`;
 
-function parseCli(args: string[], hasAdmin: boolean): Cli {
+function parseCli(args: string[]): Cli {
   const unknown: string[] = [];
   const parsed = parseArgs(args, {
     string: ["target", "only", "out-dir"],
@@ -255,13 +255,8 @@ function parseCli(args: string[], hasAdmin: boolean): Cli {
     if (!(PROGRAMS as readonly string[]).includes(program)) {
       throw new UsageError(`unknown program '${program}': use producer, worker or admin`);
     }
-    if (program === "admin" && !hasAdmin) {
-      throw new UsageError("there is no admin.ts to build");
-    }
   }
-  const programs = only.length > 0
-    ? PROGRAMS.filter((p) => only.includes(p))
-    : PROGRAMS.filter((p) => p !== "admin" || hasAdmin);
+  const programs = only.length > 0 ? PROGRAMS.filter((p) => only.includes(p)) : PROGRAMS;
   const outDir = typeof parsed["out-dir"] === "string" ? parsed["out-dir"] : "dist";
   if (outDir.trim() === "") throw new UsageError("--out-dir needs a directory");
   return {
@@ -283,16 +278,6 @@ class UsageError extends Error {
 const ROOT = new URL("../", import.meta.url);
 /** The deno on PATH, which `--allow-run=deno` names (Deno.execPath() may be another path to it). */
 const DENO = "deno";
-
-function exists(path: string | URL): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
 
 function hostTarget(): Target | undefined {
   return (TARGETS as readonly string[]).includes(Deno.build.target)
@@ -333,11 +318,10 @@ function size(path: string): string {
 
 async function main(args: string[]): Promise<number> {
   Deno.chdir(ROOT);
-  const hasAdmin = exists("admin.ts");
   let cli: Cli;
   let net: string[] | undefined;
   try {
-    cli = parseCli(args, hasAdmin);
+    cli = parseCli(args);
     net = parseNet(Deno.env.get("WARREN_COMPILE_NET"));
   } catch (err) {
     console.error(`error: ${(err as Error).message}\nRun 'deno task compile --help' for usage.`);
