@@ -16,6 +16,7 @@ import { hostPort, parseUrls } from "../src/urls.ts";
 import { type RawClient, rawClient, TEST_URL, uniqueQueue } from "./_helpers/broker.ts";
 import { PRODUCER_FLAGS, rootPath, runCli, type RunResult, WORKER_FLAGS } from "./_helpers/cli.ts";
 import { commandSucceeds } from "./_helpers/commands.ts";
+import { freePort } from "./_helpers/ports.ts";
 import { rabbitmqInstalled, startRabbitNode } from "./_helpers/rabbit_node.ts";
 
 type Mapping = Readonly<Record<string, unknown>>;
@@ -24,11 +25,7 @@ const README_NET = "--allow-net=localhost:5672";
 const COMPOSE_NET = "--allow-net=rabbitmq:5672";
 /** The worker's metrics endpoint in Compose, and where the tests run it instead (loopback only). */
 const COMPOSE_METRICS = "0.0.0.0:9464";
-const LOCAL_METRICS_PORT = (() => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  listener.close();
-  return listener.addr.port;
-})();
+const LOCAL_METRICS_PORT = freePort();
 const LOCAL_METRICS = `127.0.0.1:${LOCAL_METRICS_PORT}`;
 
 const composeText = await Deno.readTextFile(rootPath("compose.yaml"));
@@ -503,7 +500,15 @@ async function isQuorumQueue(client: RawClient, queue: string): Promise<boolean>
 }
 
 const installed = await rabbitmqInstalled();
+if (!installed) {
+  console.warn(
+    "compose_test: rabbitmq-server is not installed; a cluster.conf boot step is skipped",
+  );
+}
 const hasDockerCompose = await commandSucceeds("docker-compose", ["version"]);
+if (!hasDockerCompose) {
+  console.warn("compose_test: docker-compose is not installed; its validation step is skipped");
+}
 
 Deno.test("compose.yaml's cluster profile runs three RabbitMQ nodes that share one Erlang cookie", async (t) => {
   const nodes = clusterNodes();

@@ -1,19 +1,14 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { rawClient } from "./_helpers/broker.ts";
 import { rootPath } from "./_helpers/cli.ts";
+import { queueDepth } from "./_helpers/probe.ts";
 
 const DEMO_QUEUES = ["warren_demo", "warren_demo.dead"];
 
+/** Whether `name` exists on the broker; fails on any error but the broker's 404 NOT_FOUND. */
 async function queueExists(name: string): Promise<boolean> {
   await using client = await rawClient();
-  const channel = await client.connection.createChannel();
-  channel.on("error", () => {});
-  try {
-    await channel.checkQueue(name);
-    return true;
-  } catch {
-    return false; // 404 NOT_FOUND closes the channel
-  }
+  return (await queueDepth(client, name)) !== undefined;
 }
 
 Deno.test("deno task demo runs 30 tasks on 3 workers, checks every result and cleans up", async (t) => {

@@ -19,21 +19,13 @@ import {
   WORKER_FLAGS,
   WorkerProcess,
 } from "./_helpers/cli.ts";
+import { freePort } from "./_helpers/ports.ts";
 
 type Cli = "producer.ts" | "worker.ts" | "admin.ts";
 
-const HAS_ADMIN = await Deno.stat(rootPath("admin.ts")).then(() => true, () => false);
 const ENV_ONLY = ["--allow-env=AMQP_URL,WARREN_QUEUE"];
 const NET_ONLY = ["--allow-net=localhost:5672"];
 const OTHER_HOST = ["--allow-net=127.0.0.1:5672", "--allow-env=AMQP_URL,WARREN_QUEUE"];
-
-/** A port nothing listens on now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
 
 /** Asserts a one- or two-line error naming `flag`, with no stack trace. */
 function assertExplains(result: RunResult, flag: string): void {
@@ -95,14 +87,10 @@ Deno.test("each CLI works with exactly the README's permission flags", async (t)
     assertEquals((await worker.exit()).code, 0);
   });
 
-  await t.step({
-    name: "admin.ts shows the queue with ADMIN_FLAGS",
-    ignore: !HAS_ADMIN,
-    fn: async () => {
-      const result = await runCli("admin.ts", ["status", "--queue", queue], { flags: ADMIN_FLAGS });
-      assertEquals(result.code, 0, result.stderr);
-      assertStringIncludes(result.stdout, queue);
-    },
+  await t.step("admin.ts shows the queue with ADMIN_FLAGS", async () => {
+    const result = await runCli("admin.ts", ["status", "--queue", queue], { flags: ADMIN_FLAGS });
+    assertEquals(result.code, 0, result.stderr);
+    assertStringIncludes(result.stdout, queue);
   });
 });
 
@@ -189,25 +177,21 @@ Deno.test("a missing permission names the flag to add, in at most two lines", as
       WORKER_FLAGS,
       `--allow-net=127.0.0.1:${metricsPort}`,
     ],
-    ...(HAS_ADMIN
-      ? [
-        ["admin.ts without --allow-env", "admin.ts", ["status"], NET_ONLY, "--allow-env=AMQP_URL"],
-        [
-          "admin.ts without --allow-net",
-          "admin.ts",
-          ["status", ...q],
-          ENV_ONLY,
-          "--allow-net=localhost:5672",
-        ],
-        [
-          "admin.ts --management without net permission for it",
-          "admin.ts",
-          ["status", ...q, "--management", "http://localhost:15672"],
-          ADMIN_FLAGS,
-          "--allow-net=localhost:15672",
-        ],
-      ] as const
-      : []),
+    ["admin.ts without --allow-env", "admin.ts", ["status"], NET_ONLY, "--allow-env=AMQP_URL"],
+    [
+      "admin.ts without --allow-net",
+      "admin.ts",
+      ["status", ...q],
+      ENV_ONLY,
+      "--allow-net=localhost:5672",
+    ],
+    [
+      "admin.ts --management without net permission for it",
+      "admin.ts",
+      ["status", ...q, "--management", "http://localhost:15672"],
+      ADMIN_FLAGS,
+      "--allow-net=localhost:15672",
+    ],
   ];
   for (const [what, cli, args, flags, flag] of cases) {
     await t.step(`${what}: ${flag}`, async () => {

@@ -39,6 +39,16 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/** The ids of the tasks a producer CLI confirmed: its `enqueued <task> <id>` lines on stdout. */
+export function enqueuedIds(stdout: string): string[] {
+  const ids: string[] = [];
+  for (const line of stdout.split("\n")) {
+    const match = /^enqueued (\S+) (\S+)$/.exec(line.trim());
+    if (match?.[2] !== undefined) ids.push(match[2]);
+  }
+  return ids;
+}
+
 /** Options of {@linkcode runCli}. */
 export interface RunOptions {
   /** Permission flags (default: the CLI's README flags). */

@@ -21,10 +21,10 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { mainQueueOptions } from "../../src/topology.ts";
 import { redactUrl } from "../../src/urls.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
-import { type LogLine, runCli, WorkerProcess } from "../_helpers/cli.ts";
+import { enqueuedIds, type LogLine, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, queueDepth, until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, type RabbitNode, startRabbitCluster } from "../_helpers/rabbit_node.ts";
-import { enqueuedIds, formatTally, Ledger } from "../faults/_accounting.ts";
+import { formatTally, Ledger } from "../faults/_accounting.ts";
 import { ProducerProcess } from "../faults/_processes.ts";
 
 const installed = await rabbitmqInstalled();

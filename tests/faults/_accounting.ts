@@ -3,7 +3,8 @@
  * any worker reported done (workers that were killed included), how often, which were
  * dead-lettered, and so which were lost.
  *
- * - enqueued: ids a producer confirmed (the CLI prints `enqueued <task> <id>` per confirm);
+ * - enqueued: ids a producer confirmed (the CLI prints `enqueued <task> <id>` per confirm, which
+ *   `enqueuedIds` of tests/_helpers/cli.ts reads);
  * - completed: distinct ids with a `task.done` line in any worker's log (a worker logs
  *   `task.done` BEFORE it acks, so every acked task has its line, even in a killed worker's log);
  * - duplicates: `task.done` lines beyond the first per id (at-least-once allows them);
@@ -14,16 +15,6 @@
  */
 import type { GetMessage } from "amqplib";
 import type { LogLine } from "../_helpers/cli.ts";
-
-/** The ids of the tasks a producer CLI confirmed: its `enqueued <task> <id>` lines on stdout. */
-export function enqueuedIds(stdout: string): string[] {
-  const ids: string[] = [];
-  for (const line of stdout.split("\n")) {
-    const match = /^enqueued (\S+) (\S+)$/.exec(line.trim());
-    if (match?.[2] !== undefined) ids.push(match[2]);
-  }
-  return ids;
-}
 
 /** Anything that has JSON log lines: a `WorkerProcess`, or an array of lines. */
 export interface LogSource {

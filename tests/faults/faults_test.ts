@@ -25,12 +25,26 @@ import { HEADERS } from "../../src/codec.ts";
 import { createLogger } from "../../src/logger.ts";
 import { Producer } from "../../src/producer.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
-import { type LogLine, rootPath, runCli, type RunResult, WorkerProcess } from "../_helpers/cli.ts";
+import {
+  enqueuedIds,
+  type LogLine,
+  rootPath,
+  runCli,
+  type RunOptions,
+  type RunResult,
+  WorkerProcess,
+} from "../_helpers/cli.ts";
+import { freePort } from "../_helpers/ports.ts";
 import { drainQueue, queueDepth, stringHeader, until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, type RabbitNode, startRabbitNode } from "../_helpers/rabbit_node.ts";
 import { faultCatalog } from "../fixtures/fault_worker.ts";
-import { enqueuedIds, formatTally, Ledger, type Tally } from "./_accounting.ts";
-import { ProducerProcess, type WorkerExit, WorkerPool } from "./_processes.ts";
+import { formatTally, Ledger, type Tally } from "./_accounting.ts";
+import {
+  ProducerProcess,
+  type WorkerExit,
+  WorkerPool,
+  type WorkerPoolOptions,
+} from "./_processes.ts";
 
 const installed = await rabbitmqInstalled();
 if (!installed) {
@@ -188,14 +202,6 @@ async function exitWithin(
   }
 }
 
-/** A TCP port on 127.0.0.1 that refuses connections (it was free a moment ago). */
-function refusingPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 const MAX_BYTES = 1_024;
@@ -276,11 +282,38 @@ Deno.test({
     const follow = (ledger: Ledger) => (worker: WorkerProcess) => (
       ledger.follow(worker), outputs.worker(worker)
     );
-    /** A worker's arguments for `queue` on the private node, then `extra`. */
+    /** A worker's or producer's arguments for `queue` on the private node, then `extra`. */
     const on = (
       queue: string,
       ...extra: string[]
     ) => ["--url", bench.url, "--queue", queue, ...extra];
+    /**
+     * A pool of `size` workers run with `args` and the node's permission flags (unless `options`
+     * give others), each followed into `ledger` and the outputs from its start.
+     */
+    const workers = (
+      ledger: Ledger,
+      size: number,
+      args: readonly string[],
+      options: Omit<WorkerPoolOptions, "onStart"> = {},
+    ) => new WorkerPool(size, args, { flags, ...options, onStart: follow(ledger) });
+    /**
+     * Runs the producer CLI with `args` and the node's permission flags until it exits, keeps its
+     * output for the password check, asserts it exited 0 and adds the ids it confirmed to
+     * `ledger`; returns the run and those ids.
+     */
+    const produce = async (
+      ledger: Ledger,
+      args: readonly string[],
+      options: Omit<RunOptions, "flags"> = {},
+    ): Promise<RunResult & { ids: string[] }> => {
+      const result = await runCli("producer.ts", args, { flags, ...options });
+      outputs.result(result);
+      assertEquals(result.code, 0, result.stderr);
+      const ids = enqueuedIds(result.stdout);
+      ledger.addEnqueued(ids);
+      return { ...result, ids };
+    };
 
     await t.step(
       "a broker restart while a producer publishes and 3 workers work loses none of 5,000 tasks",
@@ -289,19 +322,9 @@ Deno.test({
           const queue = uniqueQueue("warren_fault_restart");
           const ledger = new Ledger();
           const env = { AMQP_URL: bench.url, WARREN_QUEUE: queue };
-          await using pool = new WorkerPool(3, [], {
-            flags,
-            env,
-            onStart: follow(ledger),
-          });
+          await using pool = workers(ledger, 3, [], { env });
           await pool.started();
-          const first = await runCli("producer.ts", ["sleep", "--ms", "3", "--count", "3000"], {
-            flags,
-            env,
-          });
-          outputs.result(first);
-          assertEquals(first.code, 0, first.stderr);
-          ledger.addEnqueued(enqueuedIds(first.stdout));
+          await produce(ledger, ["sleep", "--ms", "3", "--count", "3000"], { env });
           assertEquals(ledger.enqueuedCount, 3000);
           let doneAtStop = 0, doneWhileDown = 0;
 
@@ -354,26 +377,15 @@ Deno.test({
         timed("worker-kills", async () => {
           const queue = uniqueQueue("warren_fault_kills");
           const ledger = new Ledger();
-          await using pool = new WorkerPool(3, on(queue, "--log-level", "debug"), {
-            flags,
-            onStart: follow(ledger),
-          });
+          await using pool = workers(ledger, 3, on(queue, "--log-level", "debug"));
           await pool.started();
           const tasks = Array.from(
             { length: 2000 },
             (_, i) => `{"task":"sleep","ms":${10 + i % 11}}`,
           );
-          const produced = await runCli("producer.ts", [
-            "--file",
-            "-",
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-          ], { flags, stdin: tasks.join("\n") + "\n" });
-          outputs.result(produced);
-          assertEquals(produced.code, 0, produced.stderr);
-          ledger.addEnqueued(enqueuedIds(produced.stdout));
+          await produce(ledger, ["--file", "-", ...on(queue)], {
+            stdin: tasks.join("\n") + "\n",
+          });
           assertEquals(ledger.enqueuedCount, 2000);
 
           const killed: WorkerProcess[] = [];
@@ -409,16 +421,10 @@ Deno.test({
         timed("poison-task", async () => {
           const queue = uniqueQueue("warren_fault_poison");
           const ledger = new Ledger();
-          await using pool = new WorkerPool(
-            2,
-            on(queue, "--log-level", "debug"),
-            {
-              flags,
-              script: rootPath("tests/fixtures/fault_worker.ts"),
-              restartDead: true,
-              onStart: follow(ledger),
-            },
-          );
+          await using pool = workers(ledger, 2, on(queue, "--log-level", "debug"), {
+            script: rootPath("tests/fixtures/fault_worker.ts"),
+            restartDead: true,
+          });
           await pool.started();
           const logLines: string[] = [];
           outputs.lines(logLines);
@@ -481,27 +487,15 @@ Deno.test({
         timed("sigterm", async () => {
           const queue = uniqueQueue("warren_fault_term");
           const ledger = new Ledger();
-          await using pool = new WorkerPool(2, on(queue, "--log-level", "debug"), {
-            flags,
-            onStart: follow(ledger),
-          });
+          await using pool = workers(ledger, 2, on(queue, "--log-level", "debug"));
           await pool.started();
           // 100 short tasks, then 2 long ones (one per worker, since each holds one task at a
           // time), then 198 short ones: SIGTERM is sure to find both workers mid-task.
           const tasks = Array.from({ length: 300 }, (_, i) => i === 100 || i === 101 ? 1500 : 20)
             .map((ms) => `{"task":"sleep","ms":${ms}}\n`);
-          const produced = await runCli("producer.ts", [
-            "--file",
-            "-",
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-          ], { flags, stdin: tasks.join("") });
-          outputs.result(produced);
-          assertEquals(produced.code, 0, produced.stderr);
-          const ids = enqueuedIds(produced.stdout);
-          ledger.addEnqueued(ids);
+          const { ids } = await produce(ledger, ["--file", "-", ...on(queue)], {
+            stdin: tasks.join(""),
+          });
           // One channel confirms in publish order, so the CLI prints the ids in task order.
           const long = ids.slice(100, 102);
 
@@ -544,28 +538,13 @@ Deno.test({
           const queue = uniqueQueue("warren_fault_grace");
           const ledger = new Ledger();
           const args = on(queue, "--log-level", "debug");
-          await using pool = new WorkerPool(0, args, {
-            flags,
-            onStart: follow(ledger),
-          });
+          await using pool = workers(ledger, 0, args);
           await using hasty = new WorkerProcess([...args, "--grace", "100ms"], { flags });
           ledger.follow(hasty);
           outputs.worker(hasty);
           await hasty.started();
-          const produced = await runCli("producer.ts", [
-            "sleep",
-            "--ms",
-            "1500",
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-          ], { flags });
-          outputs.result(produced);
-          assertEquals(produced.code, 0, produced.stderr);
-          const [id] = enqueuedIds(produced.stdout);
+          const [id] = (await produce(ledger, ["sleep", "--ms", "1500", ...on(queue)])).ids;
           assert(id);
-          ledger.addEnqueued([id]);
           await hasty.waitFor(
             (lines) => lines.some((l) => l.event === "task.started" && l.id === id),
             "the long task to start",
@@ -595,10 +574,7 @@ Deno.test({
         timed("malformed", async () => {
           const queue = uniqueQueue("warren_fault_bad");
           const ledger = new Ledger();
-          await using pool = new WorkerPool(1, on(queue, "--max-bytes", String(MAX_BYTES)), {
-            flags,
-            onStart: follow(ledger),
-          });
+          await using pool = workers(ledger, 1, on(queue, "--max-bytes", String(MAX_BYTES)));
           await pool.started();
           const [worker] = pool.all;
           assert(worker);
@@ -681,19 +657,9 @@ Deno.test({
           const queue = uniqueQueue("warren_fault_close");
           const ledger = new Ledger();
           const env = { AMQP_URL: bench.url, WARREN_QUEUE: queue };
-          await using pool = new WorkerPool(1, ["--log-level", "debug"], {
-            flags,
-            env,
-            onStart: follow(ledger),
-          });
+          await using pool = workers(ledger, 1, ["--log-level", "debug"], { env });
           await pool.started();
-          const first = await runCli("producer.ts", ["sleep", "--ms", "5", "--count", "300"], {
-            flags,
-            env,
-          });
-          outputs.result(first);
-          assertEquals(first.code, 0, first.stderr);
-          ledger.addEnqueued(enqueuedIds(first.stdout));
+          const first = await produce(ledger, ["sleep", "--ms", "5", "--count", "300"], { env });
           await until(() => ledger.doneLines() >= 30, "30 tasks done");
 
           // The memory alarm holds the second producer mid-publish until the connections close.
@@ -750,9 +716,9 @@ Deno.test({
         timed("two-urls", async () => {
           const queue = uniqueQueue("warren_fault_urls");
           const ledger = new Ledger();
-          const dead = refusingPort();
+          const dead = freePort(); // nothing listens there: it refuses connections
           const deadUrl = `amqp://warren:${SECRET}@127.0.0.1:${dead}`;
-          await using pool = new WorkerPool(1, [
+          await using pool = workers(ledger, 1, [
             "--url",
             `${deadUrl},${bench.url}`,
             "--queue",
@@ -762,7 +728,6 @@ Deno.test({
               `--allow-net=127.0.0.1:${node.port},127.0.0.1:${dead}`,
               "--allow-env=AMQP_URL,WARREN_QUEUE",
             ],
-            onStart: follow(ledger),
           });
           await pool.started();
           const [worker] = pool.all;
@@ -772,7 +737,7 @@ Deno.test({
           assertEquals(retry?.url, `amqp://warren:***@127.0.0.1:${dead}`);
           const [up] = worker.events("connection.up");
           assertEquals(up?.url, `amqp://warren:***@127.0.0.1:${node.port}`);
-          const produced = await runCli("producer.ts", [
+          await produce(ledger, [
             "sum",
             "--start",
             "1",
@@ -780,14 +745,8 @@ Deno.test({
             "100",
             "--count",
             "20",
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-          ], { flags });
-          outputs.result(produced);
-          assertEquals(produced.code, 0, produced.stderr);
-          ledger.addEnqueued(enqueuedIds(produced.stdout));
+            ...on(queue),
+          ]);
           const { tally } = await settle(bench, "two-urls", queue, ledger, 20, pool);
           assertEquals([tally.enqueued, tally.completed, tally.dead], [20, 20, 0]);
         }),
@@ -800,28 +759,10 @@ Deno.test({
           const queue = uniqueQueue("warren_fault_blocked");
           const ledger = new Ledger();
           const args = on(queue, "--log-level", "debug");
-          await using pool = new WorkerPool(0, args, {
-            flags,
-            onStart: follow(ledger),
-          });
-          await using hasty = new WorkerPool(0, [...args, "--grace", "100ms"], {
-            flags,
-            onStart: follow(ledger),
-          });
-          const produced = await runCli("producer.ts", [
-            "sleep",
-            "--ms",
-            "2000",
-            "--url",
-            bench.url,
-            "--queue",
-            queue,
-          ], { flags });
-          outputs.result(produced);
-          assertEquals(produced.code, 0, produced.stderr);
-          const [id] = enqueuedIds(produced.stdout);
+          await using pool = workers(ledger, 0, args);
+          await using hasty = workers(ledger, 0, [...args, "--grace", "100ms"]);
+          const [id] = (await produce(ledger, ["sleep", "--ms", "2000", ...on(queue)])).ids;
           assert(id);
-          ledger.addEnqueued([id]);
           // Under the alarm a worker still connects and consumes (that is not publishing), but
           // the copy that returns the cut-off task to the queue is never confirmed: the worker
           // must still stop, and leave the task for the broker to requeue.

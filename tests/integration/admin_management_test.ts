@@ -11,20 +11,13 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { QueueStatus, StatusReport } from "../../src/admin/status.ts";
 import { queueNames, retryQueueOptions } from "../../src/topology.ts";
 import { runCli } from "../_helpers/cli.ts";
+import { freePort } from "../_helpers/ports.ts";
 import { until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, startRabbitNode } from "../_helpers/rabbit_node.ts";
 
 const installed = await rabbitmqInstalled();
 if (!installed) {
   console.warn("admin_management_test: rabbitmq-server is not installed; skipping");
-}
-
-/** A port nobody listens on right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 function row(report: StatusReport, name: string): QueueStatus | undefined {

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@std/assert";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
-import { PRODUCER_FLAGS, runCli, type RunResult } from "../_helpers/cli.ts";
+import { enqueuedIds, PRODUCER_FLAGS, runCli, type RunResult } from "../_helpers/cli.ts";
 import { drainQueue, queueDepth } from "../_helpers/probe.ts";
 
 /** The ids a successful run printed, one `enqueued <task> <id>` line per task. */
@@ -159,7 +159,7 @@ Deno.test("producer CLI publishes tasks from flags, --json, --file - and --count
       { task: "sum", start: 2, end: 2 },
     ]);
     assertEquals(
-      result.stdout.trim().split("\n").map((line) => line.split(" ")[2]),
+      enqueuedIds(result.stdout),
       got.map((m) => m.id),
     );
   });

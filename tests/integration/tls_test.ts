@@ -12,6 +12,7 @@ import { sumRange } from "../../tasks/sum.ts";
 import { uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, type RunResult, WorkerProcess } from "../_helpers/cli.ts";
 import { makeTestPki, opensslVersion } from "../_helpers/pki.ts";
+import { freePort } from "../_helpers/ports.ts";
 import { until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, type RabbitNode, startRabbitNode } from "../_helpers/rabbit_node.ts";
 
@@ -22,16 +23,6 @@ const missing = [
 if (missing.length > 0) {
   // deno-lint-ignore no-console
   console.warn(`tls_test: ${missing.join(" and ")} not installed; skipping the TLS tests`);
-}
-
-/** A port the kernel just gave out on 127.0.0.1 (outside rabbitmqctl's 35672..35682). */
-function freePort(): number {
-  for (;;) {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = listener.addr as Deno.NetAddr;
-    listener.close();
-    if (port < 35672 || port > 35682) return port;
-  }
 }
 
 /** A private node with a TLS listener on `tlsPort` (loopback only) using the given files. */
@@ -89,6 +80,10 @@ Deno.test({
     const url = `amqps://guest:guest@localhost:${tlsPort}`;
     const allowNet = `--allow-net=localhost:${tlsPort}`;
     const ca = await Deno.readTextFile(pki.caCert);
+    /** The producer's arguments for a sum task of 1..`end`. */
+    const sumArgs = (end: number) => ["sum", "--start", "1", "--end", String(end)];
+    /** The arguments that point a CLI at `queue` via `brokerUrl`. */
+    const on = (brokerUrl: string) => ["--url", brokerUrl, "--queue", queue];
 
     await t.step(
       "the node completes TLS handshakes for localhost with the CA's certificate",
@@ -122,17 +117,11 @@ Deno.test({
     await t.step("without the CA, the producer fails with one clear line, exit 1", async () => {
       // The TLS handshake fails before the login, so any password shows whether it leaks.
       const secret = "tls-secret-pw";
-      const result = await runCli("producer.ts", [
-        "sum",
-        "--start",
-        "1",
-        "--end",
-        "10",
-        "--url",
-        `amqps://guest:${secret}@localhost:${tlsPort}`,
-        "--queue",
-        queue,
-      ], { flags: [allowNet] });
+      const result = await runCli(
+        "producer.ts",
+        [...sumArgs(10), ...on(`amqps://guest:${secret}@localhost:${tlsPort}`)],
+        { flags: [allowNet] },
+      );
       assertEquals(result.stdout, "");
       const line = assertOneLineError(result, secret);
       assertEquals(
@@ -146,39 +135,30 @@ Deno.test({
 
     await t.step("without the CA, the worker fails the same way, exit 1", async () => {
       const secret = "tls-secret-pw";
-      const result = await runCli("worker.ts", [
-        "--url",
-        `amqps://guest:${secret}@localhost:${tlsPort}`,
-        "--queue",
-        queue,
-      ], { flags: [allowNet] });
+      const result = await runCli(
+        "worker.ts",
+        on(`amqps://guest:${secret}@localhost:${tlsPort}`),
+        { flags: [allowNet] },
+      );
       const line = assertOneLineError(result, secret);
       assertStringIncludes(line, "self-signed certificate in certificate chain");
     });
 
     await t.step("DENO_TLS_CA_STORE=system alone does not trust a private CA", async () => {
-      const result = await runCli("producer.ts", [
-        "sum",
-        "--start",
-        "1",
-        "--end",
-        "10",
-        "--url",
-        url,
-        "--queue",
-        queue,
-      ], { flags: [allowNet], env: { DENO_TLS_CA_STORE: "system" } });
+      const result = await runCli("producer.ts", [...sumArgs(10), ...on(url)], {
+        flags: [allowNet],
+        env: { DENO_TLS_CA_STORE: "system" },
+      });
       assertStringIncludes(assertOneLineError(result, "guest:guest"), "self-signed certificate");
     });
 
     await t.step("with the CA trusted, sum tasks go through end to end", async (t) => {
-      const worker = new WorkerProcess(["--url", url, "--queue", queue], {
+      const worker = new WorkerProcess(on(url), {
         flags: [allowNet, "--cert", pki.caCert],
       });
+      let exit: Awaited<ReturnType<WorkerProcess["exit"]>>;
       try {
         await worker.started(15_000);
-        const sumArgs = (end: number) => ["sum", "--start", "1", "--end", String(end)];
-        const common = ["--url", url, "--queue", queue];
         /** Checks the worker logged task.done for the one id the producer printed. */
         const assertDone = async (stdout: string, end: number, verb: "enqueued" | "done") => {
           const [line, ...rest] = stdout.trim().split("\n");
@@ -197,7 +177,7 @@ Deno.test({
         };
 
         await t.step("producer with deno run --cert ca.pem (and --wait)", async () => {
-          const result = await runCli("producer.ts", [...sumArgs(10_000), "--wait", ...common], {
+          const result = await runCli("producer.ts", [...sumArgs(10_000), "--wait", ...on(url)], {
             flags: [allowNet, "--cert", pki.caCert],
           });
           assertEquals(result.code, 0, result.stderr);
@@ -206,7 +186,7 @@ Deno.test({
         });
 
         await t.step("producer with DENO_CERT=ca.pem", async () => {
-          const result = await runCli("producer.ts", [...sumArgs(20_000), ...common], {
+          const result = await runCli("producer.ts", [...sumArgs(20_000), ...on(url)], {
             flags: [allowNet],
             env: { DENO_CERT: pki.caCert },
           });
@@ -220,7 +200,7 @@ Deno.test({
             // SSL_CERT_FILE stands in for a CA installed in the OS store (update-ca-certificates):
             // Deno's system store honours it on Linux. It replaces the OS bundle, so do not use it
             // to add a CA for real: install the CA, or use --cert / DENO_CERT.
-            const result = await runCli("producer.ts", [...sumArgs(30_000), ...common], {
+            const result = await runCli("producer.ts", [...sumArgs(30_000), ...on(url)], {
               flags: [allowNet],
               env: { DENO_TLS_CA_STORE: "system", SSL_CERT_FILE: pki.caCert },
             });
@@ -234,11 +214,13 @@ Deno.test({
         const up = worker.events("connection.up");
         assertEquals(up.map((l) => l.url), [`amqps://guest:***@localhost:${tlsPort}`]);
       } finally {
+        // Only stop the worker here: an assertion in `finally` would replace the failure of
+        // the steps above with its own.
         worker.kill("SIGTERM");
-        const exit = await worker.exit();
-        assertEquals(exit.code, 0, exit.stderr);
-        assertEquals(worker.events("worker.stopped").length, 1, exit.stderr);
+        exit = await worker.exit();
       }
+      assertEquals(exit.code, 0, exit.stderr);
+      assertEquals(worker.events("worker.stopped").length, 1, exit.stderr);
     });
   },
 });

@@ -1,7 +1,7 @@
 import { assertEquals } from "@std/assert";
 import { sumRange } from "../../tasks/sum.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
-import { runCli, WorkerProcess } from "../_helpers/cli.ts";
+import { enqueuedIds, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { until } from "../_helpers/probe.ts";
 
 Deno.test("300 tasks over 3 worker processes are each done exactly once, with exact results", async () => {
@@ -9,6 +9,7 @@ Deno.test("300 tasks over 3 worker processes are each done exactly once, with ex
   await using client = await rawClient();
   client.track(queue);
   const workers = [0, 1, 2].map(() => new WorkerProcess(["--queue", queue]));
+  let exits: Awaited<ReturnType<WorkerProcess["exit"]>>[];
   try {
     await Promise.all(workers.map((w) => w.started()));
     const lines = Array.from(
@@ -19,7 +20,7 @@ Deno.test("300 tasks over 3 worker processes are each done exactly once, with ex
       stdin: lines.join("\n") + "\n",
     });
     assertEquals(produced.code, 0, produced.stderr);
-    const ids = produced.stdout.trim().split("\n").map((line) => line.split(" ")[2]!);
+    const ids = enqueuedIds(produced.stdout);
     assertEquals(new Set(ids).size, 300);
 
     const total = () => workers.reduce((n, w) => n + w.events("task.done").length, 0);
@@ -40,7 +41,9 @@ Deno.test("300 tasks over 3 worker processes are each done exactly once, with ex
       "all 3 took work",
     );
   } finally {
+    // Only stop the workers here: an assertion in `finally` would hide the failure above.
     for (const worker of workers) worker.kill("SIGTERM");
-    for (const worker of workers) assertEquals((await worker.exit()).code, 0);
+    exits = await Promise.all(workers.map((worker) => worker.exit()));
   }
+  for (const exit of exits) assertEquals(exit.code, 0);
 });

@@ -14,6 +14,20 @@ async function enqueueSleep(queue: string, ms: number): Promise<string> {
   }
 }
 
+/**
+ * Waits for `worker` to consume from `queue`, enqueues a sleep task of `ms` there and waits until
+ * the worker has started it; returns the task's id.
+ */
+async function runningSleep(worker: WorkerProcess, queue: string, ms: number): Promise<string> {
+  await worker.started();
+  const id = await enqueueSleep(queue, ms);
+  await worker.waitFor(
+    (lines) => lines.some((l) => l.event === "task.started" && l.id === id),
+    "the task to start",
+  );
+  return id;
+}
+
 /** The index of the first line of `event` (and `id`, if given); fails when there is none. */
 function indexOf(worker: WorkerProcess, event: string, id?: string): number {
   const index = worker.lines.findIndex((l) =>
@@ -54,12 +68,7 @@ Deno.test("worker CLI on SIGTERM finishes the task in flight and exits 0", async
   await using client = await rawClient();
   client.track(queue);
   await using worker = new WorkerProcess(["--queue", queue, "--log-level", "debug"]);
-  await worker.started();
-  const id = await enqueueSleep(queue, 1_500);
-  await worker.waitFor(
-    (lines) => lines.some((l) => l.event === "task.started" && l.id === id),
-    "the task to start",
-  );
+  const id = await runningSleep(worker, queue, 1_500);
 
   worker.kill("SIGTERM");
   const { code, stderr } = await worker.exit();
@@ -76,12 +85,7 @@ Deno.test("worker CLI exits 1 at once on a second signal, and the broker requeue
   await using client = await rawClient();
   client.track(queue);
   await using worker = new WorkerProcess(["--queue", queue, "--log-level", "debug"]);
-  await worker.started();
-  const id = await enqueueSleep(queue, 60_000);
-  await worker.waitFor(
-    (lines) => lines.some((l) => l.event === "task.started" && l.id === id),
-    "the task to start",
-  );
+  const id = await runningSleep(worker, queue, 60_000);
 
   worker.kill("SIGTERM");
   await worker.waitForEvents("worker.stopping", 1);
@@ -111,12 +115,7 @@ Deno.test("worker CLI returns a task that outlives --grace to the queue and exit
     "--grace",
     "200ms",
   ]);
-  await worker.started();
-  const id = await enqueueSleep(queue, 60_000);
-  await worker.waitFor(
-    (lines) => lines.some((l) => l.event === "task.started" && l.id === id),
-    "the task to start",
-  );
+  const id = await runningSleep(worker, queue, 60_000);
 
   worker.kill("SIGTERM");
   const { code, stderr } = await worker.exit();

@@ -14,6 +14,7 @@ import {
 } from "../../../src/admin/management.ts";
 import { ConfigError, ConnectionError } from "../../../src/errors.ts";
 import { queueNames } from "../../../src/topology.ts";
+import { freePort } from "../../_helpers/ports.ts";
 
 interface Seen {
   readonly path: string;
@@ -204,9 +205,7 @@ Deno.test("managementStatus() says what went wrong", async (t) => {
   });
 
   await t.step("nobody listening", async () => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = freePort();
     await assertRejects(
       () => managementStatus(queueNames("q"), { url: `http://127.0.0.1:${port}` }),
       ConnectionError,
