@@ -1,6 +1,7 @@
+#!/usr/bin/env -S deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE
 /**
- * Operator tools: the {@linkcode Admin} class for programs, and a CLI that shows a work queue's
- * state and handles its dead letters.
+ * The admin CLI: shows a work queue's state and handles its dead letters. The demo catalog
+ * gives the retry delays whose queues `status` probes over AMQP.
  *
  * ```sh
  * deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE admin.ts status
@@ -9,10 +10,7 @@
  *
  * @module
  */
-import { adminMain } from "./src/cli/admin_main.ts";
+import { adminMain } from "./src/cli/admin/main.ts";
 import { catalog } from "./tasks/mod.ts";
-
-export { Admin, type AdminOptions, type AdminQueue } from "./src/admin/admin.ts";
-export { adminMain };
 
 if (import.meta.main) Deno.exit(await adminMain(catalog, Deno.args));

@@ -5,115 +5,142 @@
  * broker's confirm; competing workers take one task at a time (prefetch 1, fair dispatch), run
  * its handler, and acknowledge only when it is done, so a crash loses nothing. Failed attempts
  * are retried with backoff through delay queues; what cannot run goes to a dead-letter queue.
- * Task names and payload types come from one catalog of zod schemas, so a wrong task name or
- * field is a compile-time error.
  *
- * @example A typed catalog: what producers may send is checked before anything is published
+ * A task is a contract ({@linkcode defineTask}: its name, the zod schemas of its payload and
+ * result, how it is run), gathered in a catalog ({@linkcode defineCatalog}) that producers and
+ * workers share. Handlers are bound to the catalog on the worker's side
+ * ({@linkcode defineHandlers}), so a producer loads no handler code, and a wrong task name,
+ * field or result type is a compile-time error on either side.
+ *
+ * Other entry points: `./admin` (operator tools), `./wire` (the wire format), `./metrics`
+ * (Prometheus metrics of a worker) and `./cli` (the command-line programs, to run with your own
+ * catalog).
+ *
+ * @example Contracts, a producer's message, and a worker's handlers
  * ```ts
  * import { assertEquals, assertThrows } from "@std/assert";
  * import { z } from "zod";
- * import { defineCatalog, defineTask, prepareTask, ValidationError } from "./mod.ts";
+ * import { defineCatalog, defineHandlers, defineTask, ValidationError } from "./mod.ts";
+ * import { prepareTask } from "./src/wire/mod.ts";
  *
+ * // Shared by producers and workers: no handler code here.
  * const resize = defineTask({
  *   name: "resize",
  *   schema: z.object({ url: z.url(), width: z.int().positive() }),
- *   handler: ({ url, width }) => `${url}@${width}`,
+ *   result: z.object({ url: z.url() }),
  *   retries: 5,
  * });
  * const catalog = defineCatalog(resize);
  *
- * // The message a producer publishes: the flat wire format, persistent, with a message id.
+ * // What a producer publishes: the flat wire format, validated first.
  * const message = prepareTask(catalog, "resize", { url: "https://example.com/a.png", width: 640 });
  * assertEquals(
  *   JSON.parse(message.body.toString()),
  *   { task: "resize", url: "https://example.com/a.png", width: 640 },
  * );
- * assertEquals(message.properties.persistent, true);
- *
- * // A bad field is an error that names it (and, in TypeScript, a compile-time error).
  * const bad = { url: "https://example.com/a.png", width: "wide" };
  * // @ts-expect-error: width must be a number
  * assertThrows(() => prepareTask(catalog, "resize", bad), ValidationError, "width");
+ *
+ * // Only the worker binds handlers; each receives its payload's parsed type and must return
+ * // its result's type.
+ * const handlers = defineHandlers(catalog, {
+ *   resize: ({ url, width }) => ({ url: `${url}?w=${width}` }),
+ * });
+ * assertEquals(handlers.get("resize")?.contract.retries, 5);
  * ```
  *
- * @example Enqueue a task and run a worker (needs RabbitMQ on localhost:5672)
+ * @example Enqueue a task, run a worker, await the typed result (needs RabbitMQ on localhost)
  * ```ts ignore
  * import { z } from "zod";
- * import { defineCatalog, defineTask, Producer, Worker } from "./mod.ts";
+ * import { defineCatalog, defineHandlers, defineTask, Producer, Worker } from "./mod.ts";
  *
  * const resize = defineTask({
  *   name: "resize",
  *   schema: z.object({ url: z.url(), width: z.int().positive() }),
- *   handler: ({ url, width }) => `${url}@${width}`,
+ *   result: z.object({ url: z.url() }),
  * });
  * const catalog = defineCatalog(resize);
+ * const handlers = defineHandlers(catalog, {
+ *   resize: ({ url, width }) => ({ url: `${url}?w=${width}` }),
+ * });
  *
- * const producer = await Producer.connect(catalog, { queue: "images" });
- * await producer.enqueue("resize", { url: "https://example.com/a.png", width: 640 });
+ * const worker = await Worker.start(handlers, { queue: "images" });
+ * const producer = await Producer.connect(catalog, { queue: "images", results: true });
+ * const receipt = await producer.enqueue("resize", { url: "https://example.com/a.png", width: 640 }, {
+ *   result: true,
+ * });
+ * const outcome = await producer.result(receipt);
+ * if (outcome.ok) console.log(outcome.result.url); // typed by the result schema
  * await producer.close();
- *
- * const worker = await Worker.start(catalog, { queue: "images", prefetch: 1 });
- * Deno.addSignalListener("SIGTERM", () => worker.stop());
- * await worker.done;
+ * await worker.close();
  * ```
  *
  * @module
  */
-export {
-  type AnyTask,
-  type Catalog,
-  type CatalogOf,
-  defineCatalog,
-  defineTask,
-  type PayloadSchema,
-  type SchemaInput,
-  type SchemaOutput,
-  type TaskContext,
-  type TaskDefinition,
-  type TaskInput,
-  type TaskName,
-  type TaskOf,
-  type TaskOptions,
-  type TaskPayload,
-  type TaskResult,
-  type TaskSpec,
-} from "./src/catalog.ts";
-export type { BackoffOptions } from "./src/backoff.ts";
-export { checkpoint } from "./src/checkpoint.ts";
-export {
-  type DeadReason,
-  type DecodedTask,
-  decodeTask,
-  type EncodedTask,
-  type EncodeOptions,
-  encodeTask,
-  HEADERS,
-  type IncomingMessage,
-  type TaskOutcome,
-  type TaskProperties,
-  type UndecodableTask,
-} from "./src/codec.ts";
-export {
-  ConfigError,
-  ConnectionError,
-  NonRetryableError,
-  PermissionError,
-  PublishError,
-  type PublishFailure,
-  ResultTimeoutError,
-  TaskTimeoutError,
-  UnknownTaskError,
-  ValidationError,
-  type ValidationIssue,
-} from "./src/errors.ts";
+export { defineTask } from "./src/task/contract.ts";
+export type {
+  AnyContract,
+  PayloadSchema,
+  ResultSchema,
+  SchemaInput,
+  SchemaOutput,
+  TaskContract,
+  TaskSpec,
+  UnknownResult,
+} from "./src/task/contract.ts";
+export type { ResolvedTaskOptions, TaskOptions } from "./src/task/options.ts";
+export type { BackoffOptions } from "./src/util/backoff.ts";
+export { defineCatalog } from "./src/task/catalog.ts";
+export type {
+  Catalog,
+  CatalogOf,
+  TaskInput,
+  TaskName,
+  TaskOf,
+  TaskPayload,
+  TaskResult,
+} from "./src/task/catalog.ts";
+export { defineHandlers } from "./src/task/handlers.ts";
+export type { BoundTask, HandlerMap, Handlers, TaskHandler } from "./src/task/handlers.ts";
+export type { TaskContext } from "./src/task/context.ts";
+export { checkpoint } from "./src/task/checkpoint.ts";
+
+export { Producer, type PublishSummary } from "./src/producer/producer.ts";
+export type { EnqueueOptions, ProducerOptions, ResultOptions } from "./src/producer/options.ts";
+export type { ConfirmListener, Receipt } from "./src/producer/publish_window.ts";
+export type { TaskOutcome } from "./src/wire/outcome_codec.ts";
+export type { EncodedTask, TaskProperties } from "./src/wire/task_codec.ts";
+export { DEAD_REASONS, type DeadReason } from "./src/wire/dead_reasons.ts";
+
+export { Worker } from "./src/worker/worker.ts";
+export type { ThreadsOption, VersionMismatchPolicy, WorkerOptions } from "./src/worker/options.ts";
 export type {
   TaskDead,
   TaskDone,
   TaskEvent,
+  TaskEventName,
   TaskFailed,
   TaskReturned,
   TaskStarted,
-} from "./src/events.ts";
+} from "./src/worker/events.ts";
+export { Emitter, type Listener, type ListenerOf } from "./src/util/emitter.ts";
+
+export type { BrokerOptions } from "./src/broker/options.ts";
+export { DEFAULT_QUEUE, type QueueType } from "./src/broker/topology.ts";
+export { DEFAULT_URL } from "./src/broker/urls.ts";
+
+export { ConfigError } from "./src/errors/config_error.ts";
+export { ConnectionError } from "./src/errors/connection_error.ts";
+export { MissingQueueError } from "./src/errors/missing_queue_error.ts";
+export { NonRetryableError } from "./src/errors/non_retryable_error.ts";
+export { PermissionError } from "./src/errors/permission_error.ts";
+export { PublishError, type PublishFailure } from "./src/errors/publish_error.ts";
+export { ResultTimeoutError } from "./src/errors/result_timeout_error.ts";
+export { TaskTimeoutError } from "./src/errors/task_timeout_error.ts";
+export { UnknownTaskError } from "./src/errors/unknown_task_error.ts";
+export { ValidationError, type ValidationIssue } from "./src/errors/validation_error.ts";
+
 export {
   createLogger,
   type LogFields,
@@ -122,41 +149,4 @@ export {
   type LoggerOptions,
   type LogLevel,
   silentLogger,
-} from "./src/logger.ts";
-export { prepareTask, prepareWireTask } from "./src/prepare.ts";
-export {
-  DIRECT_REPLY_TO,
-  type EnqueueOptions,
-  Producer,
-  type ProducerOptions,
-  type PublishSummary,
-  type Receipt,
-} from "./src/producer.ts";
-export { DEFAULT_QUEUE, type QueueNames, queueNames, type QueueType } from "./src/topology.ts";
-export { DEFAULT_URL, redactUrl } from "./src/urls.ts";
-export { Worker, type WorkerOptions } from "./src/worker.ts";
-export { type WorkerGauges, WorkerMetrics } from "./src/metrics.ts";
-export { type MetricsServerOptions, serveMetrics } from "./src/metrics_server.ts";
-export { Admin, type AdminOptions, type AdminQueue } from "./src/admin/admin.ts";
-export {
-  type DeadLetter,
-  type DeadLetterList,
-  type ListOptions,
-} from "./src/admin/dead_letters.ts";
-export {
-  ManagementError,
-  type ManagementOptions,
-  managementStatus,
-} from "./src/admin/management.ts";
-export { MissingQueueError, type QueueCounts } from "./src/admin/queues.ts";
-export { type ReplayFilter, type ReplayOptions, type ReplaySummary } from "./src/admin/replay.ts";
-export { possibleRetryDelays, type RetryDelayOptions } from "./src/admin/retry_delays.ts";
-export {
-  type QueueRole,
-  type QueueStatus,
-  type StatusReport,
-  type StatusSource,
-} from "./src/admin/status.ts";
-export { adminMain } from "./src/cli/admin_main.ts";
-export { producerMain } from "./src/cli/producer_main.ts";
-export { workerMain, type WorkerMainOptions } from "./src/cli/worker_main.ts";
+} from "./src/util/logger.ts";

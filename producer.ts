@@ -1,6 +1,7 @@
+#!/usr/bin/env -S deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE
 /**
- * The producer: the {@linkcode Producer} class for programs, and a CLI that publishes tasks of
- * Warren's catalog.
+ * The producer CLI over Warren's demo catalog (`tasks/`): publishes tasks and exits once the
+ * broker confirmed each. To run it with your own catalog, call `producerMain` from `./cli`.
  *
  * ```sh
  * deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE \
@@ -9,15 +10,7 @@
  *
  * @module
  */
-import { producerMain } from "./src/cli/producer_main.ts";
+import { producerMain } from "./src/cli/producer/main.ts";
 import { catalog } from "./tasks/mod.ts";
-
-export {
-  Producer,
-  type ProducerOptions,
-  type PublishSummary,
-  type Receipt,
-} from "./src/producer.ts";
-export { producerMain };
 
 if (import.meta.main) Deno.exit(await producerMain(catalog, Deno.args));

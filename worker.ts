@@ -1,6 +1,7 @@
+#!/usr/bin/env -S deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE
 /**
- * The worker: the {@linkcode Worker} class for programs, and a CLI that runs the tasks of
- * Warren's catalog.
+ * The worker CLI over Warren's demo catalog (`tasks/`): runs its tasks until SIGINT or SIGTERM.
+ * To run your own handlers, call `workerMain` from `./cli`.
  *
  * ```sh
  * deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE worker.ts --prefetch 1
@@ -8,13 +9,10 @@
  *
  * @module
  */
-import { workerMain } from "./src/cli/worker_main.ts";
-import { catalog } from "./tasks/mod.ts";
-
-export { Worker, type WorkerOptions } from "./src/worker.ts";
-export { workerMain };
+import { workerMain } from "./src/cli/worker/main.ts";
+import { handlers } from "./tasks/handlers/mod.ts";
 
 if (import.meta.main) {
-  const catalogModule = new URL("./tasks/mod.ts", import.meta.url);
-  Deno.exit(await workerMain(catalog, Deno.args, { catalogModule }));
+  const handlersModule = new URL("./tasks/handlers/mod.ts", import.meta.url);
+  Deno.exit(await workerMain(handlers, Deno.args, { handlersModule }));
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import amqp, { type Channel, type ChannelModel } from "amqplib";
-import type { QueueType } from "../src/topology.ts";
+import type { QueueType } from "../src/broker/topology.ts";
 
 /** The broker the benchmark uses. */
 export const BENCH_URL = Deno.env.get("AMQP_URL") ?? "amqp://localhost:5672";

@@ -1,14 +1,18 @@
 /**
- * The benchmark's Warren catalog: one task, `sum`, whose payload also carries `sentAt`. Its
- * handler records the latency when it starts and returns the exact sum, as `tasks/sum.ts` does.
+ * The benchmark's Warren catalog: one task, `sum`, whose payload also carries `sentAt`, and its
+ * handler, which records the latency when it starts and returns the exact sum, as the demo
+ * catalog's `sum` does.
  *
  * @module
  */
 import { z } from "zod";
-import { defineCatalog, defineTask } from "../src/catalog.ts";
-import { sumRange } from "../tasks/sum.ts";
+import { defineCatalog } from "../src/task/catalog.ts";
+import { bigintResult } from "../src/task/codecs.ts";
+import { defineTask } from "../src/task/contract.ts";
+import { defineHandlers, type Handlers } from "../src/task/handlers.ts";
+import { sumRange } from "../tasks/handlers/sum.ts";
 
-/** What the handler reports to; the producer side passes none. */
+/** What the handler reports to. */
 export interface SumProbe {
   /** The handler starts on a task sent at `sentAt`. */
   started(sentAt: number): void;
@@ -28,22 +32,22 @@ export const benchSumSchema = z
     message: "end must be greater than or equal to start",
   });
 
-const makeCatalog = (probe?: SumProbe) =>
-  defineCatalog(defineTask({
-    name: "sum",
-    schema: benchSumSchema,
-    handler: ({ start, end, sentAt }) => {
-      probe?.started(sentAt);
-      const result = sumRange(start, end);
-      probe?.handled(result);
-      return result;
-    },
-  }));
+/** The benchmark catalog: the contract of its `sum`. */
+export const benchCatalog = defineCatalog(
+  defineTask({ name: "sum", schema: benchSumSchema, result: bigintResult() }),
+);
 
 /** The type of the benchmark catalog. */
-export type BenchCatalog = ReturnType<typeof makeCatalog>;
+export type BenchCatalog = typeof benchCatalog;
 
-/** The benchmark catalog; the handler reports to `probe` when given. */
-export function createBenchCatalog(probe?: SumProbe): BenchCatalog {
-  return makeCatalog(probe);
+/** The benchmark's handlers, reporting to `probe`. */
+export function createBenchHandlers(probe: SumProbe): Handlers<BenchCatalog> {
+  return defineHandlers(benchCatalog, {
+    sum: ({ start, end, sentAt }) => {
+      probe.started(sentAt);
+      const result = sumRange(start, end);
+      probe.handled(result);
+      return result;
+    },
+  });
 }

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { prepareTask } from "../src/prepare.ts";
-import { Producer } from "../src/producer.ts";
+import { prepareTask } from "../src/task/prepare.ts";
+import { Producer } from "../src/producer/producer.ts";
 import { catalog } from "../tasks/mod.ts";
-import { countPrimes, MAX_PRIME_LIMIT } from "../tasks/primes.ts";
+import { countPrimes } from "../tasks/handlers/primes.ts";
+import { MAX_PRIME_LIMIT } from "../tasks/contracts/primes.ts";
 import { WORKER_FLAGS, WorkerProcess } from "../tests/_helpers/cli.ts";
 import type { BrokerAdmin } from "./broker.ts";
 import { BENCH_URL, uniqueQueue } from "./broker.ts";

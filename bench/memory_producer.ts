@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { EncodedTask } from "../src/codec.ts";
-import { prepareTask } from "../src/prepare.ts";
-import { Producer } from "../src/producer.ts";
+import type { EncodedTask } from "../src/wire/task_codec.ts";
+import { prepareTask } from "../src/task/prepare.ts";
+import { Producer } from "../src/producer/producer.ts";
 import { catalog } from "../tasks/mod.ts";
 import { readStatus } from "./proc.ts";
 

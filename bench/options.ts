@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "@std/cli/parse-args";
-import { parseQueueType } from "../src/topology.ts";
+import { parseQueueType } from "../src/broker/topology.ts";
 import type { Row, Variant } from "./run.ts";
 import { VARIANTS } from "./run.ts";
 

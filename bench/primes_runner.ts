@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { countPrimes } from "../tasks/primes.ts";
+import { countPrimes } from "../tasks/handlers/primes.ts";
 import { epochMs } from "./workload.ts";
 
 const [limitText, countText] = Deno.args;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { QueueType } from "../src/topology.ts";
+import type { QueueType } from "../src/broker/topology.ts";
 import type { BrokerAdmin } from "./broker.ts";
 import { uniqueQueue } from "./broker.ts";
 import { ConsumerGroup, runProducer, type ScriptSpec } from "./processes.ts";

@@ -1,18 +1,18 @@
 /**
  * A Warren consumer for the benchmark: the real worker CLI code path (`workerMain`) with the
- * benchmark catalog. Its arguments go to `workerMain` unchanged (`--queue`, `--queue-type`,
+ * benchmark handlers. Its arguments go to `workerMain` unchanged (`--queue`, `--queue-type`,
  * `--prefetch`, `--log-level` …); the worker logs as it always does, on stdout. Progress and the
  * final report go to stderr; SIGTERM stops the worker as it stops the CLI, then the report is
  * written.
  *
  * @module
  */
-import { workerMain } from "../src/cli/worker_main.ts";
-import { createBenchCatalog } from "./catalog.ts";
+import { workerMain } from "../src/cli/worker/main.ts";
+import { createBenchHandlers } from "./catalog.ts";
 import { Recorder } from "./recorder.ts";
 
 const recorder = new Recorder();
 recorder.startReporting();
-const code = await workerMain(createBenchCatalog(recorder), Deno.args);
+const code = await workerMain(createBenchHandlers(recorder), Deno.args);
 recorder.finish();
 Deno.exit(code);

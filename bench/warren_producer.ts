@@ -7,12 +7,13 @@
  *
  * @module
  */
-import type { EncodedTask } from "../src/codec.ts";
-import { PublishError } from "../src/errors.ts";
-import { prepareTask } from "../src/prepare.ts";
-import { Producer, type Receipt } from "../src/producer.ts";
+import type { EncodedTask } from "../src/wire/task_codec.ts";
+import { PublishError } from "../src/errors/publish_error.ts";
+import { prepareTask } from "../src/task/prepare.ts";
+import { Producer } from "../src/producer/producer.ts";
+import { type Receipt } from "../src/producer/publish_window.ts";
 import { BENCH_URL } from "./broker.ts";
-import { createBenchCatalog } from "./catalog.ts";
+import { benchCatalog } from "./catalog.ts";
 import type { ProducerReport } from "./protocol.ts";
 import { cpuMs, endOf, epochMs } from "./workload.ts";
 
@@ -24,7 +25,7 @@ if (!queue || (type !== "classic" && type !== "quorum") || !(n >= 1) || !(window
   Deno.exit(2);
 }
 
-const catalog = createBenchCatalog();
+const catalog = benchCatalog;
 const producer = await Producer.connect(catalog, {
   url: BENCH_URL,
   queue,

@@ -16,7 +16,7 @@
  *   (add the worker's `--metrics-port` address and the admin's management API there too).
  * - `--allow-env=AMQP_URL,WARREN_QUEUE` (the admin also reads `WARREN_MANAGEMENT_URL`).
  * - `--allow-sys=hostname` for the worker, which names itself `<hostname>-<pid>`.
- * - No `--allow-read`. The worker's threads load `src/threads/thread_main.ts` and the catalog
+ * - No `--allow-read`. The worker's threads load `src/worker/threads/thread_main.ts` and the handlers
  *   by URL, which `deno compile` does not follow, so both are embedded with `--include`; and a
  *   compiled program may always read its own embedded files (denort adds its embedded file
  *   system's root, `$TMPDIR/deno-compile-<binary name>/`, to `--allow-read`: see
@@ -65,7 +65,7 @@ export const PROGRAM_INCLUDES: Readonly<Record<Program, readonly string[]>> = {
   producer: [],
   // The worker's threads are Web Workers: `new Worker(thread_main.ts)` and a dynamic import of
   // the catalog module, which `deno compile` does not follow by itself.
-  worker: ["src/threads/thread_main.ts", "tasks/mod.ts"],
+  worker: ["src/worker/threads/thread_main.ts", "tasks/handlers/mod.ts"],
   admin: [],
 };
 

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { onStopSignals } from "../src/cli/signals.ts";
+import { onStopSignals } from "../src/cli/shared/signals.ts";
 import { type Broker, brokerFromEnv } from "./demo/broker.ts";
 import { DemoError, messageOf } from "./demo/errors.ts";
 import { Interrupted } from "./demo/interrupt.ts";

@@ -1,14 +1,15 @@
 /**
- * Warren's shared task catalog: one file per task, gathered here. Producers and workers import
- * `catalog` so that both sides agree on task names and payloads.
+ * Warren's demo catalog: the contracts of its tasks, one file each, gathered here. Producers
+ * import `catalog` and nothing else (no handler code); workers bind the handlers of
+ * `handlers/mod.ts` to it.
  *
  * @module
  */
-import { defineCatalog } from "../src/catalog.ts";
-import { primes } from "./primes.ts";
-import { sha256 } from "./sha256.ts";
-import { sleep } from "./sleep.ts";
-import { sum } from "./sum.ts";
+import { defineCatalog } from "../src/task/catalog.ts";
+import { primes } from "./contracts/primes.ts";
+import { sha256 } from "./contracts/sha256.ts";
+import { sleep } from "./contracts/sleep.ts";
+import { sum } from "./contracts/sum.ts";
 
 export { primes, sha256, sleep, sum };
 

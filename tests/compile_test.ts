@@ -164,7 +164,7 @@ Deno.test("compileCommands() builds one deno compile line per program and target
   await t.step("the worker embeds its thread module and the catalog, which exist", async () => {
     const worker = commands.find((c) => c.program === "worker")!.args;
     const includes = worker.flatMap((arg, i) => arg === "--include" ? [worker[i + 1]!] : []);
-    assertEquals(includes, ["src/threads/thread_main.ts", "tasks/mod.ts"]);
+    assertEquals(includes, ["src/worker/threads/thread_main.ts", "tasks/handlers/mod.ts"]);
     for (const file of includes) assert((await Deno.stat(rootPath(file))).isFile, file);
     for (const program of ["producer", "admin"]) {
       assert(!commands.find((c) => c.program === program)!.args.includes("--include"));

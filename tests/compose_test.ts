@@ -11,8 +11,8 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { parse } from "yaml";
-import { mainQueueOptions } from "../src/topology.ts";
-import { hostPort, parseUrls } from "../src/urls.ts";
+import { mainQueueOptions } from "../src/broker/topology.ts";
+import { hostPort, parseUrls } from "../src/broker/urls.ts";
 import { type RawClient, rawClient, TEST_URL, uniqueQueue } from "./_helpers/broker.ts";
 import { PRODUCER_FLAGS, rootPath, runCli, type RunResult, WORKER_FLAGS } from "./_helpers/cli.ts";
 import { commandSucceeds } from "./_helpers/commands.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 import amqp from "amqplib";
-import { pause } from "../../src/deadline.ts";
-import { DEFAULT_URL, hostPort, redactUrl } from "../../src/urls.ts";
+import { pause } from "../../src/util/deadline.ts";
+import { DEFAULT_URL, hostPort, redactUrl } from "../../src/broker/urls.ts";
 import { DemoError, messageOf } from "./errors.ts";
 import { startLocalBroker } from "./local_broker.ts";
 import { BROKER_START_MS } from "./settings.ts";

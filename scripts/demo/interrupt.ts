@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { withTimeout } from "../../src/deadline.ts";
+import { withTimeout } from "../../src/util/deadline.ts";
 import { DemoError } from "./errors.ts";
 
 /** The reason the demo's interrupt signal fires with: Ctrl-C or SIGTERM. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { redactUrl } from "../../src/urls.ts";
+import { redactUrl } from "../../src/broker/urls.ts";
 import type { Broker } from "./broker.ts";
 import { DemoError } from "./errors.ts";
 import { until } from "./interrupt.ts";

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { countPrimes } from "../../tasks/primes.ts";
-import { iteratedSha256 } from "../../tasks/sha256.ts";
-import { sumRange } from "../../tasks/sum.ts";
+import { countPrimes } from "../../tasks/handlers/primes.ts";
+import { iteratedSha256 } from "../../tasks/handlers/sha256.ts";
+import { sumRange } from "../../tasks/handlers/sum.ts";
 
 /** One task of the demo, in the wire shape `{"task": name, ...payload}`. */
 export type DemoTask =

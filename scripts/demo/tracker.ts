@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TaskDead, TaskDone, TaskFailed } from "../../src/events.ts";
+import type { TaskDead, TaskDone, TaskFailed } from "../../src/worker/events.ts";
 import { QUEUE } from "./settings.ts";
 import { type DemoTask, describeArgs } from "./tasks.ts";
 import type { LogLine } from "./worker_process.ts";

@@ -4,33 +4,23 @@
  *
  * @module
  */
-import type { ChannelModel } from "amqplib";
-import { BrokerConnection } from "../connection.ts";
-import { type Logger, silentLogger } from "../logger.ts";
-import { DEFAULT_QUEUE, type QueueNames, queueNames, type QueueType } from "../topology.ts";
-import { DEFAULT_URL, parseUrls, redactUrl } from "../urls.ts";
+import { BrokerConnection } from "../broker/connection.ts";
+import type { Link } from "../broker/link.ts";
+import {
+  type BrokerOptions,
+  resolveBrokerOptions,
+  type ResolvedBroker,
+} from "../broker/options.ts";
+import type { QueueNames } from "../broker/topology.ts";
+import { redactUrl } from "../broker/urls.ts";
 import { type DeadLetterList, listDeadLetters, type ListOptions } from "./dead_letters.ts";
-import { inspectQueue, purgeQueue, type QueueCounts } from "./queues.ts";
+import { checkFilter } from "./filters.ts";
+import { inspectQueue, purgeQueue, type QueueCounts, requireQueue } from "./queues.ts";
 import { replayDeadLetters, type ReplayOptions, type ReplaySummary } from "./replay.ts";
 import { amqpStatus, type StatusReport } from "./status.ts";
 
 /** Options of {@linkcode Admin.connect}. */
-export interface AdminOptions {
-  /**
-   * Broker URL, or several tried in turn.
-   * @default {"amqp://localhost:5672"}
-   */
-  url?: string | readonly string[];
-  /**
-   * The work queue.
-   * @default {"task_queue"}
-   */
-  queue?: string;
-  /**
-   * The work queue's type, should replaying have to declare it.
-   * @default {"classic"}
-   */
-  queueType?: QueueType;
+export interface AdminOptions extends BrokerOptions {
   /**
    * Rounds over all URLs before connecting is given up.
    * @default {3}
@@ -41,11 +31,6 @@ export interface AdminOptions {
    * @default {false}
    */
   reconnect?: boolean;
-  /**
-   * Where connection events are logged.
-   * @default {silentLogger}
-   */
-  logger?: Logger;
 }
 
 /** Which of a work queue's queues: the work queue itself or its dead-letter queue. */
@@ -69,47 +54,35 @@ export type AdminQueue = "main" | "dead";
  */
 export class Admin {
   readonly #connection: BrokerConnection;
-  readonly #names: QueueNames;
-  readonly #urls: readonly string[];
-  readonly #queueType: QueueType;
-  readonly #logger: Logger;
+  readonly #broker: ResolvedBroker;
 
-  private constructor(
-    connection: BrokerConnection,
-    names: QueueNames,
-    urls: readonly string[],
-    options: AdminOptions,
-  ) {
+  private constructor(connection: BrokerConnection, broker: ResolvedBroker) {
     this.#connection = connection;
-    this.#names = names;
-    this.#urls = urls;
-    this.#queueType = options.queueType ?? "classic";
-    this.#logger = options.logger ?? silentLogger;
+    this.#broker = broker;
   }
 
   /** Connects to the broker; rejects with a `ConnectionError` when none answers. */
   static async connect(options: AdminOptions = {}): Promise<Admin> {
-    const names = queueNames(options.queue ?? DEFAULT_QUEUE);
-    const urls = parseUrls(options.url ?? DEFAULT_URL, "the 'url' option");
+    const broker = resolveBrokerOptions(options);
     const connection = await BrokerConnection.open({
-      urls,
+      urls: broker.urls,
       name: "warren-admin",
       reconnect: options.reconnect ?? false,
+      logger: broker.logger,
       ...(options.connectAttempts === undefined
         ? {}
         : { connectAttempts: options.connectAttempts }),
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
     }, async () => {});
-    return new Admin(connection, names, urls, options);
+    return new Admin(connection, broker);
   }
 
   /** The names of the work queue's queues. */
   get names(): QueueNames {
-    return this.#names;
+    return this.#broker.names;
   }
 
-  async #model(): Promise<ChannelModel> {
-    return (await this.#connection.ready(10_000)).model;
+  #link(): Promise<Link> {
+    return this.#connection.ready(10_000);
   }
 
   /**
@@ -117,32 +90,42 @@ export class Admin {
    * `Q.retry.<ms>` that exist among `retryDelays` (see `possibleRetryDelays`).
    */
   async status(retryDelays: readonly number[] = []): Promise<StatusReport> {
-    const from = this.#urls.map(redactUrl).join(", ");
-    return amqpStatus(await this.#model(), this.#names, { retryDelays, from });
+    const from = this.#broker.urls.map(redactUrl).join(", ");
+    return amqpStatus(await this.#link(), this.names, { retryDelays, from });
   }
 
   /** Ready messages and consumers of one queue, or `undefined` when it does not exist. */
   async counts(queue: AdminQueue): Promise<QueueCounts | undefined> {
-    return inspectQueue(await this.#model(), this.#names[queue]);
+    return inspectQueue(await this.#link(), this.names[queue]);
+  }
+
+  /**
+   * Ready messages and consumers of one queue; a `MissingQueueError` that says what to check
+   * when it does not exist.
+   */
+  async requireCounts(queue: AdminQueue): Promise<QueueCounts> {
+    return requireQueue(await this.#link(), this.names, this.names[queue]);
   }
 
   /** Reads dead letters without removing them; see `listDeadLetters`. */
   async listDead(options: ListOptions = {}): Promise<DeadLetterList> {
-    return listDeadLetters(await this.#model(), this.#names, options);
+    checkFilter(options);
+    return listDeadLetters(await this.#link(), this.names, options);
   }
 
   /** Moves matching dead letters back to the work queue; see `replayDeadLetters`. */
   async replayDead(options: ReplayOptions = {}): Promise<ReplaySummary> {
-    return replayDeadLetters(await this.#model(), this.#names, {
-      queueType: this.#queueType,
-      logger: this.#logger,
+    checkFilter(options);
+    return replayDeadLetters(await this.#link(), this.names, {
+      queueType: this.#broker.queueType,
+      logger: this.#broker.logger,
       ...options,
     });
   }
 
   /** Removes every ready message of one queue; resolves to how many were removed. */
   async purge(queue: AdminQueue): Promise<number> {
-    return purgeQueue(await this.#model(), this.#names[queue]);
+    return purgeQueue(await this.#link(), this.names, this.names[queue]);
   }
 
   /** Closes the connection. */

@@ -11,11 +11,13 @@
  *
  * @module
  */
-import type { Channel, ChannelModel, GetMessage } from "amqplib";
-import { TASK_KEY } from "../catalog.ts";
-import { countHeader, HEADERS, type IncomingMessage, messageId } from "../codec.ts";
-import type { QueueNames } from "../topology.ts";
-import { quietChannel, requireQueue } from "./queues.ts";
+import type { Link } from "../broker/link.ts";
+import type { QueueNames } from "../broker/topology.ts";
+import type { Channel, GetMessage } from "../deps/amqplib.ts";
+import { HEADERS } from "../wire/headers.ts";
+import { countHeader, type IncomingMessage, messageId, TASK_KEY } from "../wire/task_codec.ts";
+import { type DeadLetterFilter, matchesFilter } from "./filters.ts";
+import { requireQueue } from "./queues.ts";
 
 /** A dead letter as the admin tools show it. */
 export interface DeadLetter {
@@ -100,48 +102,50 @@ export interface DeadLetterList {
   readonly queue: string;
   /** Messages ready in it when the list began. */
   readonly total: number;
-  /** The dead letters read, in queue order. */
+  /** How many were looked at (all of them, unless `limit` matches came first). */
+  readonly scanned: number;
+  /** The dead letters that match the filter, in queue order. */
   readonly messages: readonly DeadLetter[];
 }
 
 /** Options of {@linkcode listDeadLetters}. */
-export interface ListOptions {
+export interface ListOptions extends DeadLetterFilter {
   /**
-   * The most dead letters to read.
+   * The most dead letters to show.
    * @default {20}
    */
   limit?: number;
 }
 
 /**
- * Reads up to `limit` dead letters of the work queue `names` and gives them all back (see the
- * module documentation for what that does to their order and flags). Throws a
- * `MissingQueueError` when the dead-letter queue does not exist.
+ * Reads the dead letters of the work queue `names` until `limit` of them match the filter (or
+ * all were looked at) and gives them all back (see the module documentation for what that
+ * does to their order and flags). Throws a `MissingQueueError` when the dead-letter queue does
+ * not exist.
  */
 export async function listDeadLetters(
-  model: ChannelModel,
+  link: Link,
   names: QueueNames,
   options: ListOptions = {},
 ): Promise<DeadLetterList> {
   const limit = options.limit ?? 20;
-  const { ready } = await requireQueue(
-    model,
-    names.dead,
-    "no task of this queue was ever dead-lettered, or the queue name is wrong",
-  );
-  const channel = await quietChannel(model);
-  const fetched: GetMessage[] = [];
+  const { ready } = await requireQueue(link, names, names.dead);
+  const channel = await link.channel({ onClose: "ignore" });
+  const matching: DeadLetter[] = [];
+  let scanned = 0;
   try {
-    while (fetched.length < limit) {
-      const message = await channel.get(names.dead, { noAck: false });
+    while (matching.length < limit && scanned < ready) {
+      const message: GetMessage | false = await channel.get(names.dead, { noAck: false });
       if (message === false) break;
-      fetched.push(message);
+      scanned++;
+      const letter = describeDeadLetter(message);
+      if (matchesFilter(letter, options)) matching.push(letter);
     }
   } finally {
     // One nack for all of them (multiple, requeue): they go back in the order they were read.
     // On a channel that broke meanwhile, the broker requeues them as the channel closes.
-    if (fetched.length > 0) giveBack(channel);
-    await channel.close().catch(() => {});
+    if (scanned > 0) giveBack(channel);
+    await link.closeChannel(channel);
   }
-  return { queue: names.dead, total: ready, messages: fetched.map(describeDeadLetter) };
+  return { queue: names.dead, total: ready, scanned, messages: matching };
 }

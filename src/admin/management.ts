@@ -8,11 +8,14 @@
  *
  * @module
  */
-import { z } from "zod";
-import { ConfigError, ConnectionError, describeError, PermissionError } from "../errors.ts";
-import { permissionAdvice } from "../permissions.ts";
-import type { QueueNames } from "../topology.ts";
-import { DEFAULT_URL, redactUrl } from "../urls.ts";
+import type { QueueNames } from "../broker/topology.ts";
+import { DEFAULT_URL, redactUrl } from "../broker/urls.ts";
+import { z } from "../deps/zod.ts";
+import { ConfigError } from "../errors/config_error.ts";
+import { ConnectionError } from "../errors/connection_error.ts";
+import { describeError } from "../errors/describe.ts";
+import { PermissionError } from "../errors/permission_error.ts";
+import { permissionAdvice } from "../util/permissions.ts";
 import {
   missingQueue,
   queueRole,

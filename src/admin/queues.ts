@@ -1,23 +1,12 @@
 /**
- * Looking at and emptying queues by AMQP: passive declares, each on a channel of its own
+ * Looking at and emptying queues by AMQP: passive declares, each on a helper channel of its own
  * (a passive declare of a missing queue closes its channel with 404 NOT_FOUND), and purges.
  *
  * @module
  */
-import type { Channel, ChannelModel } from "amqplib";
-
-/** A queue that the broker does not have. */
-export class MissingQueueError extends Error {
-  /** The queue's name. */
-  readonly queue: string;
-
-  /** Creates an error for `queue`; `hint` says what to check. */
-  constructor(queue: string, hint: string, options?: ErrorOptions) {
-    super(`Queue '${queue}' does not exist on the broker: ${hint}`, options);
-    this.name = "MissingQueueError";
-    this.queue = queue;
-  }
-}
+import type { Link } from "../broker/link.ts";
+import type { QueueNames } from "../broker/topology.ts";
+import { MissingQueueError } from "../errors/missing_queue_error.ts";
 
 /** What a passive declare tells about a queue. */
 export interface QueueCounts {
@@ -27,26 +16,27 @@ export interface QueueCounts {
   readonly consumers: number;
 }
 
-/** Opens a channel whose errors reject the operation that caused them, not the process. */
-export async function quietChannel(model: ChannelModel): Promise<Channel> {
-  const channel = await model.createChannel();
-  channel.on("error", () => {});
-  return channel;
-}
-
 function isNotFound(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === 404;
+}
+
+/**
+ * The error for a queue of `names` that does not exist: the same words from every command.
+ * `name` is the work queue or its dead-letter queue.
+ */
+export function missingQueueError(names: QueueNames, name: string, cause?: unknown): Error {
+  const hint = name === names.dead
+    ? `no worker ever ran on the work queue '${names.main}' (workers declare it), or the queue name is wrong: check --queue or WARREN_QUEUE`
+    : "check the queue name (--queue or WARREN_QUEUE)";
+  return new MissingQueueError(name, hint, cause === undefined ? undefined : { cause });
 }
 
 /**
  * The counts of `queue` by a passive declare on a fresh channel, or `undefined` when it does
  * not exist.
  */
-export async function inspectQueue(
-  model: ChannelModel,
-  queue: string,
-): Promise<QueueCounts | undefined> {
-  const channel = await quietChannel(model);
+export async function inspectQueue(link: Link, queue: string): Promise<QueueCounts | undefined> {
+  const channel = await link.channel({ onClose: "ignore" });
   try {
     const { messageCount, consumerCount } = await channel.checkQueue(queue);
     return { ready: messageCount, consumers: consumerCount };
@@ -54,35 +44,33 @@ export async function inspectQueue(
     if (isNotFound(err)) return undefined;
     throw err;
   } finally {
-    await channel.close().catch(() => {});
+    await link.closeChannel(channel);
   }
 }
 
-/** The counts of `queue`; a {@linkcode MissingQueueError} with `hint` when it does not exist. */
+/** The counts of `queue`, one of `names`; a `MissingQueueError` when it does not exist. */
 export async function requireQueue(
-  model: ChannelModel,
+  link: Link,
+  names: QueueNames,
   queue: string,
-  hint: string,
 ): Promise<QueueCounts> {
-  const counts = await inspectQueue(model, queue);
-  if (counts === undefined) throw new MissingQueueError(queue, hint);
+  const counts = await inspectQueue(link, queue);
+  if (counts === undefined) throw missingQueueError(names, queue);
   return counts;
 }
 
 /**
- * Removes every ready message of `queue` (messages that consumers hold unacknowledged stay);
- * resolves to how many were removed.
+ * Removes every ready message of `queue`, one of `names` (messages that consumers hold
+ * unacknowledged stay); resolves to how many were removed.
  */
-export async function purgeQueue(model: ChannelModel, queue: string): Promise<number> {
-  const channel = await quietChannel(model);
+export async function purgeQueue(link: Link, names: QueueNames, queue: string): Promise<number> {
+  const channel = await link.channel({ onClose: "ignore" });
   try {
     return (await channel.purgeQueue(queue)).messageCount;
   } catch (err) {
-    if (isNotFound(err)) {
-      throw new MissingQueueError(queue, "check the queue name", { cause: err });
-    }
+    if (isNotFound(err)) throw missingQueueError(names, queue, err);
     throw err;
   } finally {
-    await channel.close().catch(() => {});
+    await link.closeChannel(channel);
   }
 }

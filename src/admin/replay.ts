@@ -6,47 +6,32 @@
  *
  * @module
  */
-import type { ChannelModel, Message, Options } from "amqplib";
-import { HEADERS } from "../codec.ts";
-import { copyProperties } from "../copies.ts";
-import { describeError, PublishError } from "../errors.ts";
-import { type Logger, silentLogger } from "../logger.ts";
-import { publishConfirmed } from "../publish.ts";
-import { declareQueues, mainQueueOptions, type QueueNames, type QueueType } from "../topology.ts";
+import type { Link } from "../broker/link.ts";
+import { declareQueues } from "../broker/declare.ts";
+import { publishConfirmed } from "../broker/publish.ts";
+import { mainQueueOptions, type QueueNames, type QueueType } from "../broker/topology.ts";
+import type { Message, Options } from "../deps/amqplib.ts";
+import { describeError } from "../errors/describe.ts";
+import { PublishError } from "../errors/publish_error.ts";
+import { type Logger, silentLogger } from "../util/logger.ts";
+import { copyProperties } from "../wire/copies.ts";
+import { HEADERS } from "../wire/headers.ts";
 import { type DeadLetter, describeDeadLetter, giveBack } from "./dead_letters.ts";
+import { type DeadLetterFilter, matchesFilter } from "./filters.ts";
 import { inspectQueue, requireQueue } from "./queues.ts";
 
 /** The headers a replayed copy goes without, so that it starts again from its first attempt. */
 export const RESET_HEADERS: readonly string[] = [
   HEADERS.attempts,
-  HEADERS.deaths,
+  HEADERS.redeliveries,
   HEADERS.reason,
   HEADERS.error,
   HEADERS.firstFailure,
   HEADERS.lastFailure,
 ];
 
-/** Which dead letters to replay; every field given must match. */
-export interface ReplayFilter {
-  /**
-   * Only dead letters of this task.
-   * @default {any task}
-   */
-  task?: string;
-  /**
-   * Only the dead letter with this message id.
-   * @default {any id}
-   */
-  id?: string;
-  /**
-   * Only dead letters given up for this reason (`failed`, `invalid-payload`, …).
-   * @default {any reason}
-   */
-  reason?: string;
-}
-
 /** Options of {@linkcode replayDeadLetters}. */
-export interface ReplayOptions extends ReplayFilter {
+export interface ReplayOptions extends DeadLetterFilter {
   /**
    * The most dead letters to replay.
    * @default {no limit}
@@ -80,13 +65,6 @@ export interface ReplaySummary {
   readonly kept: number;
 }
 
-/** Whether `letter` matches every field of `filter`. */
-export function matchesFilter(letter: DeadLetter, filter: ReplayFilter): boolean {
-  return (filter.task === undefined || letter.task === filter.task) &&
-    (filter.id === undefined || letter.id === filter.id) &&
-    (filter.reason === undefined || letter.reason === filter.reason);
-}
-
 /**
  * Publish properties of the replayed copy of a dead letter: its own properties (message id,
  * type, timestamp, …) and headers, without the broker's bookkeeping headers and without
@@ -110,28 +88,22 @@ export function replayProperties(
  * letter kept) if the broker refuses a copy.
  */
 export async function replayDeadLetters(
-  model: ChannelModel,
+  link: Link,
   names: QueueNames,
   options: ReplayOptions = {},
 ): Promise<ReplaySummary> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const { ready } = await requireQueue(
-    model,
-    names.dead,
-    "no task of this queue was ever dead-lettered, or the queue name is wrong",
-  );
-  if (await inspectQueue(model, names.main) === undefined) {
+  const { ready } = await requireQueue(link, names, names.dead);
+  if (await inspectQueue(link, names.main) === undefined) {
     const type = options.queueType ?? "classic";
     await declareQueues(
-      model,
+      link,
       [[names.main, mainQueueOptions(type)]],
       options.logger ?? silentLogger,
     );
   }
-  const channel = await model.createConfirmChannel();
-  channel.on("error", () => {}); // errors reject the operation that caused them
   let returned = false;
-  channel.on("return", () => returned = true);
+  const channel = await link.confirmChannel({ onClose: "ignore", onReturn: () => returned = true });
   let scanned = 0;
   let replayed = 0;
   try {
@@ -168,7 +140,7 @@ export async function replayDeadLetters(
     }
   } finally {
     if (scanned > replayed) giveBack(channel);
-    await channel.close().catch(() => {});
+    await link.closeChannel(channel);
   }
   return { from: names.dead, to: names.main, scanned, replayed, kept: scanned - replayed };
 }

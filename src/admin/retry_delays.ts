@@ -10,8 +10,8 @@ import {
   JITTER_STEPS,
   jitterPoint,
   resolveBackoff,
-} from "../backoff.ts";
-import type { Catalog } from "../catalog.ts";
+} from "../util/backoff.ts";
+import type { Catalog } from "../task/catalog.ts";
 
 /** Options of {@linkcode possibleRetryDelays}. */
 export interface RetryDelayOptions {
@@ -47,13 +47,13 @@ export function backoffDelays(backoff: Readonly<Required<BackoffOptions>>): numb
  * @example
  * ```ts
  * import { z } from "zod";
- * import { defineCatalog, defineTask } from "../catalog.ts";
+ * import { defineCatalog } from "../task/catalog.ts";
+ * import { defineTask } from "../task/contract.ts";
  * import { possibleRetryDelays } from "./retry_delays.ts";
  *
  * const ping = defineTask({
  *   name: "ping",
  *   schema: z.object({}),
- *   handler: () => "pong",
  *   backoff: { base: 100, max: 200 },
  * });
  * const delays = possibleRetryDelays(defineCatalog(ping));

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { ChannelModel } from "amqplib";
-import type { QueueNames } from "../topology.ts";
+import type { Link } from "../broker/link.ts";
+import type { QueueNames } from "../broker/topology.ts";
 import { inspectQueue } from "./queues.ts";
 
 /** The part a queue plays for a work queue. */
@@ -112,7 +112,7 @@ export function missingQueue(name: string, role: QueueRole): QueueStatus {
  * always (a missing one is reported as such), and each probed delay queue that exists.
  */
 export async function amqpStatus(
-  model: ChannelModel,
+  link: Link,
   names: QueueNames,
   options: AmqpStatusOptions = {},
 ): Promise<StatusReport> {
@@ -127,7 +127,7 @@ export async function amqpStatus(
     { name: names.dead, role: "dead" },
   ];
   // Probes run side by side, each on its own channel: a missing queue closes only its own.
-  const found = await Promise.all(wanted.map((queue) => inspectQueue(model, queue.name)));
+  const found = await Promise.all(wanted.map((queue) => inspectQueue(link, queue.name)));
   const rows = wanted.flatMap((queue, i): QueueStatus[] => {
     const counts = found[i];
     if (counts === undefined) {

@@ -18,8 +18,8 @@
  */
 import amqp from "amqplib";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { mainQueueOptions } from "../../src/topology.ts";
-import { redactUrl } from "../../src/urls.ts";
+import { mainQueueOptions } from "../../src/broker/topology.ts";
+import { redactUrl } from "../../src/broker/urls.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { enqueuedIds, type LogLine, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, queueDepth, until } from "../_helpers/probe.ts";

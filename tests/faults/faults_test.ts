@@ -21,9 +21,9 @@ import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertGreaterOrEqual, assertStringIncludes } from "@std/assert";
 import type { GetMessage } from "amqplib";
-import { HEADERS } from "../../src/codec.ts";
-import { createLogger } from "../../src/logger.ts";
-import { Producer } from "../../src/producer.ts";
+import { HEADERS } from "../../src/wire/headers.ts";
+import { createLogger } from "../../src/util/logger.ts";
+import { Producer } from "../../src/producer/producer.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import {
   enqueuedIds,

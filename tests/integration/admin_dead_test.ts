@@ -6,8 +6,8 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { DeadLetterList } from "../../src/admin/dead_letters.ts";
-import { HEADERS } from "../../src/codec.ts";
-import { queueNames } from "../../src/topology.ts";
+import { HEADERS } from "../../src/wire/headers.ts";
+import { queueNames } from "../../src/broker/topology.ts";
 import { type RawClient, rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { ADMIN_FLAGS, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, queueDepth } from "../_helpers/probe.ts";
@@ -49,7 +49,7 @@ async function putDeadLetters(client: RawClient, dead: string, letters: readonly
         [HEADERS.reason]: letter.reason ?? "failed",
         [HEADERS.error]: letter.error ?? "boom",
         [HEADERS.attempts]: letter.attempts ?? 4,
-        [HEADERS.deaths]: 0,
+        [HEADERS.redeliveries]: 0,
         [HEADERS.firstFailure]: "2025-06-01T10:00:00.000Z",
         [HEADERS.lastFailure]: "2025-06-01T10:00:07.000Z",
         [HEADERS.worker]: "host-a-42",
@@ -161,10 +161,10 @@ Deno.test("admin dead list shows dead letters with their reasons and removes non
     assertEquals(await queueDepth(client, names.dead), before);
   });
 
-  await t.step("a queue with no dead-letter queue is an error naming it (exit 1)", async () => {
+  await t.step("a queue with no dead-letter queue is an error naming it (exit 2)", async () => {
     const missing = uniqueQueue("warren_admin_none");
     const result = await runCli("admin.ts", ["dead", "list", "--queue", missing]);
-    assertEquals(result.code, 1, result.stderr);
+    assertEquals(result.code, 2, result.stderr);
     assertStringIncludes(result.stderr, `'${missing}.dead' does not exist`);
   });
 });
@@ -216,7 +216,9 @@ Deno.test("admin dead replay moves dead letters back, attempts reset, and they c
     assertEquals(copy.properties.timestamp, 1_700_000_000);
     assertEquals(copy.properties.deliveryMode, 2);
     const headers = copy.properties.headers ?? {};
-    for (const name of ["attempts", "deaths", "reason", "error", "firstFailure", "lastFailure"]) {
+    for (
+      const name of ["attempts", "redeliveries", "reason", "error", "firstFailure", "lastFailure"]
+    ) {
       const header = HEADERS[name as keyof typeof HEADERS];
       assertEquals(headers[header], undefined, header);
     }

@@ -9,7 +9,7 @@ import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { QueueStatus, StatusReport } from "../../src/admin/status.ts";
-import { queueNames, retryQueueOptions } from "../../src/topology.ts";
+import { queueNames, retryQueueOptions } from "../../src/broker/topology.ts";
 import { runCli } from "../_helpers/cli.ts";
 import { freePort } from "../_helpers/ports.ts";
 import { until } from "../_helpers/probe.ts";

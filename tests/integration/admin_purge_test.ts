@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { queueNames } from "../../src/topology.ts";
+import { queueNames } from "../../src/broker/topology.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { ADMIN_FLAGS, runCli } from "../_helpers/cli.ts";
 import { queueDepth } from "../_helpers/probe.ts";
@@ -108,10 +108,10 @@ Deno.test("admin purge and dead purge empty their queue only when confirmed", as
     assertEquals(emptyYes.stdout, `purged 0 messages: ${queue} is empty\n`);
   });
 
-  await t.step("a queue that does not exist: exit 1 naming it", async () => {
+  await t.step("a queue that does not exist: exit 2 naming it", async () => {
     const missing = uniqueQueue("warren_admin_none");
     const result = await runCli("admin.ts", ["purge", "--yes", "--queue", missing]);
-    assertEquals(result.code, 1, result.stderr);
+    assertEquals(result.code, 2, result.stderr);
     assertStringIncludes(result.stderr, `Queue '${missing}' does not exist`);
   });
 });

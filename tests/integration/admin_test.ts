@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { QueueStatus, StatusReport } from "../../src/admin/status.ts";
-import { queueNames, retryQueueOptions } from "../../src/topology.ts";
+import { queueNames, retryQueueOptions } from "../../src/broker/topology.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { ADMIN_FLAGS, rootPath, runCli, type RunResult, WorkerProcess } from "../_helpers/cli.ts";
 import { runInTerminal, scriptInstalled } from "../_helpers/terminal.ts";

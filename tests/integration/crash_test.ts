@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { HEADERS } from "../../src/codec.ts";
-import { Producer } from "../../src/producer.ts";
+import { HEADERS } from "../../src/wire/headers.ts";
+import { Producer } from "../../src/producer/producer.ts";
 import { catalog } from "../../tasks/mod.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { WorkerProcess } from "../_helpers/cli.ts";
@@ -108,5 +108,5 @@ Deno.test("a task is redelivered after its worker dies, and dead-lettered at the
   assert(letter, "a dead letter");
   assertEquals(letter.properties.messageId, id);
   assertEquals(letter.properties.headers?.[HEADERS.reason], "worker-died");
-  assertEquals(letter.properties.headers?.[HEADERS.deaths], 2);
+  assertEquals(letter.properties.headers?.[HEADERS.redeliveries], 2);
 });

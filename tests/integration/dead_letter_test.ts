@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { HEADERS } from "../../src/codec.ts";
-import { sumRange } from "../../tasks/sum.ts";
+import { HEADERS } from "../../src/wire/headers.ts";
+import { sumRange } from "../../tasks/handlers/sum.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, stringHeader } from "../_helpers/probe.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
-import { prepareTask } from "../../src/prepare.ts";
-import { Producer } from "../../src/producer.ts";
-import { sumRange } from "../../tasks/sum.ts";
+import { prepareTask } from "../../src/task/prepare.ts";
+import { Producer } from "../../src/producer/producer.ts";
+import { sumRange } from "../../tasks/handlers/sum.ts";
 import { catalog } from "../../tasks/mod.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { type LogLine, WorkerProcess } from "../_helpers/cli.ts";

@@ -1,45 +1,43 @@
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@std/assert";
 import { z } from "zod";
-import { retryDelay } from "../../src/backoff.ts";
-import { defineCatalog, defineTask } from "../../src/catalog.ts";
-import { HEADERS } from "../../src/codec.ts";
-import { NonRetryableError, TaskTimeoutError } from "../../src/errors.ts";
-import type { TaskEvent } from "../../src/events.ts";
-import { Producer } from "../../src/producer.ts";
-import { Worker } from "../../src/worker.ts";
-import { delay } from "../../tasks/sleep.ts";
+import { retryDelay } from "../../src/util/backoff.ts";
+import { defineCatalog } from "../../src/task/catalog.ts";
+import { defineTask } from "../../src/task/contract.ts";
+import { defineHandlers } from "../../src/task/handlers.ts";
+import { HEADERS } from "../../src/wire/headers.ts";
+import { NonRetryableError } from "../../src/errors/non_retryable_error.ts";
+import { TaskTimeoutError } from "../../src/errors/task_timeout_error.ts";
+import type { TaskEvent } from "../../src/worker/events.ts";
+import { Producer } from "../../src/producer/producer.ts";
+import { Worker } from "../../src/worker/worker.ts";
+import { delay } from "../../tasks/handlers/sleep.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { drainQueue, queueDepth, stringHeader, until } from "../_helpers/probe.ts";
 
 const TIMEOUT_MS = 100;
 
-const explode = defineTask({
-  name: "explode",
-  schema: z.object({ n: z.int() }),
-  handler: ({ n }): never => {
-    throw new Error(`boom ${n}: the disk is full`);
-  },
-});
-
-const refuse = defineTask({
-  name: "refuse",
-  schema: z.object({ n: z.int() }),
-  handler: ({ n }): never => {
-    throw new NonRetryableError(`record ${n} can never be imported`);
-  },
-});
-
+const explode = defineTask({ name: "explode", schema: z.object({ n: z.int() }) });
+const refuse = defineTask({ name: "refuse", schema: z.object({ n: z.int() }) });
 const stall = defineTask({
   name: "stall",
   schema: z.object({ ms: z.int() }),
+  result: z.int(),
   timeout: TIMEOUT_MS,
-  handler: async ({ ms }, { signal }) => {
+});
+
+const catalog = defineCatalog(explode, refuse, stall);
+const handlers = defineHandlers(catalog, {
+  explode: ({ n }) => {
+    throw new Error(`boom ${n}: the disk is full`);
+  },
+  refuse: ({ n }) => {
+    throw new NonRetryableError(`record ${n} can never be imported`);
+  },
+  stall: async ({ ms }, { signal }) => {
     await delay(ms, signal);
     return ms;
   },
 });
-
-const catalog = defineCatalog(explode, refuse, stall);
 
 const BACKOFF = { base: 50, max: 50 } as const;
 /** Every delay the jitter can pick for the first retry, so each delay queue can be deleted. */
@@ -52,7 +50,7 @@ Deno.test("a failing handler is retried through a delay queue, then dead-lettere
   await using client = await rawClient();
   client.track(queue, ...RETRY_DELAYS.map((ms) => `${queue}.retry.${ms}`));
   const workerId = `failure-test-${queue}`;
-  const worker = await Worker.start(catalog, {
+  const worker = await Worker.start(handlers, {
     url: TEST_URL,
     queue,
     retries: 1,
@@ -60,7 +58,7 @@ Deno.test("a failing handler is retried through a delay queue, then dead-lettere
     id: workerId,
   });
   const events: TaskEvent[] = [];
-  worker.on((event) => events.push(event));
+  worker.on("*", (event) => events.push(event));
   const producer = await Producer.connect(catalog, { url: TEST_URL, queue });
   const outcome = async (id: string) => {
     await until(
@@ -106,7 +104,7 @@ Deno.test("a failing handler is retried through a delay queue, then dead-lettere
       const last = Date.parse(stringHeader(letter, HEADERS.lastFailure));
       assert(first < last, "the first failure is kept from the first attempt");
       assertEquals(JSON.parse(letter.content.toString()), { task: "explode", n: 7 });
-      assertEquals(letter.properties.type, "explode");
+      assertEquals(letter.properties.type, explode.version, "the contract's version, kept");
     });
 
     await t.step("a NonRetryableError goes straight to dead as 'non-retryable'", async () => {
@@ -152,7 +150,7 @@ Deno.test("a failing handler is retried through a delay queue, then dead-lettere
     });
   } finally {
     await producer.close();
-    await worker.stop();
+    await worker.close();
   }
-  await worker.done;
+  await worker.closed;
 });

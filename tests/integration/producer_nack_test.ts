@@ -1,9 +1,9 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { catalog } from "../../tasks/mod.ts";
-import { PublishError } from "../../src/errors.ts";
-import { createLogger } from "../../src/logger.ts";
-import { NACKS_BEFORE_NEW_CHANNEL, Producer } from "../../src/producer.ts";
-import type { QueueType } from "../../src/topology.ts";
+import { PublishError } from "../../src/errors/publish_error.ts";
+import { createLogger } from "../../src/util/logger.ts";
+import { NACKS_BEFORE_NEW_CHANNEL, Producer } from "../../src/producer/producer.ts";
+import type { QueueType } from "../../src/broker/topology.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { until } from "../_helpers/probe.ts";
 

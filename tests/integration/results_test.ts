@@ -1,9 +1,12 @@
 import { assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { z } from "zod";
-import { defineCatalog, defineTask } from "../../src/catalog.ts";
-import { NonRetryableError, ResultTimeoutError } from "../../src/errors.ts";
-import { Producer } from "../../src/producer.ts";
-import { Worker } from "../../src/worker.ts";
+import { defineCatalog } from "../../src/task/catalog.ts";
+import { defineTask } from "../../src/task/contract.ts";
+import { defineHandlers } from "../../src/task/handlers.ts";
+import { NonRetryableError } from "../../src/errors/non_retryable_error.ts";
+import { ResultTimeoutError } from "../../src/errors/result_timeout_error.ts";
+import { Producer } from "../../src/producer/producer.ts";
+import { Worker } from "../../src/worker/worker.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, WorkerProcess } from "../_helpers/cli.ts";
 
@@ -70,27 +73,29 @@ Deno.test("enqueue({ result: true }) yields the result, or why the task was dead
   await using client = await rawClient();
   client.track(queue);
   const catalog = defineCatalog(
-    defineTask({
-      name: "half",
-      schema: z.object({ n: z.int() }),
-      handler: ({ n }) => {
-        if (n % 2 !== 0) throw new NonRetryableError(`${n} is odd`);
-        return n / 2;
-      },
-    }),
+    defineTask({ name: "half", schema: z.object({ n: z.int() }), result: z.int() }),
   );
-  const worker = await Worker.start(catalog, { queue });
+  const handlers = defineHandlers(catalog, {
+    half: ({ n }) => {
+      if (n % 2 !== 0) throw new NonRetryableError(`${n} is odd`);
+      return n / 2;
+    },
+  });
+  const worker = await Worker.start(handlers, { queue });
   const producer = await Producer.connect(catalog, { queue, results: true });
   try {
     const even = await producer.enqueue("half", { n: 42 }, { result: true });
     const odd = await producer.enqueue("half", { n: 7 }, { result: true });
-    assertEquals(await producer.result(even.id, 10_000), {
+    const outcome = await producer.result(even, { timeout: 10_000 });
+    // Typed by the result schema: a number here.
+    if (outcome.ok) assertEquals(outcome.result + 1, 22);
+    assertEquals(outcome, {
       id: even.id,
       task: "half",
       ok: true,
       result: 21,
     });
-    assertEquals(await producer.result(odd.id, 10_000), {
+    assertEquals(await producer.result(odd.id, { timeout: 10_000 }), {
       id: odd.id,
       task: "half",
       ok: false,
@@ -105,12 +110,12 @@ Deno.test("enqueue({ result: true }) yields the result, or why the task was dead
     );
   } finally {
     await producer.close();
-    await worker.stop();
+    await worker.close();
   }
   const waiting = await Producer.connect(catalog, { queue, results: true });
   try {
     const receipt = await waiting.enqueue("half", { n: 4 }, { result: true }); // no worker now
-    await assertRejects(() => waiting.result(receipt.id, 200), ResultTimeoutError);
+    await assertRejects(() => waiting.result(receipt, { timeout: 200 }), ResultTimeoutError);
   } finally {
     await waiting.close();
   }

@@ -8,7 +8,7 @@
  * @module
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { sumRange } from "../../tasks/sum.ts";
+import { sumRange } from "../../tasks/handlers/sum.ts";
 import { uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, type RunResult, WorkerProcess } from "../_helpers/cli.ts";
 import { makeTestPki, opensslVersion } from "../_helpers/pki.ts";

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import type { GetMessage } from "amqplib";
 import { assert, assertEquals, assertLessOrEqual, assertMatch } from "@std/assert";
-import { Producer } from "../../src/producer.ts";
+import { Producer } from "../../src/producer/producer.ts";
 import { catalog } from "../../tasks/mod.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, WorkerProcess } from "../_helpers/cli.ts";
@@ -46,7 +46,7 @@ function assertPlainlyReadable(message: GetMessage, id: string, sentAt: number):
   assertEquals(p.deliveryMode, 2, "persistent");
   assertEquals(p.contentType, "application/json");
   assertEquals(p.messageId, id);
-  assertEquals(p.type, "sum");
+  assertEquals(p.type, catalog.tasks.sum.version, "the contract's version");
   assertEquals(p.appId, "warren");
   assert(typeof p.timestamp === "number", "a timestamp");
   assertLessOrEqual(Math.abs(p.timestamp - sentAt / 1000), 60, "seconds since the epoch, now");

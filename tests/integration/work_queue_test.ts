@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { sumRange } from "../../tasks/sum.ts";
+import { sumRange } from "../../tasks/handlers/sum.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { enqueuedIds, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { until } from "../_helpers/probe.ts";

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@std/assert";
-import { Producer } from "../../src/producer.ts";
+import { Producer } from "../../src/producer/producer.ts";
 import { catalog } from "../../tasks/mod.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, WorkerProcess } from "../_helpers/cli.ts";

@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
 import { assertEquals, assertMatch } from "@std/assert";
 import { type DeadMessage, describeDeadLetter } from "../../../src/admin/dead_letters.ts";
-import { HEADERS } from "../../../src/codec.ts";
+import { HEADERS } from "../../../src/wire/headers.ts";
 
 const message = (
   body: string | Uint8Array,

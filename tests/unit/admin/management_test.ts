@@ -12,8 +12,9 @@ import {
   parseManagementUrl,
   vhostOf,
 } from "../../../src/admin/management.ts";
-import { ConfigError, ConnectionError } from "../../../src/errors.ts";
-import { queueNames } from "../../../src/topology.ts";
+import { ConfigError } from "../../../src/errors/config_error.ts";
+import { ConnectionError } from "../../../src/errors/connection_error.ts";
+import { queueNames } from "../../../src/broker/topology.ts";
 import { freePort } from "../../_helpers/ports.ts";
 
 interface Seen {

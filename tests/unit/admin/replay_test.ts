@@ -1,7 +1,8 @@
 import { assertEquals } from "@std/assert";
 import type { DeadLetter } from "../../../src/admin/dead_letters.ts";
-import { matchesFilter, replayProperties, RESET_HEADERS } from "../../../src/admin/replay.ts";
-import { DELIVERY_COUNT_HEADER, HEADERS } from "../../../src/codec.ts";
+import { matchesFilter } from "../../../src/admin/filters.ts";
+import { replayProperties, RESET_HEADERS } from "../../../src/admin/replay.ts";
+import { DELIVERY_COUNT_HEADER, HEADERS } from "../../../src/wire/headers.ts";
 
 Deno.test("replayProperties() resets attempts and failures and keeps everything else", () => {
   const properties = replayProperties({
@@ -15,7 +16,7 @@ Deno.test("replayProperties() resets attempts and failures and keeps everything 
       deliveryMode: 2,
       headers: {
         [HEADERS.attempts]: 4,
-        [HEADERS.deaths]: 1,
+        [HEADERS.redeliveries]: 1,
         [HEADERS.reason]: "failed",
         [HEADERS.error]: "boom",
         [HEADERS.firstFailure]: "2025-01-01T00:00:00.000Z",

@@ -1,8 +1,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { z } from "zod";
 import { backoffDelays, possibleRetryDelays } from "../../../src/admin/retry_delays.ts";
-import { type BackoffOptions, resolveBackoff, retryDelay } from "../../../src/backoff.ts";
-import { defineCatalog, defineTask } from "../../../src/catalog.ts";
+import { type BackoffOptions, resolveBackoff, retryDelay } from "../../../src/util/backoff.ts";
+import { defineCatalog } from "../../../src/task/catalog.ts";
+import { defineTask } from "../../../src/task/contract.ts";
 import { catalog as shipped } from "../../../tasks/mod.ts";
 
 /** A `random` that makes `retryDelay` pick jitter step `step` (0..4). */
@@ -21,7 +22,6 @@ const task = (name: string, backoff?: BackoffOptions) =>
   defineTask({
     name,
     schema: z.object({}),
-    handler: () => null,
     ...(backoff === undefined ? {} : { backoff }),
   });
 

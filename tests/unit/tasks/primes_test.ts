@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
-import { silentLogger } from "../../../src/logger.ts";
-import { countPrimes, MAX_PRIME_LIMIT, primes, primesSchema } from "../../../tasks/primes.ts";
+import { silentLogger } from "../../../src/util/logger.ts";
+import { countPrimes } from "../../../tasks/handlers/primes.ts";
+import { MAX_PRIME_LIMIT, primesSchema } from "../../../tasks/contracts/primes.ts";
+import { handlers } from "../../../tasks/handlers/mod.ts";
 
 /** Whether `n` is prime, by trial division: slow, obviously right. */
 function isPrime(n: number): boolean {
@@ -94,7 +96,7 @@ Deno.test("the primes handler counts with the context's signal", async () => {
     task: "primes",
     log: silentLogger,
   };
-  assertEquals(await primes.handler({ limit: 100 }, context), 25);
+  assertEquals(await handlers.get("primes")!.handler({ limit: 100 }, context), 25);
 });
 
 Deno.test("the primes schema wants an integer limit from 0 to 10^8", () => {

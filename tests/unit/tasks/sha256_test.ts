@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { assert, assertEquals, assertRejects, assertStrictEquals } from "@std/assert";
-import { silentLogger } from "../../../src/logger.ts";
-import { iteratedSha256, MAX_ROUNDS, sha256, sha256Schema } from "../../../tasks/sha256.ts";
+import { silentLogger } from "../../../src/util/logger.ts";
+import { iteratedSha256 } from "../../../tasks/handlers/sha256.ts";
+import { MAX_ROUNDS, sha256Schema } from "../../../tasks/contracts/sha256.ts";
+import { handlers } from "../../../tasks/handlers/mod.ts";
 
 const hex = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 const raw = (data: string | Uint8Array) => createHash("sha256").update(data).digest();
@@ -66,6 +68,9 @@ Deno.test("the sha256 handler hashes with the parsed payload", async () => {
     log: silentLogger,
   };
   const payload = sha256Schema.parse({ text: "abc" });
-  assertEquals(await sha256.handler(payload, context), hex("abc"));
-  assertEquals(await sha256.handler({ text: "abc", rounds: 2 }, context), hex(raw("abc")));
+  assertEquals(await handlers.get("sha256")!.handler(payload, context), hex("abc"));
+  assertEquals(
+    await handlers.get("sha256")!.handler({ text: "abc", rounds: 2 }, context),
+    hex(raw("abc")),
+  );
 });

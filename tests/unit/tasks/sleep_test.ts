@@ -5,8 +5,10 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
-import { silentLogger } from "../../../src/logger.ts";
-import { delay, sleep, sleepSchema } from "../../../tasks/sleep.ts";
+import { silentLogger } from "../../../src/util/logger.ts";
+import { delay } from "../../../tasks/handlers/sleep.ts";
+import { handlers } from "../../../tasks/handlers/mod.ts";
+import { sleepSchema } from "../../../tasks/contracts/sleep.ts";
 
 /** Long enough that the tests would notice if it were waited out; the ops sanitizer (SANITIZE) checks it is cleared. */
 const LONG = 60_000;
@@ -56,11 +58,17 @@ Deno.test({
 }, async () => {
   const context = { attempt: 1, id: "t", task: "sleep", log: silentLogger };
   assertEquals(
-    await sleep.handler({ ms: 1 }, { ...context, signal: new AbortController().signal }),
+    await handlers.get("sleep")!.handler({ ms: 1 }, {
+      ...context,
+      signal: new AbortController().signal,
+    }),
     { slept: 1 },
   );
   const controller = new AbortController();
-  const running = sleep.handler({ ms: LONG }, { ...context, signal: controller.signal });
+  const running = handlers.get("sleep")!.handler({ ms: LONG }, {
+    ...context,
+    signal: controller.signal,
+  });
   controller.abort(new Error("cancelled"));
   await assertRejects(() => Promise.resolve(running), Error, "cancelled");
 });

@@ -1,8 +1,11 @@
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
-import { ValidationError } from "../../../src/errors.ts";
-import { silentLogger } from "../../../src/logger.ts";
-import { validatePayload } from "../../../src/validation.ts";
-import { sum, sumRange, sumSchema } from "../../../tasks/sum.ts";
+import { ValidationError } from "../../../src/errors/validation_error.ts";
+import { silentLogger } from "../../../src/util/logger.ts";
+import { validatePayload } from "../../../src/task/validation.ts";
+import { sum } from "../../../tasks/contracts/sum.ts";
+import { handlers } from "../../../tasks/handlers/mod.ts";
+import { sumRange } from "../../../tasks/handlers/sum.ts";
+import { sumSchema } from "../../../tasks/contracts/sum.ts";
 
 const context = {
   signal: new AbortController().signal,
@@ -48,7 +51,7 @@ Deno.test("sumRange() agrees with a loop on many small ranges", () => {
 });
 
 Deno.test("the sum handler returns a bigint", async () => {
-  const result = await sum.handler({ start: 1, end: 1_000_000_000 }, context);
+  const result = await handlers.get("sum")!.handler({ start: 1, end: 1_000_000_000 }, context);
   assertEquals(typeof result, "bigint");
   assertEquals(result, 500_000_000_500_000_000n);
 });

@@ -1,0 +1,29 @@
+/**
+ * Operator tools as a library: {@linkcode Admin} reads a work queue's state (over AMQP, or with
+ * {@linkcode managementStatus} from the management API), lists and replays its dead letters,
+ * and purges; what the `admin.ts` CLI does, for programs.
+ *
+ * @example Replay the failed `sum` tasks (needs RabbitMQ on localhost)
+ * ```ts ignore
+ * import { Admin } from "./mod.ts";
+ *
+ * const admin = await Admin.connect({ queue: "task_queue" });
+ * try {
+ *   const { replayed } = await admin.replayDead({ task: "sum", reason: "failed" });
+ *   console.log(`${replayed} replayed`);
+ * } finally {
+ *   await admin.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+export { Admin, type AdminOptions, type AdminQueue } from "./admin.ts";
+export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts";
+export { type DeadLetterFilter, describeFilter, matchesFilter } from "./filters.ts";
+export type { ReplayOptions, ReplaySummary } from "./replay.ts";
+export type { QueueCounts } from "./queues.ts";
+export type { QueueRole, QueueStatus, StatusReport, StatusSource } from "./status.ts";
+export { ManagementError, type ManagementOptions, managementStatus } from "./management.ts";
+export { possibleRetryDelays, type RetryDelayOptions } from "./retry_delays.ts";
+export { MissingQueueError } from "../errors/missing_queue_error.ts";

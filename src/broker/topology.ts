@@ -1,0 +1,118 @@
+/**
+ * Every queue Warren uses for a work queue name `Q`, with its arguments, in one place:
+ *
+ * - `Q`: the work queue, durable; classic by default (declared with no arguments, exactly as a
+ *   plain `queue_declare(queue=Q, durable=True)` does), or quorum.
+ * - `Q.retry.<ms>`: durable delay queues: a message waits there for its TTL, then the broker
+ *   dead-letters it back to `Q`.
+ * - `Q.dead`: durable dead-letter queue; Warren publishes there itself, with headers saying why.
+ *
+ * The names Warren derives from `Q` are its own: they are refused as work queue names.
+ *
+ * @module
+ */
+import type { Options } from "../deps/amqplib.ts";
+import { ConfigError } from "../errors/config_error.ts";
+
+/** The queue name used when none is given. */
+export const DEFAULT_QUEUE = "task_queue";
+
+/** A queue type: `classic` (the default) or `quorum` (replicated; for clusters). */
+export type QueueType = "classic" | "quorum";
+
+/** Queue types Warren declares. */
+export const QUEUE_TYPES: readonly QueueType[] = ["classic", "quorum"];
+
+/** Names of the queues that belong to one work queue. */
+export interface QueueNames {
+  /** The work queue. */
+  readonly main: string;
+  /** The dead-letter queue. */
+  readonly dead: string;
+  /** The delay queue for retries after `delayMs` milliseconds. */
+  retry(delayMs: number): string;
+}
+
+const MAX_NAME_BYTES = 255 - ".retry.".length - 10;
+
+/** The suffixes of the names Warren derives from a work queue's name, as patterns. */
+const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
+  [/\.dead$/, "dead-letter queue"],
+  [/\.retry\.\d+$/, "retry delay queue"],
+];
+
+/**
+ * The queue names for work queue `queue`; checks the name: not empty, not too long, not
+ * RabbitMQ's (`amq.*`) and not one that Warren derives from another work queue's name.
+ */
+export function queueNames(queue: string): QueueNames {
+  if (
+    typeof queue !== "string" || queue === "" ||
+    new TextEncoder().encode(queue).length > MAX_NAME_BYTES
+  ) {
+    throw new ConfigError(
+      `Cannot use queue '${queue}' as a queue name must hold 1 to ${MAX_NAME_BYTES} bytes`,
+    );
+  }
+  if (queue.startsWith("amq.")) {
+    throw new ConfigError(
+      `Cannot use queue '${queue}' as names starting with 'amq.' are reserved by RabbitMQ`,
+    );
+  }
+  for (const [pattern, what] of OWNED_NAMES) {
+    if (pattern.test(queue)) {
+      throw new ConfigError(
+        `Cannot use queue '${queue}' as a work queue: Warren names its ${what}s like this. Give the work queue's own name (for '${queue}': '${
+          queue.replace(pattern, "")
+        }')`,
+      );
+    }
+  }
+  return {
+    main: queue,
+    dead: `${queue}.dead`,
+    retry: (delayMs) => `${queue}.retry.${Math.round(delayMs)}`,
+  };
+}
+
+/** Checks a queue type given as text; `source` names the flag or option in errors. */
+export function parseQueueType(value: string, source: string): QueueType {
+  if ((QUEUE_TYPES as readonly string[]).includes(value)) return value as QueueType;
+  throw new ConfigError(
+    `Cannot use ${source} '${value}' as the queue type must be one of ${QUEUE_TYPES.join(", ")}`,
+  );
+}
+
+function typeArguments(type: QueueType): Record<string, unknown> {
+  return type === "quorum" ? { "x-queue-type": "quorum" } : {};
+}
+
+/** How to declare the work queue. */
+export function mainQueueOptions(type: QueueType): Options.AssertQueue {
+  return { durable: true, arguments: typeArguments(type) };
+}
+
+/** How to declare the dead-letter queue. */
+export function deadQueueOptions(type: QueueType): Options.AssertQueue {
+  return { durable: true, arguments: typeArguments(type) };
+}
+
+/** How to declare the delay queue that holds retries for `delayMs` before returning them. */
+export function retryQueueOptions(
+  names: QueueNames,
+  type: QueueType,
+  delayMs: number,
+): Options.AssertQueue {
+  const args: Record<string, unknown> = {
+    ...typeArguments(type),
+    "x-message-ttl": Math.round(delayMs),
+    "x-dead-letter-exchange": "",
+    "x-dead-letter-routing-key": names.main,
+  };
+  if (type === "quorum") {
+    // Quorum queues dead-letter at most once unless told otherwise.
+    args["x-dead-letter-strategy"] = "at-least-once";
+    args["x-overflow"] = "reject-publish";
+  }
+  return { durable: true, arguments: args };
+}

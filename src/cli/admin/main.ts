@@ -1,0 +1,117 @@
+/**
+ * The admin CLI: operator tools for a work queue. `status` shows its queues; `dead list`,
+ * `dead replay` and `dead purge` handle its dead letters; `purge` empties it. Exits 0 on
+ * success, 1 on broker errors, 2 on bad usage or when a destructive command is not confirmed.
+ *
+ * @module
+ */
+import type { Catalog } from "../../task/catalog.ts";
+import { listCommand, replayCommand } from "./dead.ts";
+import { PROGRAM, URL_QUEUE_HELP } from "./common.ts";
+import { purgeCommand } from "./purge.ts";
+import { statusCommand } from "./status.ts";
+import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
+
+const HELP = `Operator tools for a Warren work queue Q: the state of its queues, its dead letters,
+and purges.
+
+Usage:
+  ${PROGRAM} status [--watch] [--json] [--management URL]
+                      ready and unacked messages, consumers and rates of Q, Q.retry.<ms>, Q.dead
+  ${PROGRAM} dead list [--limit N] [--json]
+                      show dead letters (task, id, reason, attempts, error, when, worker),
+                      removing none
+  ${PROGRAM} dead replay [--task NAME] [--id ID] [--reason R] [--limit N] [--yes]
+                      move dead letters back to Q, attempts reset
+  ${PROGRAM} dead purge [--yes]
+                      delete every dead letter
+  ${PROGRAM} purge [--yes]
+                      delete every task waiting in Q
+
+'${PROGRAM} <command> --help' describes each command.
+
+Options of every command:
+${URL_QUEUE_HELP}
+  -h, --help          show help
+
+Destructive commands (purge, dead purge, dead replay) ask you to type yes when standard input
+is a terminal, and otherwise refuse (exit 2) unless given --yes.
+Exit status: 0 on success, 1 on broker errors, 2 on bad usage or when not confirmed.`;
+
+const DEAD_HELP = `Dead letters of the work queue Q, in Q.dead.
+
+Usage:
+  ${PROGRAM} dead list [--limit N] [--json]       show them, removing none
+  ${PROGRAM} dead replay [filters] [--yes]         move them back to Q, attempts reset
+  ${PROGRAM} dead purge [--yes]                    delete them all
+
+'${PROGRAM} dead <command> --help' describes each command.`;
+
+const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h";
+
+async function dead(args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case "list":
+      return await listCommand(rest);
+    case "replay":
+      return await replayCommand(rest);
+    case "purge":
+      return await purgeCommand("dead", rest);
+    default:
+      if (isHelp(command)) {
+        console.log(DEAD_HELP);
+        return EXIT_OK;
+      }
+      throw new UsageError(
+        command === undefined
+          ? "name a dead-letter command: list, replay or purge"
+          : `unknown dead-letter command '${command}': use list, replay or purge`,
+      );
+  }
+}
+
+async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case "status":
+      return await statusCommand(catalog, rest);
+    case "dead":
+      return await dead(rest);
+    case "purge":
+      return await purgeCommand("main", rest);
+    default:
+      if (isHelp(command)) {
+        console.log(HELP);
+        return EXIT_OK;
+      }
+      throw new UsageError(
+        command === undefined
+          ? "name a command: status, dead list, dead replay, dead purge or purge"
+          : `unknown command '${command}': use status, dead list, dead replay, dead purge or purge`,
+      );
+  }
+}
+
+const COMMANDS = new Set(["status", "purge", "dead"]);
+const DEAD_COMMANDS = new Set(["list", "replay", "purge"]);
+
+/** The command that `args` name, for the help that usage errors point to: `admin.ts dead list`. */
+function commandOf(args: readonly string[]): string {
+  const [command, sub] = args;
+  if (command === undefined || !COMMANDS.has(command)) return PROGRAM;
+  if (command !== "dead") return `${PROGRAM} ${command}`;
+  return sub !== undefined && DEAD_COMMANDS.has(sub) ? `${PROGRAM} dead ${sub}` : `${PROGRAM} dead`;
+}
+
+/**
+ * Runs the admin CLI with `args`; `catalog` gives the retry delays whose queues `status` probes
+ * over AMQP. Returns the exit code. Never throws: errors are printed with their causes.
+ */
+export async function adminMain(catalog: Catalog, args: readonly string[]): Promise<number> {
+  try {
+    return await run(catalog, args);
+  } catch (err) {
+    return fatal(err, commandOf(args));
+  }
+}

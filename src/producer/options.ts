@@ -1,0 +1,109 @@
+/**
+ * The options of a producer and of one enqueue, with their defaults.
+ *
+ * @module
+ */
+import type { BrokerOptions, ResolvedBroker } from "../broker/options.ts";
+import { resolveBrokerOptions } from "../broker/options.ts";
+import { checkNumber } from "../util/numbers.ts";
+
+/** Options of `Producer.connect`. */
+export interface ProducerOptions extends BrokerOptions {
+  /**
+   * Most messages published and not yet confirmed; further publishes wait for room.
+   * @default {1000}
+   */
+  window?: number;
+  /**
+   * How many times a publish the broker nacked is sent again before it fails (after 250 ms,
+   * doubling up to 4 s): a quorum queue nacks publishes while it elects a new leader (after its
+   * leader's node went down), and a full queue with `x-overflow: reject-publish` until it has
+   * room. 0 fails at the first nack; the default keeps trying for about half a minute. On a
+   * quorum queue, 3 nacks in a row also move the producer to a new channel.
+   * @default {10}
+   */
+  nackRetries?: number;
+  /**
+   * How long a publish waits for a connection while the broker is unreachable, in milliseconds.
+   * @default {30000}
+   */
+  connectTimeout?: number;
+  /**
+   * Listen for task outcomes (RabbitMQ's direct reply-to), so that `Producer.enqueue` can ask
+   * for one with `{ result: true }`. Without it, results cost nothing.
+   * @default {false}
+   */
+  results?: boolean;
+}
+
+/** Options of `Producer.enqueue`. */
+export interface EnqueueOptions {
+  /**
+   * The message id.
+   * @default {a new random UUID}
+   */
+  id?: string;
+  /**
+   * Extra headers.
+   * @default {{}}
+   */
+  headers?: Record<string, unknown>;
+  /**
+   * Ask the worker for the task's outcome; read it with `Producer.result`. Needs a producer
+   * created with `results: true`.
+   * @default {false}
+   */
+  result?: boolean;
+}
+
+/** Options of `Producer.result`. */
+export interface ResultOptions {
+  /**
+   * How long to wait for the outcome, in milliseconds.
+   * @default {60000}
+   */
+  timeout?: number;
+}
+
+/** {@linkcode ProducerOptions}, checked, with the defaults filled in. */
+export interface ResolvedProducerOptions extends ResolvedBroker {
+  /** Most messages published and not yet confirmed. */
+  readonly window: number;
+  /** Sends of a nacked publish before it fails. */
+  readonly nackRetries: number;
+  /** How long a publish waits for a connection, in milliseconds. */
+  readonly connectTimeout: number;
+  /** Whether outcomes are listened for. */
+  readonly results: boolean;
+}
+
+/** Default of {@linkcode ProducerOptions.window}. */
+export const DEFAULT_WINDOW = 1000;
+/** Default of {@linkcode ProducerOptions.nackRetries}. */
+export const DEFAULT_NACK_RETRIES = 10;
+/** Default of {@linkcode ProducerOptions.connectTimeout}. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/** Default of {@linkcode ResultOptions.timeout}. */
+export const DEFAULT_RESULT_TIMEOUT_MS = 60_000;
+
+/** Checks `options` and fills in the defaults; throws a `ConfigError` naming the bad option. */
+export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
+  const action = "start producer";
+  return {
+    ...resolveBrokerOptions(options),
+    window: checkNumber(options.window ?? DEFAULT_WINDOW, "window", action, { min: 1 }),
+    nackRetries: checkNumber(
+      options.nackRetries ?? DEFAULT_NACK_RETRIES,
+      "nackRetries",
+      action,
+      { min: 0 },
+    ),
+    connectTimeout: checkNumber(
+      options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      "connectTimeout",
+      action,
+      { integer: false, min: 0 },
+    ),
+    results: options.results ?? false,
+  };
+}

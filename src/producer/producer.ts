@@ -1,0 +1,294 @@
+/**
+ * The producer: publishes tasks as persistent messages on a confirm channel and resolves each
+ * publish only when the broker confirmed it. Messages are mandatory, so a message that reaches
+ * no queue is reported, not lost. It coordinates three parts: the {@linkcode PublishWindow} of
+ * unconfirmed publishes (sent again after a lost connection: at least once), the
+ * {@linkcode ProducerChannel}, and the {@linkcode ResultWaiters} of outcomes asked for.
+ *
+ * @module
+ */
+import { BrokerConnection } from "../broker/connection.ts";
+import type { Link } from "../broker/link.ts";
+import { declareQueues } from "../broker/declare.ts";
+import { mainQueueOptions } from "../broker/topology.ts";
+import type { ConfirmChannel, Message } from "../deps/amqplib.ts";
+import { ConfigError } from "../errors/config_error.ts";
+import { describeError } from "../errors/describe.ts";
+import { PublishError } from "../errors/publish_error.ts";
+import type { Catalog, TaskInput, TaskName, TaskResult } from "../task/catalog.ts";
+import { prepareTask } from "../task/prepare.ts";
+import { decodeResult } from "../task/results.ts";
+import type { TaskOutcome } from "../wire/outcome_codec.ts";
+import type { EncodedTask } from "../wire/task_codec.ts";
+import {
+  DEFAULT_RESULT_TIMEOUT_MS,
+  type EnqueueOptions,
+  type ProducerOptions,
+  type ResolvedProducerOptions,
+  resolveProducerOptions,
+  type ResultOptions,
+} from "./options.ts";
+import { DIRECT_REPLY_TO, ProducerChannel } from "./producer_channel.ts";
+import {
+  type ConfirmListener,
+  type PendingPublish,
+  PublishWindow,
+  type Receipt,
+} from "./publish_window.ts";
+import { feed, type PublishSummary } from "./feed.ts";
+import { ResultWaiters } from "./result_waiters.ts";
+
+export type { PublishSummary };
+
+/**
+ * Nacks in a row after which a producer on a quorum queue publishes on a new channel. RabbitMQ
+ * 3.10 picks a channel's quorum queue leader from the queue record when the channel first
+ * publishes; when that leader's node has just gone down, every publish on the channel is nacked
+ * until the channel closes, even after a new leader was elected. A new channel asks again.
+ */
+export const NACKS_BEFORE_NEW_CHANNEL = 3;
+
+/**
+ * Publishes tasks of a catalog to a work queue. Create one with {@linkcode Producer.connect}.
+ *
+ * @example Enqueue a task and wait for the broker's confirm
+ * ```ts ignore
+ * import { catalog } from "../../tasks/mod.ts";
+ * import { Producer } from "./producer.ts";
+ *
+ * const producer = await Producer.connect(catalog, { queue: "task_queue" });
+ * const { id } = await producer.enqueue("sum", { start: 1, end: 10_000 });
+ * await producer.close();
+ * ```
+ */
+export class Producer<C extends Catalog> {
+  readonly #catalog: C;
+  readonly #options: ResolvedProducerOptions;
+  readonly #window: PublishWindow;
+  readonly #results: ResultWaiters | undefined;
+  readonly #channel: ProducerChannel;
+  #connection: BrokerConnection | undefined;
+  #closed = false;
+
+  private constructor(catalog: C, options: ProducerOptions) {
+    this.#catalog = catalog;
+    this.#options = resolveProducerOptions(options);
+    this.#window = new PublishWindow(this.#options.window);
+    this.#results = this.#options.results ? new ResultWaiters() : undefined;
+    this.#channel = new ProducerChannel({
+      log: this.#options.logger,
+      results: this.#results,
+      onReturn: (message: Message) => this.#window.markReturned(message.properties.messageId),
+      onOpen: (channel) => this.#resend(channel),
+    });
+  }
+
+  /** Connects to the broker, declares the work queue and opens a confirm channel. */
+  static async connect<C extends Catalog>(
+    catalog: C,
+    options: ProducerOptions = {},
+  ): Promise<Producer<C>> {
+    const producer = new Producer(catalog, options);
+    const { urls, logger } = producer.#options;
+    producer.#connection = await BrokerConnection.open(
+      { urls, name: "warren producer", logger },
+      (link) => producer.#setup(link),
+    );
+    producer.#connection.onFailed((err) => {
+      producer.#channel.fail(err);
+      producer.#window.failAll("closed", err);
+    });
+    return producer;
+  }
+
+  /** The work queue's name. */
+  get queue(): string {
+    return this.#options.names.main;
+  }
+
+  /** How many published messages wait for the broker's confirm. */
+  get unconfirmed(): number {
+    return this.#window.count;
+  }
+
+  /**
+   * Validates the payload of task `name`, publishes it and resolves when the broker confirmed
+   * it. Rejects with `ValidationError` (nothing published), `UnknownTaskError` or
+   * `PublishError`.
+   */
+  enqueue<N extends TaskName<C>>(
+    name: N,
+    payload: TaskInput<C, N>,
+    options: EnqueueOptions = {},
+  ): Promise<Receipt<N>> {
+    let message: EncodedTask;
+    try {
+      const { result, ...encode } = options;
+      message = prepareTask(this.#catalog, name, payload, {
+        ...encode,
+        ...(result ? { replyTo: DIRECT_REPLY_TO } : {}),
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.publish(message) as Promise<Receipt<N>>;
+  }
+
+  /**
+   * The outcome of a task enqueued with `{ result: true }`: its result, decoded by the task's
+   * result schema (so typed by it when given the task's receipt), or why it was dead-lettered.
+   * Rejects with `ResultTimeoutError` after `options.timeout`. Outcomes of tasks published
+   * before a lost connection (or before a move to a new channel, see `nackRetries`) are lost
+   * with it: the reply address was that channel's.
+   */
+  result<N extends TaskName<C>>(
+    task: Receipt<N>,
+    options?: ResultOptions,
+  ): Promise<TaskOutcome<TaskResult<C, N>>>;
+  /** The outcome of task `id`, enqueued with `{ result: true }`. */
+  result(task: string, options?: ResultOptions): Promise<TaskOutcome>;
+  async result(task: Receipt | string, options: ResultOptions = {}): Promise<TaskOutcome> {
+    const id = typeof task === "string" ? task : task.id;
+    const outcome = await this.#results?.wait(id, options.timeout ?? DEFAULT_RESULT_TIMEOUT_MS);
+    if (outcome === undefined) {
+      throw new ConfigError(
+        `Cannot wait for the result of task ${id}: it was not enqueued with { result: true }`,
+      );
+    }
+    if (!outcome.ok) return outcome;
+    const contract = this.#catalog.get(outcome.task);
+    return contract ? { ...outcome, result: decodeResult(contract, outcome.result) } : outcome;
+  }
+
+  /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */
+  async publish(message: EncodedTask): Promise<Receipt> {
+    const { promise, resolve, reject } = Promise.withResolvers<Receipt>();
+    await this.#submit(message, (outcome) => {
+      if (outcome instanceof PublishError) reject(outcome);
+      else resolve(outcome);
+    });
+    return promise;
+  }
+
+  /**
+   * Publishes each message of `messages` with at most `window` unconfirmed at a time, and
+   * resolves when all are confirmed or failed. `onConfirm` hears of each one as it ends.
+   */
+  publishAll(
+    messages: Iterable<EncodedTask> | AsyncIterable<EncodedTask>,
+    onConfirm?: ConfirmListener,
+  ): Promise<PublishSummary> {
+    return feed(messages, (message, listener) => this.#submit(message, listener), onConfirm);
+  }
+
+  /** Waits for every outstanding confirm (up to `timeoutMs`), then closes the connection. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#window.emptiesWithin(timeoutMs);
+    this.#window.failAll("timeout", new Error(`not confirmed within ${timeoutMs} ms of closing`));
+    this.#channel.fail(new PublishError("closed", "", "the producer is closed"));
+    await this.#connection?.close();
+  }
+
+  async #setup(link: Link): Promise<void> {
+    const { names, queueType, logger } = this.#options;
+    await declareQueues(link, [[names.main, mainQueueOptions(queueType)]], logger);
+    await this.#channel.open(link);
+  }
+
+  /** Sends on a new channel every message not yet confirmed. */
+  #resend(channel: ConfirmChannel): void {
+    const pending = this.#window.all();
+    if (pending.length > 0) this.#options.logger.info("publish.resend", { count: pending.length });
+    for (const publish of pending) this.#transmit(publish, channel);
+  }
+
+  /**
+   * Publishes `message` at once when the window has room, a channel is open and no drain is
+   * awaited (and returns nothing); otherwise returns a promise that does so when it can. Fails
+   * (throws or rejects) when the producer is closed or no connection comes in time.
+   */
+  #submit(message: EncodedTask, onConfirm: ConfirmListener): Promise<void> | undefined {
+    if (this.#closed) {
+      throw new PublishError("closed", message.id, "Cannot publish: the producer is closed");
+    }
+    if (message.properties.replyTo) {
+      if (!this.#results) {
+        throw new ConfigError(
+          "Cannot ask for a task's result as the producer does not listen for results: create it with { results: true }",
+        );
+      }
+      this.#results.expect(message.id);
+    }
+    const channel = this.#channel.current;
+    if (channel && this.#window.hasRoom && !this.#channel.draining) {
+      this.#transmit(this.#window.add(message, onConfirm), channel);
+      return undefined;
+    }
+    return this.#submitLater(message, onConfirm);
+  }
+
+  async #submitLater(message: EncodedTask, onConfirm: ConfirmListener): Promise<void> {
+    await this.#window.waitForRoom();
+    await this.#channel.waitForDrain();
+    let channel: ConfirmChannel;
+    try {
+      channel = await this.#channel.next(this.#options.connectTimeout);
+    } catch (err) {
+      throw new PublishError("closed", message.id, describeError(err), { cause: err });
+    }
+    this.#transmit(this.#window.add(message, onConfirm), channel);
+  }
+
+  #transmit(pending: PendingPublish, channel: ConfirmChannel): void {
+    this.#window.cancelRetry(pending);
+    pending.channel = channel;
+    pending.returned = false;
+    // mandatory (in the properties): a message that reaches no queue comes back
+    const { message } = pending;
+    this.#channel.publish(channel, this.queue, message, message.properties, (err) => {
+      this.#onConfirm(pending, channel, err);
+    });
+  }
+
+  #onConfirm(pending: PendingPublish, channel: ConfirmChannel, err: unknown): void {
+    if (pending.channel !== channel || !this.#window.holds(pending)) return;
+    const { id, task } = pending.message;
+    const closedChannel = err instanceof Error && err.message === "channel closed";
+    if (closedChannel && !this.#closed) return; // sent again once a new channel is open
+    const nacksInRow = this.#channel.count(channel, err !== undefined && err !== null);
+    if (err && !this.#closed) {
+      const delay = this.#window.retryNacked(pending, this.#options.nackRetries, () => {
+        const current = this.#channel.current;
+        if (current) this.#transmit(pending, current);
+      });
+      if (delay !== undefined) {
+        this.#options.logger.warn("publish.nacked", { id, task, retry: pending.nacks, delay });
+        if (this.#options.queueType === "quorum" && nacksInRow >= NACKS_BEFORE_NEW_CHANNEL) {
+          this.#channel.renew(channel, { queue: this.queue }).catch(() => {});
+        }
+        return;
+      }
+    }
+    let failure: PublishError | undefined;
+    if (err) {
+      const reason = closedChannel ? "closed" : "nacked";
+      failure = new PublishError(
+        reason,
+        id,
+        reason === "nacked"
+          ? `The broker refused task '${task}' (${id}): the queue '${this.queue}' may be full or the broker out of resources`
+          : `The channel closed before the broker confirmed task '${task}' (${id})`,
+        { cause: err },
+      );
+    } else if (pending.returned) {
+      failure = new PublishError(
+        "unroutable",
+        id,
+        `Task '${task}' (${id}) reached no queue: the queue '${this.queue}' does not exist (was it deleted?)`,
+      );
+    }
+    this.#window.finish(pending, failure ?? { id, task });
+  }
+}

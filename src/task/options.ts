@@ -1,0 +1,71 @@
+/**
+ * The options of a task contract, which tune how workers run it, with their defaults.
+ *
+ * @module
+ */
+import { ConfigError } from "../errors/config_error.ts";
+import { checkNumber } from "../util/numbers.ts";
+import { type BackoffOptions, resolveBackoff } from "../util/backoff.ts";
+
+/** Options that tune how a task is run; each has a default. */
+export interface TaskOptions {
+  /**
+   * How many times a failed attempt is retried before the task is dead-lettered.
+   * @default {3}
+   */
+  retries?: number;
+  /**
+   * Delays between attempts (exponential, with jitter).
+   * @default {{ base: 1000, max: 60000 }}
+   */
+  backoff?: BackoffOptions;
+  /**
+   * Time limit of one attempt in milliseconds; the handler's signal fires when it passes. It must
+   * stay below the broker's `consumer_timeout` (30 minutes by default).
+   * @default {600000}
+   */
+  timeout?: number;
+  /**
+   * CPU-heavy: a worker started with threads runs this task's handler in a thread (a Web
+   * Worker), so that the main thread keeps heartbeats and acks flowing; at the time limit the
+   * thread is terminated. Such a handler must be loadable from its module alone.
+   * @default {false}
+   */
+  cpu?: boolean;
+}
+
+/** Task options with every default filled in. */
+export interface ResolvedTaskOptions {
+  /** How many times a failed attempt is retried. */
+  readonly retries: number;
+  /** Delays between attempts. */
+  readonly backoff: Readonly<Required<BackoffOptions>>;
+  /** Time limit of one attempt in milliseconds. */
+  readonly timeout: number;
+  /** Whether the handler runs in a thread when the worker has threads. */
+  readonly cpu: boolean;
+}
+
+/** The default time limit of one attempt: ten minutes. */
+export const DEFAULT_TIMEOUT_MS = 600_000;
+
+/** The default number of retries after a failed attempt. */
+export const DEFAULT_RETRIES = 3;
+
+/** Fills in the defaults of `options` and checks them; `task` names the task in errors. */
+export function resolveTaskOptions(options: TaskOptions, task: string): ResolvedTaskOptions {
+  const action = `define task '${task}'`;
+  const retries = checkNumber(options.retries ?? DEFAULT_RETRIES, "retries", action, { min: 0 });
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new ConfigError(
+      `Cannot ${action} as 'timeout' must be a positive number of milliseconds: current value is ${timeout}`,
+    );
+  }
+  return {
+    retries,
+    timeout,
+    backoff: resolveBackoff(options.backoff, `task '${task}'`),
+    cpu: options.cpu ?? false,
+  };
+}

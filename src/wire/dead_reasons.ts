@@ -1,0 +1,29 @@
+/**
+ * Why a task went to the dead-letter queue: the values of the `x-warren-reason` header.
+ *
+ * @module
+ */
+
+/** Every dead-letter reason, in the order the README lists them. */
+export const DEAD_REASONS = [
+  "too-large",
+  "invalid-utf8",
+  "not-json",
+  "not-object",
+  "no-task",
+  "unknown-task",
+  "invalid-payload",
+  "version-mismatch",
+  "failed",
+  "non-retryable",
+  "invalid-result",
+  "worker-died",
+] as const;
+
+/** Why a message went to the dead-letter queue. */
+export type DeadReason = typeof DEAD_REASONS[number];
+
+/** Whether `value` is a dead-letter reason. */
+export function isDeadReason(value: string): value is DeadReason {
+  return (DEAD_REASONS as readonly string[]).includes(value);
+}

@@ -1,0 +1,44 @@
+/**
+ * The headers Warren reads and writes on task messages (a public contract), and those the
+ * broker adds.
+ *
+ * @module
+ */
+
+/** Names of the headers Warren reads and writes. */
+export const HEADERS = {
+  /** Attempts already made before this copy (absent: none). */
+  attempts: "x-warren-attempts",
+  /**
+   * Times the task came back because the worker running it died or lost its connection, since
+   * its last retry (classic queues; quorum queues count in `x-delivery-count`).
+   */
+  redeliveries: "x-warren-deaths",
+  /** Dead letters: why the task was given up, one of `DeadReason`. */
+  reason: "x-warren-reason",
+  /** Dead letters and retries: the last error message. */
+  error: "x-warren-error",
+  /** Time of the first failure (ISO 8601). */
+  firstFailure: "x-warren-first-failure",
+  /** Time of the last failure (ISO 8601). */
+  lastFailure: "x-warren-last-failure",
+  /** Id of the worker that gave the task up. */
+  worker: "x-warren-worker",
+  /** The queue the task was taken from. */
+  queue: "x-warren-queue",
+} as const;
+
+/** The header that quorum queues set on redelivered messages. */
+export const DELIVERY_COUNT_HEADER = "x-delivery-count";
+
+/** Headers the broker adds (dead-lettering, redelivery counts), dropped from Warren's copies. */
+export const BROKER_HEADERS: readonly string[] = [
+  "x-death",
+  DELIVERY_COUNT_HEADER,
+  "x-first-death-exchange",
+  "x-first-death-queue",
+  "x-first-death-reason",
+  "x-last-death-exchange",
+  "x-last-death-queue",
+  "x-last-death-reason",
+];

@@ -1,0 +1,44 @@
+/**
+ * Warren's wire format, for programs that read or write Warren's messages without a producer or
+ * a worker (a bridge from another system, a consumer in another language's test, an audit
+ * tool): the task body and its properties, the headers, the dead-letter reasons, the outcome
+ * replies, the queue names Warren derives from a work queue's name, and the helpers that turn a
+ * payload into a message of a catalog's task and back.
+ *
+ * @example Read a delivery as a worker would
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { z } from "zod";
+ * import { defineCatalog, defineTask } from "../../mod.ts";
+ * import { decodeTask, prepareTask } from "./mod.ts";
+ *
+ * const catalog = defineCatalog(defineTask({ name: "ping", schema: z.object({ n: z.int() }) }));
+ * const message = prepareTask(catalog, "ping", { n: 1 });
+ * const decoded = decodeTask({ content: message.body, properties: message.properties }, catalog, 1024);
+ * assertEquals(decoded.ok && decoded.payload, { n: 1 });
+ * ```
+ *
+ * @module
+ */
+export {
+  APP_ID,
+  countHeader,
+  decodeBody,
+  type EncodedTask,
+  type EncodeOptions,
+  encodeTask,
+  type IncomingMessage,
+  messageId,
+  TASK_KEY,
+  type TaskBody,
+  type TaskProperties,
+  type UndecodableTask,
+} from "./task_codec.ts";
+export { BROKER_HEADERS, DELIVERY_COUNT_HEADER, HEADERS } from "./headers.ts";
+export { DEAD_REASONS, type DeadReason, isDeadReason } from "./dead_reasons.ts";
+export { decodeOutcome, encodeOutcome, type TaskOutcome } from "./outcome_codec.ts";
+export { type PrepareOptions, prepareTask, prepareWireTask } from "../task/prepare.ts";
+export { type DecodedTask, decodeTask } from "../task/decode.ts";
+export { decodeResult, encodeResult } from "../task/results.ts";
+export { contractVersion, isVersion } from "../task/version.ts";
+export { QUEUE_TYPES, type QueueNames, queueNames, type QueueType } from "../broker/topology.ts";

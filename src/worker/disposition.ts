@@ -1,0 +1,234 @@
+/**
+ * What happens to a delivery: a pure function of the delivery, its decoding, the attempt's
+ * result (once there is one) and the worker's settings. It decides; `OutcomeWriter` carries the
+ * decision out. Every row of the outcome table:
+ *
+ * | what happened                                     | disposition                          |
+ * | ------------------------------------------------- | ------------------------------------ |
+ * | body cannot be run (not JSON, unknown task, …)    | dead, with the decoder's reason      |
+ * | another contract version, policy `dead`           | dead, `version-mismatch`             |
+ * | redelivered after its workers died too often      | dead, `worker-died`                  |
+ * | redelivered on a classic queue (no broker count)  | requeue, its redeliveries counted    |
+ * | otherwise, before it ran                          | run, as attempt n + 1                |
+ * | handler resolved                                  | done                                 |
+ * | handler's result refused by its result schema     | dead, `invalid-result`               |
+ * | the worker gave it up (closing, grace over)       | requeue                              |
+ * | handler threw or timed out, `NonRetryableError`   | dead, `non-retryable`                |
+ * | handler threw or timed out, retries used up       | dead, `failed`                       |
+ * | handler threw or timed out, retries left          | retry after a backoff delay          |
+ *
+ * @module
+ */
+import { NonRetryableError } from "../errors/non_retryable_error.ts";
+import { retryDelay } from "../util/backoff.ts";
+import type { AnyContract } from "../task/contract.ts";
+import type { DecodedTask, UndecodableTask } from "../task/decode.ts";
+import type { DeadReason } from "../wire/dead_reasons.ts";
+import { DELIVERY_COUNT_HEADER, HEADERS } from "../wire/headers.ts";
+import { countHeader, type IncomingMessage } from "../wire/task_codec.ts";
+import type { RetryOverrides, VersionMismatchPolicy } from "./options.ts";
+
+/** What the delivery itself says about its past. */
+export interface DeliveryFacts {
+  /** The broker's `redelivered` flag. */
+  readonly redelivered: boolean;
+  /** The broker's count of earlier deliveries (`x-delivery-count`, quorum queues), if any. */
+  readonly deliveryCount: number | undefined;
+  /** Warren's own count of redeliveries since the last retry (`x-warren-deaths`). */
+  readonly redeliveries: number;
+}
+
+/** What a delivery's flags and headers say about its past. */
+export function deliveryFacts(
+  message: Pick<IncomingMessage, "properties"> & { readonly fields: { redelivered: boolean } },
+): DeliveryFacts {
+  const headers = message.properties.headers ?? {};
+  return {
+    redelivered: message.fields.redelivered,
+    deliveryCount: DELIVERY_COUNT_HEADER in headers
+      ? countHeader(message, DELIVERY_COUNT_HEADER)
+      : undefined,
+    redeliveries: countHeader(message, HEADERS.redeliveries),
+  };
+}
+
+/** How an attempt ended, as the disposition sees it. */
+export type AttemptVerdict =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly invalidResult: string }
+  | {
+    readonly ok: false;
+    /** What the handler threw, or why its signal fired. */
+    readonly error: unknown;
+    /** Its message, with causes. */
+    readonly message: string;
+    /** Whether the worker gave the attempt up itself (closing, grace period over). */
+    readonly givenUp: boolean;
+  };
+
+/** The settings the disposition depends on. */
+export interface DispositionSettings {
+  /** Redeliveries after which a task is dead-lettered as `worker-died`. */
+  readonly maxRedeliveries: number;
+  /** Overrides of the tasks' retry options. */
+  readonly overrides: RetryOverrides;
+  /** What to do with a task stamped with another contract version. */
+  readonly onVersionMismatch: VersionMismatchPolicy;
+  /**
+   * Where the jitter of retry delays comes from.
+   * @default {Math.random}
+   */
+  readonly random?: () => number;
+}
+
+/** What the disposition takes. */
+export interface DispositionInput {
+  /** What the delivery says about its past. */
+  readonly delivery: DeliveryFacts;
+  /** How its body decoded. */
+  readonly decoded: DecodedTask | UndecodableTask;
+  /** How its attempt ended; absent before it ran. */
+  readonly attempt?: AttemptVerdict;
+  /** The worker's settings. */
+  readonly settings: DispositionSettings;
+}
+
+/** What happens to a delivery. */
+export type Disposition =
+  | {
+    /** Run the handler. */
+    readonly kind: "run";
+    /** Which attempt it is, from 1. */
+    readonly attempt: number;
+    /** The contract version the message carries, when it is not the worker's. */
+    readonly versionMismatch?: { readonly sent: string; readonly expected: string };
+  }
+  | {
+    /** The handler finished: ack (after the reply, if asked). */
+    readonly kind: "done";
+    /** Which attempt it was. */
+    readonly attempt: number;
+  }
+  | {
+    /** Another attempt after `delay`: a copy through the delay queues, confirmed, then ack. */
+    readonly kind: "retry";
+    /** The attempt that failed. */
+    readonly attempt: number;
+    /** Milliseconds until the next attempt. */
+    readonly delay: number;
+    /** Why the attempt failed. */
+    readonly error: string;
+  }
+  | {
+    /** A copy to the dead-letter queue, confirmed, then ack. */
+    readonly kind: "dead";
+    /** Why. */
+    readonly reason: DeadReason;
+    /** What exactly went wrong. */
+    readonly error: string;
+    /** Attempts made, when it ran (or its workers died running it). */
+    readonly attempts?: number;
+  }
+  | {
+    /** A copy back at the end of the work queue, confirmed, then ack. */
+    readonly kind: "requeue";
+    /** Why, for the log. */
+    readonly reason: string;
+    /** Headers set on the copy. */
+    readonly headers: Readonly<Record<string, unknown>>;
+  };
+
+/**
+ * The redeliveries of a delivery since its last retry: Warren's own count on classic queues,
+ * the broker's `x-delivery-count` on quorum queues.
+ */
+export function redeliveriesOf(delivery: DeliveryFacts): number {
+  return delivery.redeliveries + (delivery.deliveryCount ?? 0);
+}
+
+/** Decides what happens to a delivery; see the module documentation. */
+export function decide(input: DispositionInput): Disposition {
+  const { delivery, decoded, attempt, settings } = input;
+  if (!decoded.ok) return { kind: "dead", reason: decoded.reason, error: decoded.error };
+  const { contract } = decoded;
+  const number = decoded.attempts + 1;
+  if (attempt === undefined) return admit(delivery, decoded, settings);
+  if (attempt.ok) return { kind: "done", attempt: number };
+  if ("invalidResult" in attempt) {
+    return {
+      kind: "dead",
+      reason: "invalid-result",
+      error: attempt.invalidResult,
+      attempts: number,
+    };
+  }
+  if (attempt.givenUp) return { kind: "requeue", reason: attempt.message, headers: {} };
+  return failure(contract, number, attempt.error, attempt.message, settings);
+}
+
+function admit(
+  delivery: DeliveryFacts,
+  decoded: DecodedTask,
+  settings: DispositionSettings,
+): Disposition {
+  const { contract, version, attempts } = decoded;
+  const mismatch = version !== undefined && version !== contract.version
+    ? { sent: version, expected: contract.version }
+    : undefined;
+  if (mismatch && settings.onVersionMismatch === "dead") {
+    return {
+      kind: "dead",
+      reason: "version-mismatch",
+      error:
+        `the task was enqueued with version ${mismatch.sent} of the contract of '${contract.name}', and this worker has version ${mismatch.expected}: deploy one catalog to producers and workers`,
+    };
+  }
+  const redeliveries = redeliveriesOf(delivery);
+  if (redeliveries >= settings.maxRedeliveries) {
+    return {
+      kind: "dead",
+      reason: "worker-died",
+      error: `worker died while running it ${redeliveries} time${redeliveries === 1 ? "" : "s"}`,
+      attempts: attempts + redeliveries, // each death was an attempt too
+    };
+  }
+  if (delivery.redelivered && delivery.deliveryCount === undefined) {
+    // A classic queue does not count redeliveries: count them in a header of a fresh copy.
+    const count = redeliveries + 1;
+    return {
+      kind: "requeue",
+      reason:
+        `redelivered after its worker died or disconnected (${count} of ${settings.maxRedeliveries})`,
+      headers: { [HEADERS.redeliveries]: count },
+    };
+  }
+  return { kind: "run", attempt: attempts + 1, ...(mismatch ? { versionMismatch: mismatch } : {}) };
+}
+
+/**
+ * What follows attempt number `attempt` of `contract` that failed with `error`: a
+ * {@linkcode NonRetryableError} or the last allowed attempt goes to dead letters, anything else
+ * is retried after an exponential, jittered delay.
+ */
+function failure(
+  contract: AnyContract,
+  attempt: number,
+  error: unknown,
+  message: string,
+  settings: DispositionSettings,
+): Disposition {
+  if (error instanceof NonRetryableError) {
+    return { kind: "dead", reason: "non-retryable", error: message, attempts: attempt };
+  }
+  const retries = settings.overrides.retries ?? contract.retries;
+  if (attempt > retries) {
+    return { kind: "dead", reason: "failed", error: message, attempts: attempt };
+  }
+  const backoff = settings.overrides.backoff ?? contract.backoff;
+  return {
+    kind: "retry",
+    attempt,
+    delay: retryDelay(attempt, backoff, settings.random),
+    error: message,
+  };
+}

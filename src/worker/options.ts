@@ -1,0 +1,230 @@
+/**
+ * The options of a worker, with their defaults, checked once when it starts.
+ *
+ * @module
+ */
+import {
+  type BrokerOptions,
+  resolveBrokerOptions,
+  type ResolvedBroker,
+} from "../broker/options.ts";
+import { ConfigError } from "../errors/config_error.ts";
+import { type BackoffOptions, resolveBackoff } from "../util/backoff.ts";
+import type { Catalog } from "../task/catalog.ts";
+import { checkNumber } from "../util/numbers.ts";
+import type { TaskEvent } from "./events.ts";
+
+/** What a worker does with a task stamped with another version of its contract. */
+export type VersionMismatchPolicy = "warn" | "dead";
+
+/** The policies of {@linkcode VersionMismatchPolicy}. */
+export const VERSION_MISMATCH_POLICIES: readonly VersionMismatchPolicy[] = ["warn", "dead"];
+
+/** Options of `Worker.start`. */
+export interface WorkerOptions extends BrokerOptions {
+  /**
+   * Most tasks delivered to this worker and not yet acknowledged; it also bounds how many
+   * handlers run at once. 1 is fair dispatch: each worker takes one task at a time.
+   * @default {1}
+   */
+  prefetch?: number;
+  /**
+   * The worker's id, written in the headers of the dead letters it makes.
+   * @default {"<hostname>-<pid>" (or "worker-<pid>" without permission to read the hostname)}
+   */
+  id?: string;
+  /**
+   * Largest message body accepted, in bytes; a larger one is dead-lettered unread.
+   * @default {4194304}
+   */
+  maxMessageBytes?: number;
+  /**
+   * How long `Worker.close` lets running tasks finish before it returns them to the queue, in
+   * milliseconds.
+   * @default {30000}
+   */
+  grace?: number;
+  /**
+   * Retries after a failed attempt, for every task (overrides each task's `retries`).
+   * @default {each task's own}
+   */
+  retries?: number;
+  /**
+   * Delays between attempts, for every task (overrides each task's `backoff`).
+   * @default {each task's own}
+   */
+  backoff?: BackoffOptions;
+  /**
+   * How many times the workers running a task may die (their deliveries come back redelivered)
+   * before the task is dead-lettered instead of run again: with 5, it runs at most 5 times.
+   * @default {5}
+   */
+  maxRedeliveries?: number;
+  /**
+   * The broker's `consumer_timeout` in milliseconds; the worker refuses to start when a task's
+   * time limit is not below it.
+   * @default {1800000}
+   */
+  consumerTimeout?: number;
+  /**
+   * Heartbeat interval in seconds.
+   * @default {15}
+   */
+  heartbeat?: number;
+  /**
+   * What to do with a task stamped with another version of its contract than this worker's
+   * (a producer built from another version of the catalog, during a rolling deploy, say):
+   * `warn` runs it and logs `task.version_mismatch` once per task and version; `dead`
+   * dead-letters it with reason `version-mismatch`.
+   * @default {"warn"}
+   */
+  onVersionMismatch?: VersionMismatchPolicy;
+  /**
+   * Run the handlers of tasks marked `cpu` in this many threads (Web Workers), each loading the
+   * handlers from `module` (its export `exportName`, default `handlers`). Needs read permission
+   * for the module and Warren's sources. Use a `prefetch` of at least `size` to keep them busy.
+   * @default {none: every handler runs on the main thread}
+   */
+  threads?: ThreadsOption;
+  /**
+   * Hears every task event from the first delivery on (see also `Worker.on`).
+   * @default {none}
+   */
+  onEvent?: (event: TaskEvent) => void;
+}
+
+/** Where threads load the handlers from. */
+export interface ThreadsOption {
+  /** How many threads. */
+  readonly size: number;
+  /** URL of the module that exports the handlers (threads load it themselves). */
+  readonly module: string | URL;
+  /**
+   * Name of the handlers' export in that module.
+   * @default {"handlers"}
+   */
+  readonly exportName?: string;
+}
+
+/** Per-worker overrides of the tasks' retry options. */
+export interface RetryOverrides {
+  /** Retries after a failed attempt, for every task. */
+  readonly retries?: number;
+  /** Delays between attempts, for every task. */
+  readonly backoff?: Readonly<Required<BackoffOptions>>;
+}
+
+/** {@linkcode WorkerOptions}, checked, with the defaults filled in. */
+export interface ResolvedWorkerOptions extends ResolvedBroker {
+  /** Most unacknowledged deliveries. */
+  readonly prefetch: number;
+  /** The worker's id. */
+  readonly id: string;
+  /** Largest body accepted. */
+  readonly maxMessageBytes: number;
+  /** Time to finish running tasks on close. */
+  readonly grace: number;
+  /** Overrides of the tasks' retry options. */
+  readonly overrides: RetryOverrides;
+  /** Redeliveries before a task is dead-lettered. */
+  readonly maxRedeliveries: number;
+  /** Heartbeat interval, if given. */
+  readonly heartbeat: number | undefined;
+  /** What to do on a version mismatch. */
+  readonly onVersionMismatch: VersionMismatchPolicy;
+  /** Where threads load the handlers from. */
+  readonly threads: ThreadsOption | undefined;
+}
+
+/** Default of {@linkcode WorkerOptions.prefetch}. */
+export const DEFAULT_PREFETCH = 1;
+/** Default of {@linkcode WorkerOptions.maxMessageBytes}: 4 MiB. */
+export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+/** Default of {@linkcode WorkerOptions.consumerTimeout}: RabbitMQ's, 30 minutes. */
+export const DEFAULT_CONSUMER_TIMEOUT = 1_800_000;
+/** Default of {@linkcode WorkerOptions.grace}: 30 seconds. */
+export const DEFAULT_GRACE_MS = 30_000;
+/** Default of {@linkcode WorkerOptions.maxRedeliveries}. */
+export const DEFAULT_MAX_REDELIVERIES = 5;
+
+/** The worker's default id: `<hostname>-<pid>`, or `worker-<pid>` without `--allow-sys=hostname`. */
+export function defaultWorkerId(): string {
+  const readable = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state ===
+    "granted";
+  return `${readable ? Deno.hostname() : "worker"}-${Deno.pid}`;
+}
+
+/**
+ * Checks `options` against `catalog` and fills in the defaults; throws a `ConfigError` naming
+ * the bad option, or the task whose time limit is not below the broker's `consumer_timeout`.
+ */
+export function resolveWorkerOptions(
+  catalog: Catalog,
+  options: WorkerOptions,
+): ResolvedWorkerOptions {
+  const action = "start worker";
+  const overrides: { retries?: number; backoff?: Readonly<Required<BackoffOptions>> } = {};
+  if (options.retries !== undefined) {
+    overrides.retries = checkNumber(options.retries, "retries", action, { min: 0 });
+  }
+  if (options.backoff) overrides.backoff = resolveBackoff(options.backoff, "worker");
+  const consumerTimeout = checkNumber(
+    options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT,
+    "consumerTimeout",
+    action,
+    { integer: false, min: 1 },
+  );
+  checkTimeouts(catalog, consumerTimeout);
+  const onVersionMismatch = options.onVersionMismatch ?? "warn";
+  if (!VERSION_MISMATCH_POLICIES.includes(onVersionMismatch)) {
+    throw new ConfigError(
+      `Cannot ${action} as 'onVersionMismatch' must be one of ${
+        VERSION_MISMATCH_POLICIES.join(", ")
+      }: current value is ${JSON.stringify(onVersionMismatch)}`,
+    );
+  }
+  if (options.threads) {
+    checkNumber(options.threads.size, "threads.size", action, { min: 1, max: 256 });
+  }
+  return {
+    ...resolveBrokerOptions(options),
+    prefetch: checkNumber(options.prefetch ?? DEFAULT_PREFETCH, "prefetch", action, {
+      min: 1,
+      max: 65_535,
+    }),
+    id: options.id ?? defaultWorkerId(),
+    maxMessageBytes: checkNumber(
+      options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
+      "maxMessageBytes",
+      action,
+      { min: 1 },
+    ),
+    grace: checkNumber(options.grace ?? DEFAULT_GRACE_MS, "grace", action, {
+      integer: false,
+      min: 0,
+    }),
+    overrides,
+    maxRedeliveries: checkNumber(
+      options.maxRedeliveries ?? DEFAULT_MAX_REDELIVERIES,
+      "maxRedeliveries",
+      action,
+      { min: 1 },
+    ),
+    heartbeat: options.heartbeat === undefined
+      ? undefined
+      : checkNumber(options.heartbeat, "heartbeat", action, { min: 0 }),
+    onVersionMismatch,
+    threads: options.threads,
+  };
+}
+
+function checkTimeouts(catalog: Catalog, consumerTimeout: number): void {
+  for (const name of catalog.names) {
+    const task = catalog.get(name)!;
+    if (task.timeout >= consumerTimeout) {
+      throw new ConfigError(
+        `Cannot start worker as task '${name}' has a time limit of ${task.timeout} ms, not below the broker's consumer_timeout of ${consumerTimeout} ms: lower the task's 'timeout', or raise consumer_timeout in rabbitmq.conf and tell the worker (--consumer-timeout)`,
+      );
+    }
+  }
+}

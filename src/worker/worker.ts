@@ -1,0 +1,292 @@
+/**
+ * The worker: consumes a work queue with manual acknowledgement and a prefetch limit, runs each
+ * task's handler, and ends every delivery in exactly one outcome. It coordinates named parts:
+ * its resolved options, a {@linkcode ConsumerSession} per link (channels, unacked deliveries,
+ * batched acks, the live-channel check), the pure {@linkcode decide} (what happens to a
+ * delivery), the {@linkcode TaskRunner} (one attempt, in a {@linkcode ThreadPool} for CPU-heavy
+ * tasks) and the {@linkcode OutcomeWriter} (doing what was decided, and reporting it).
+ *
+ * @module
+ */
+import { BrokerConnection } from "../broker/connection.ts";
+import type { Link } from "../broker/link.ts";
+import { declareQueues } from "../broker/declare.ts";
+import { DelayRoutes } from "../broker/delays.ts";
+import { deadQueueOptions, mainQueueOptions } from "../broker/topology.ts";
+import type { ConsumeMessage } from "../deps/amqplib.ts";
+import { describeError } from "../errors/describe.ts";
+import type { Catalog } from "../task/catalog.ts";
+import { decodeTask } from "../task/decode.ts";
+import type { Handlers } from "../task/handlers.ts";
+import { finishesWithin } from "../util/deadline.ts";
+import { Emitter } from "../util/emitter.ts";
+import { Gate } from "../util/gate.ts";
+import type { Logger } from "../util/logger.ts";
+import { ConsumerSession } from "./consumer_session.ts";
+import { decide, deliveryFacts } from "./disposition.ts";
+import { logTaskEvent, type TaskEvent } from "./events.ts";
+import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
+import { type Delivery, OutcomeWriter } from "./outcome_writer.ts";
+import { TaskRunner } from "./task_runner.ts";
+import { ThreadPool } from "./threads/pool.ts";
+
+/** How long a closing worker waits for the broker to confirm an outcome, or to close a channel. */
+const SETTLE_TIMEOUT_MS = 5_000;
+
+/**
+ * Consumes a work queue and runs the handlers of a catalog. Start one with
+ * {@linkcode Worker.start}; close it with {@linkcode Worker.close}.
+ *
+ * @example Run tasks until told to stop
+ * ```ts ignore
+ * import { handlers } from "../../tasks/handlers/mod.ts";
+ * import { Worker } from "./worker.ts";
+ *
+ * const worker = await Worker.start(handlers, { queue: "task_queue", prefetch: 1 });
+ * worker.on("task.done", (event) => console.log(event.id, event.result));
+ * Deno.addSignalListener("SIGTERM", () => worker.close());
+ * await worker.closed;
+ * ```
+ */
+export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
+  readonly #handlers: Handlers<C>;
+  readonly #options: ResolvedWorkerOptions;
+  readonly #log: Logger;
+  readonly #inFlight = new Set<Delivery>();
+  readonly #idle = new Gate(true);
+  readonly #closed = Promise.withResolvers<void>();
+  readonly #writer: OutcomeWriter;
+  readonly #warnedVersions = new Set<string>();
+  #connection: BrokerConnection | undefined;
+  #pool: ThreadPool | undefined;
+  #runner: TaskRunner;
+  #session: ConsumerSession | undefined;
+  #generation = 0;
+  #closing: Promise<void> | undefined;
+
+  private constructor(handlers: Handlers<C>, options: WorkerOptions) {
+    super();
+    this.#handlers = handlers;
+    this.#options = resolveWorkerOptions(handlers.catalog, options);
+    this.#log = this.#options.logger;
+    const { names, queueType, id } = this.#options;
+    this.#writer = new OutcomeWriter({
+      names,
+      workerId: id,
+      delays: new DelayRoutes(names, queueType, this.#log),
+      emit: (event) => this.#report(event),
+      ackNow: () => this.#inFlight.size <= 1,
+    });
+    this.#runner = new TaskRunner(handlers, this.#log, undefined);
+    this.#closed.promise.catch(() => {});
+    if (options.onEvent) this.on("*", options.onEvent);
+  }
+
+  /** Checks the options, connects, declares the queues and starts consuming. */
+  static async start<C extends Catalog>(
+    handlers: Handlers<C>,
+    options: WorkerOptions = {},
+  ): Promise<Worker<C>> {
+    const worker = new Worker(handlers, options);
+    const { threads, urls, id, heartbeat } = worker.#options;
+    if (threads) {
+      worker.#pool = await ThreadPool.start({ ...threads, logger: worker.#log });
+      worker.#runner = new TaskRunner(handlers, worker.#log, worker.#pool);
+    }
+    try {
+      worker.#connection = await BrokerConnection.open({
+        urls,
+        name: `warren worker ${id}`,
+        logger: worker.#log,
+        ...(heartbeat === undefined ? {} : { heartbeat }),
+      }, (link) => worker.#setup(link));
+    } catch (err) {
+      worker.#pool?.close();
+      throw err;
+    }
+    worker.#connection.onLost((err) => worker.#onLost(err));
+    worker.#connection.onFailed((err) => {
+      worker.#pool?.close();
+      worker.#closed.reject(err);
+    });
+    return worker;
+  }
+
+  /** The worker's id. */
+  get id(): string {
+    return this.#options.id;
+  }
+
+  /** How many deliveries are being worked on. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Whether the worker is connected and consuming (what a health check asks). */
+  get consuming(): boolean {
+    return this.#session?.consuming === true && this.#closing === undefined;
+  }
+
+  /** How many times the worker connected again after losing its connection. */
+  get reconnects(): number {
+    return Math.max(0, this.#generation - 1);
+  }
+
+  /** Resolves when the worker has closed; rejects if its connection failed for good. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /**
+   * Stops taking tasks, lets running ones finish within the grace period (milliseconds; the
+   * `grace` option by default), returns the rest to the queue, and closes the connection.
+   */
+  close(grace: number = this.#options.grace): Promise<void> {
+    this.#closing ??= this.#shutdown(grace);
+    return this.#closing;
+  }
+
+  async #shutdown(grace: number): Promise<void> {
+    const worker = this.#options.id;
+    this.#log.info("worker.stopping", { worker, inFlight: this.#inFlight.size, grace });
+    // Every wait on the broker is bounded: a blocked connection (memory or disk alarm) never
+    // answers, and a SIGTERM must still end the worker within its grace period.
+    const graceEnds = Date.now() + grace;
+    await this.#session?.stopConsuming(graceEnds - Date.now());
+    await finishesWithin(this.#idle.wait(), graceEnds - Date.now());
+    for (const delivery of this.#inFlight) {
+      delivery.cancel.abort(new Error("the worker is stopping and its grace period is over"));
+    }
+    // Aborted tasks end at once; their copies back to the queue still need the broker's confirm.
+    const settled = await finishesWithin(this.#idle.wait(), SETTLE_TIMEOUT_MS);
+    const session = this.#session;
+    if (settled) {
+      await session?.close(SETTLE_TIMEOUT_MS);
+    } else {
+      session?.flush();
+      session?.retire(); // from here on nothing is acked: the broker requeues the rest
+      this.#log.warn("worker.unsettled", {
+        worker,
+        inFlight: this.#inFlight.size,
+        detail:
+          "the broker did not confirm their outcome in time; closing the connection returns them to the queue",
+      });
+    }
+    await this.#connection?.close();
+    await this.#idle.wait();
+    this.#pool?.close();
+    this.#log.info("worker.stopped", { worker });
+    this.#closed.resolve();
+  }
+
+  /** Logs a task event, then tells the listeners. */
+  #report(event: TaskEvent): void {
+    logTaskEvent(this.#log, event);
+    this.emit(event);
+  }
+
+  async #setup(link: Link): Promise<void> {
+    const { names, queueType, prefetch, id } = this.#options;
+    await declareQueues(
+      link,
+      [[names.main, mainQueueOptions(queueType)], [names.dead, deadQueueOptions(queueType)]],
+      this.#log,
+    );
+    const session = await ConsumerSession.open(link, prefetch, {
+      onDelivery: (message, from) => this.#onDelivery(message, from),
+      onCancelled: (from) => this.#onCancelled(from),
+      flushLog: () => this.#log.flush?.(),
+    });
+    this.#session?.retire();
+    this.#session = session;
+    this.#generation = link.generation;
+    if (this.#closing) return;
+    await session.consume(names.main);
+    this.#log.info(link.generation === 1 ? "worker.started" : "worker.resumed", {
+      worker: id,
+      queue: names.main,
+      prefetch,
+      tasks: this.#handlers.catalog.names.join(","),
+      ...(this.#pool ? { threads: this.#pool.size } : {}),
+    });
+  }
+
+  #onCancelled(session: ConsumerSession): void {
+    this.#log.warn("consumer.cancelled", {
+      queue: this.#options.names.main,
+      detail:
+        "the broker cancelled the consumer (queue deleted?); reconnecting to declare it again",
+    });
+    session.link.restart("the broker cancelled the consumer");
+  }
+
+  #onLost(err: Error): void {
+    this.#session?.retire();
+    for (const delivery of this.#inFlight) delivery.cancel.abort(err);
+  }
+
+  #onDelivery(message: ConsumeMessage, session: ConsumerSession): void {
+    const delivery: Delivery = {
+      message,
+      session,
+      started: performance.now(),
+      cancel: new AbortController(),
+    };
+    this.#inFlight.add(delivery);
+    this.#idle.shut();
+    this.#process(delivery)
+      .catch((err) => this.#unsettled(delivery, err))
+      .finally(() => {
+        this.#inFlight.delete(delivery);
+        if (this.#inFlight.size === 0) this.#idle.open();
+      });
+  }
+
+  async #process(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
+    const { maxRedeliveries, overrides, onVersionMismatch, maxMessageBytes } = this.#options;
+    const settings = { maxRedeliveries, overrides, onVersionMismatch };
+    const facts = deliveryFacts(message);
+    const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
+    const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
+    const admission = decide({ delivery: facts, decoded, settings });
+    if (admission.kind !== "run" || !decoded.ok) {
+      if (admission.kind === "run") throw new Error("a delivery that did not decode cannot run");
+      return await this.#writer.write(delivery, subject, admission);
+    }
+    const { contract, id } = decoded;
+    if (admission.versionMismatch) this.#warnVersion(contract.name, admission.versionMismatch);
+    const { attempt } = admission;
+    this.#report({ event: "task.started", task: contract.name, id, attempt });
+    const { verdict, result } = await this.#runner.run(decoded, attempt, delivery.cancel.signal);
+    const final = decide({ delivery: facts, decoded, attempt: verdict, settings });
+    if (final.kind === "run") throw new Error("a task that ran cannot be run again");
+    await this.#writer.write(delivery, { ...subject, result }, final);
+  }
+
+  #warnVersion(task: string, mismatch: { sent: string; expected: string }): void {
+    const key = `${task}@${mismatch.sent}`;
+    if (this.#warnedVersions.has(key)) return;
+    this.#warnedVersions.add(key);
+    this.#log.warn("task.version_mismatch", {
+      task,
+      sent: mismatch.sent,
+      expected: mismatch.expected,
+      detail:
+        "a producer enqueued this task with another version of its contract; it runs here all the same (logged once per task and version; --on-version-mismatch dead dead-letters such tasks instead)",
+    });
+  }
+
+  #unsettled(delivery: Delivery, err: unknown): void {
+    this.#log.error("task.unsettled", {
+      id: delivery.message.properties.messageId,
+      error: describeError(err),
+      detail: this.#closing
+        ? "the worker stopped before the broker confirmed its outcome; the broker requeues it"
+        : "could not publish its outcome; reconnecting so that the broker redelivers it",
+    });
+    if (delivery.session.live) {
+      delivery.session.link.restart("the outcome of a task could not be published");
+    }
+  }
+}

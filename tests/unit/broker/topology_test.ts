@@ -1,0 +1,109 @@
+import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
+import { ConfigError } from "../../../src/errors/config_error.ts";
+import {
+  deadQueueOptions,
+  DEFAULT_QUEUE,
+  mainQueueOptions,
+  parseQueueType,
+  QUEUE_TYPES,
+  queueNames,
+  retryQueueOptions,
+} from "../../../src/broker/topology.ts";
+
+Deno.test("queueNames() derives the dead-letter and retry queue names", () => {
+  const names = queueNames("jobs");
+  assertEquals(names.main, "jobs");
+  assertEquals(names.dead, "jobs.dead");
+  assertEquals(names.retry(1000), "jobs.retry.1000");
+  assertEquals(names.retry(60_000), "jobs.retry.60000");
+  assertEquals(names.retry(1499.6), "jobs.retry.1500", "delays are whole milliseconds");
+  assertEquals(queueNames(DEFAULT_QUEUE).main, "task_queue");
+});
+
+Deno.test("queueNames() accepts names up to the length that leaves room for the suffixes", () => {
+  const longest = "q".repeat(238);
+  const names = queueNames(longest);
+  // The longest suffix, a ten-digit delay, still fits AMQP's 255-byte limit.
+  assertEquals(new TextEncoder().encode(names.retry(9_999_999_999)).length, 255);
+  assertEquals(queueNames("é".repeat(119)).main.length, 119);
+});
+
+Deno.test("queueNames() rejects an empty or too long name, saying how long a name may be", () => {
+  for (const name of ["", "q".repeat(239), "é".repeat(120)]) {
+    const err = assertThrows(() => queueNames(name), ConfigError);
+    assertStringIncludes(err.message, "a queue name must hold 1 to 238 bytes");
+  }
+});
+
+Deno.test("queueNames() rejects names that RabbitMQ reserves", () => {
+  for (const name of ["amq.", "amq.direct", "amq.gen-abc"]) {
+    const err = assertThrows(() => queueNames(name), ConfigError);
+    assertStringIncludes(err.message, `Cannot use queue '${name}'`);
+    assertStringIncludes(err.message, "names starting with 'amq.' are reserved by RabbitMQ");
+  }
+  assertEquals(queueNames("amqp.jobs").main, "amqp.jobs");
+  assertEquals(queueNames("my.amq.jobs").main, "my.amq.jobs");
+});
+
+Deno.test("a classic work queue is declared durable with no arguments, as a plain client does", () => {
+  // queue_declare(queue=Q, durable=True) sends an empty argument table: declaring the same queue
+  // with an x-queue-type argument would make one side fail with PRECONDITION_FAILED.
+  const options = mainQueueOptions("classic");
+  assertEquals(options, { durable: true, arguments: {} });
+  assertEquals("x-queue-type" in (options.arguments ?? {}), false);
+  assertEquals(deadQueueOptions("classic"), { durable: true, arguments: {} });
+});
+
+Deno.test("a quorum work queue and its dead-letter queue say so", () => {
+  assertEquals(mainQueueOptions("quorum"), {
+    durable: true,
+    arguments: { "x-queue-type": "quorum" },
+  });
+  assertEquals(deadQueueOptions("quorum"), {
+    durable: true,
+    arguments: { "x-queue-type": "quorum" },
+  });
+});
+
+Deno.test("retry queues hold a message for their delay, then dead-letter it back to the work queue", async (t) => {
+  const names = queueNames("jobs");
+  await t.step("classic", () => {
+    assertEquals(retryQueueOptions(names, "classic", 4000), {
+      durable: true,
+      arguments: {
+        "x-message-ttl": 4000,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "jobs",
+      },
+    });
+  });
+  await t.step("quorum: at-least-once dead-lettering, which needs reject-publish", () => {
+    assertEquals(retryQueueOptions(names, "quorum", 4000), {
+      durable: true,
+      arguments: {
+        "x-queue-type": "quorum",
+        "x-message-ttl": 4000,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "jobs",
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+      },
+    });
+  });
+  await t.step("the TTL is a whole number of milliseconds, matching the queue's name", () => {
+    const options = retryQueueOptions(names, "classic", 1499.6);
+    assertEquals(options.arguments?.["x-message-ttl"], 1500);
+    assertEquals(names.retry(1499.6), "jobs.retry.1500");
+  });
+});
+
+Deno.test("parseQueueType() accepts classic and quorum, and names the source otherwise", () => {
+  assertEquals(QUEUE_TYPES, ["classic", "quorum"]);
+  assertEquals(parseQueueType("classic", "--queue-type"), "classic");
+  assertEquals(parseQueueType("quorum", "--queue-type"), "quorum");
+  for (const value of ["stream", "Quorum", "", " classic"]) {
+    const err = assertThrows(() => parseQueueType(value, "WARREN_QUEUE_TYPE"), ConfigError);
+    assertStringIncludes(err.message, `WARREN_QUEUE_TYPE '${value}'`);
+    assertStringIncludes(err.message, "must be one of classic, quorum");
+  }
+});

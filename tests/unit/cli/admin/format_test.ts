@@ -1,0 +1,85 @@
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import {
+  formatDeadLetters,
+  formatStatus,
+  oneLine,
+  table,
+} from "../../../../src/cli/admin/format.ts";
+import { AMQP_NOTE, missingQueue, type StatusReport } from "../../../../src/admin/status.ts";
+
+Deno.test("table() aligns text left and numbers right", () => {
+  assertEquals(
+    table([{ title: "NAME" }, { title: "N", right: true }, { title: "NOTE" }], [
+      ["a", "1", "x"],
+      ["long-name", "123", ""],
+    ]),
+    ["NAME         N  NOTE", "a            1  x", "long-name  123"],
+  );
+});
+
+Deno.test("formatStatus() names the source and shows n/a and missing queues", () => {
+  const report: StatusReport = {
+    queue: "q",
+    source: "amqp",
+    from: "amqp://localhost:5672",
+    at: "2025-01-01T00:00:00.000Z",
+    queues: [
+      {
+        name: "q",
+        role: "main",
+        exists: true,
+        ready: 3,
+        unacked: null,
+        consumers: 1,
+        publishRate: null,
+        deliverRate: null,
+      },
+      missingQueue("q.dead", "dead"),
+    ],
+    notes: [AMQP_NOTE],
+  };
+  assertEquals(formatStatus(report).split("\n"), [
+    "Queue 'q' at 2025-01-01T00:00:00.000Z, from the AMQP passive declares at amqp://localhost:5672",
+    "QUEUE   READY  UNACKED  CONSUMERS  PUBLISH/S  DELIVER/S",
+    "q           3      n/a          1        n/a        n/a",
+    "q.dead      -        -          -          -          -  (does not exist)",
+    `note: ${AMQP_NOTE}`,
+  ]);
+  const management = formatStatus({
+    ...report,
+    source: "management",
+    from: "http://localhost:15672",
+    queues: [{ ...report.queues[0]!, unacked: 2, publishRate: 12.345, deliverRate: 0 }],
+  });
+  assertStringIncludes(management, "from the management API at http://localhost:15672");
+  assertStringIncludes(management, "q          3        2          1       12.3        0.0");
+});
+
+Deno.test("formatDeadLetters() shows one line per dead letter, errors on one line", () => {
+  const text = formatDeadLetters({
+    queue: "q.dead",
+    total: 5,
+    scanned: 5,
+    messages: [{
+      id: "id-1",
+      task: "sum",
+      reason: "failed",
+      attempts: 4,
+      error: "boom\n  at somewhere",
+      when: "2025-01-01T00:00:00.000Z",
+      worker: "host-1",
+      from: "q",
+      body: "{}",
+    }],
+  });
+  assertEquals(text.split("\n"), [
+    "q.dead: 5 dead letter(s); showing 1, all left in the queue",
+    "WHEN                      TASK  ID    REASON  ATTEMPTS  WORKER  ERROR",
+    "2025-01-01T00:00:00.000Z  sum   id-1  failed         4  host-1  boom at somewhere",
+  ]);
+  assertEquals(
+    formatDeadLetters({ queue: "q.dead", total: 0, scanned: 0, messages: [] }),
+    "q.dead: 0 dead letter(s); showing 0, all left in the queue",
+  );
+  assertEquals(oneLine("x".repeat(10), 5), "xxxx…");
+});

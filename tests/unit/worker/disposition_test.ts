@@ -1,0 +1,236 @@
+/**
+ * The outcome table, row by row, without a broker: `decide()` is a pure function of the
+ * delivery, its decoding, the attempt's result and the settings.
+ */
+import { assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "@std/assert";
+import { z } from "zod";
+import { NonRetryableError } from "../../../src/errors/non_retryable_error.ts";
+import { TaskTimeoutError } from "../../../src/errors/task_timeout_error.ts";
+import { defineTask } from "../../../src/task/contract.ts";
+import type { DecodedTask, UndecodableTask } from "../../../src/task/decode.ts";
+import {
+  type AttemptVerdict,
+  decide,
+  type DeliveryFacts,
+  type DispositionSettings,
+} from "../../../src/worker/disposition.ts";
+
+const flaky = defineTask({
+  name: "flaky",
+  schema: z.object({}),
+  retries: 3,
+  backoff: { base: 100, max: 1000 },
+});
+const top = () => 1 - Number.EPSILON;
+const bottom = () => 0;
+
+const fresh: DeliveryFacts = { redelivered: false, deliveryCount: undefined, redeliveries: 0 };
+const settings: DispositionSettings = {
+  maxRedeliveries: 5,
+  overrides: {},
+  onVersionMismatch: "warn",
+  random: top,
+};
+
+function decoded(attempts = 0, version: string | undefined = flaky.version): DecodedTask {
+  return { ok: true, id: "t-1", contract: flaky, payload: {}, attempts, version };
+}
+
+function failed(error: unknown, givenUp = false): AttemptVerdict {
+  return { ok: false, error, message: String(error), givenUp };
+}
+
+Deno.test("decide(): a body that cannot be run is dead-lettered at once with its reason", () => {
+  const bad: UndecodableTask = {
+    ok: false,
+    id: "x",
+    reason: "not-json",
+    error: "body is not JSON",
+  };
+  assertEquals(decide({ delivery: fresh, decoded: bad, settings }), {
+    kind: "dead",
+    reason: "not-json",
+    error: "body is not JSON",
+  });
+  // Even when redelivered: it never runs, so it is never retried or counted.
+  const again = { ...fresh, redelivered: true };
+  assertEquals(decide({ delivery: again, decoded: bad, settings }).kind, "dead");
+});
+
+Deno.test("decide(): a fresh delivery runs as the attempt after those its headers count", () => {
+  assertEquals(decide({ delivery: fresh, decoded: decoded(), settings }), {
+    kind: "run",
+    attempt: 1,
+  });
+  assertEquals(decide({ delivery: fresh, decoded: decoded(2), settings }), {
+    kind: "run",
+    attempt: 3,
+  });
+});
+
+Deno.test("decide(): another contract version runs with a warning, or is dead by policy", () => {
+  const other = decoded(0, "0badc0de");
+  assertEquals(decide({ delivery: fresh, decoded: other, settings }), {
+    kind: "run",
+    attempt: 1,
+    versionMismatch: { sent: "0badc0de", expected: flaky.version },
+  });
+  const dead = decide({
+    delivery: fresh,
+    decoded: other,
+    settings: { ...settings, onVersionMismatch: "dead" },
+  });
+  assertEquals(dead.kind === "dead" && dead.reason, "version-mismatch");
+  // A message of the old shape carries no version: nothing to compare.
+  assertEquals(decide({ delivery: fresh, decoded: decoded(0, undefined), settings }).kind, "run");
+});
+
+Deno.test("decide(): redeliveries are counted, then dead-lettered as worker-died", async (t) => {
+  await t.step("classic queue: a redelivery is requeued with its count in a header", () => {
+    const redelivered = { redelivered: true, deliveryCount: undefined, redeliveries: 1 };
+    assertEquals(decide({ delivery: redelivered, decoded: decoded(), settings }), {
+      kind: "requeue",
+      reason: "redelivered after its worker died or disconnected (2 of 5)",
+      headers: { "x-warren-deaths": 2 },
+    });
+  });
+  await t.step("classic queue: over the limit, dead with the deaths counted as attempts", () => {
+    const redelivered = { redelivered: true, deliveryCount: undefined, redeliveries: 5 };
+    assertEquals(decide({ delivery: redelivered, decoded: decoded(1), settings }), {
+      kind: "dead",
+      reason: "worker-died",
+      error: "worker died while running it 5 times",
+      attempts: 6,
+    });
+  });
+  await t.step("quorum queue: the broker's count is used, and the task simply runs", () => {
+    const counted = { redelivered: true, deliveryCount: 4, redeliveries: 0 };
+    assertEquals(decide({ delivery: counted, decoded: decoded(), settings }), {
+      kind: "run",
+      attempt: 1,
+    });
+    const over = { ...counted, deliveryCount: 5 };
+    assertEquals(decide({ delivery: over, decoded: decoded(), settings }).kind, "dead");
+  });
+});
+
+Deno.test("decide(): a handler that resolved is done", () => {
+  assertEquals(decide({ delivery: fresh, decoded: decoded(1), attempt: { ok: true }, settings }), {
+    kind: "done",
+    attempt: 2,
+  });
+});
+
+Deno.test("decide(): a result the result schema refuses is dead as invalid-result", () => {
+  const attempt = { ok: false, invalidResult: "expected number" } as const;
+  assertEquals(decide({ delivery: fresh, decoded: decoded(), attempt, settings }), {
+    kind: "dead",
+    reason: "invalid-result",
+    error: "expected number",
+    attempts: 1,
+  });
+});
+
+Deno.test("decide(): an attempt the worker gave up goes back to the queue", () => {
+  const attempt = failed(new Error("the worker is stopping"), true);
+  assertEquals(decide({ delivery: fresh, decoded: decoded(), attempt, settings }), {
+    kind: "requeue",
+    reason: "Error: the worker is stopping",
+    headers: {},
+  });
+});
+
+Deno.test("decide(): a failed attempt is retried while attempts are left, then dead", () => {
+  const input = (attempts: number) => ({
+    delivery: fresh,
+    decoded: decoded(attempts),
+    attempt: failed(new Error("boom")),
+    settings,
+  });
+  const delays = [0, 1, 2].map((n) => {
+    const decision = decide(input(n));
+    return decision.kind === "retry" ? decision.delay : decision.kind;
+  });
+  assertEquals(delays, [100, 200, 400]);
+  assertEquals(decide(input(3)), {
+    kind: "dead",
+    reason: "failed",
+    error: "Error: boom",
+    attempts: 4,
+  });
+});
+
+Deno.test("decide(): a NonRetryableError is dead at once, attempts left or not", () => {
+  class BadInput extends NonRetryableError {}
+  for (const error of [new NonRetryableError("bad input"), new BadInput("subclass")]) {
+    for (const attempts of [0, 7]) {
+      const attempt = failed(error);
+      const decision = decide({ delivery: fresh, decoded: decoded(attempts), attempt, settings });
+      assertEquals(decision.kind === "dead" && decision.reason, "non-retryable");
+    }
+  }
+});
+
+Deno.test("decide(): anything else thrown is retried, timeouts included", () => {
+  for (const error of [new TaskTimeoutError("flaky", 10), new TypeError("x"), "a string", null]) {
+    const decision = decide({
+      delivery: fresh,
+      decoded: decoded(),
+      attempt: failed(error),
+      settings: { ...settings, random: bottom },
+    });
+    assertEquals(decision.kind === "retry" && decision.delay, 50);
+  }
+});
+
+Deno.test("decide(): the worker's overrides win over the task's options", async (t) => {
+  const at = (attempts: number, overrides: DispositionSettings["overrides"]) =>
+    decide({
+      delivery: fresh,
+      decoded: decoded(attempts),
+      attempt: failed(new Error("x")),
+      settings: { ...settings, overrides },
+    });
+  await t.step("more retries", () => {
+    assertEquals(at(3, { retries: 10 }).kind, "retry");
+    assertEquals(at(10, { retries: 10 }).kind, "dead");
+  });
+  await t.step("fewer retries", () => {
+    assertEquals(at(0, { retries: 0 }).kind, "dead");
+  });
+  await t.step("another backoff", () => {
+    const backoff = { base: 5000, max: 8000 };
+    const first = at(0, { backoff });
+    const third = at(2, { backoff });
+    assertEquals(first.kind === "retry" && first.delay, 5000);
+    assertEquals(third.kind === "retry" && third.delay, 8000);
+  });
+  await t.step("overrides do not make a NonRetryableError retryable", () => {
+    const decision = decide({
+      delivery: fresh,
+      decoded: decoded(),
+      attempt: failed(new NonRetryableError("no")),
+      settings: { ...settings, overrides: { retries: 99 } },
+    });
+    assertEquals(decision.kind === "dead" && decision.reason, "non-retryable");
+  });
+});
+
+Deno.test("decide(): jitters with Math.random by default, within the range", () => {
+  const noRandom: DispositionSettings = {
+    maxRedeliveries: 5,
+    overrides: {},
+    onVersionMismatch: "warn",
+  };
+  for (let i = 0; i < 200; i++) {
+    const decision = decide({
+      delivery: fresh,
+      decoded: decoded(1),
+      attempt: failed(new Error("x")),
+      settings: noRandom,
+    });
+    if (decision.kind !== "retry") throw new Error(`expected a retry, got ${decision.kind}`);
+    assertGreaterOrEqual(decision.delay, 100);
+    assertLessOrEqual(decision.delay, 200);
+  }
+});
