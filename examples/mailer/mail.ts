@@ -4,15 +4,11 @@
  * @module
  */
 import type { TaskContext } from "warren";
+import type { z } from "zod";
+import type { Locale, sentSchema } from "./tasks.ts";
 
 /** The sender of every mail. */
 export const FROM = "Acme <hello@acme.example>";
-
-/** The languages mails are written in. */
-export const LOCALES = ["en", "fr"] as const;
-
-/** A language mails are written in. */
-export type Locale = typeof LOCALES[number];
 
 /** A mail, ready to send. */
 export interface Mail {
@@ -27,16 +23,7 @@ export interface Mail {
 }
 
 /** What delivering a mail produced: the task's result. */
-export interface Sent {
-  /** The Message-ID, derived from the task's id so that a retry sends the same mail. */
-  readonly messageId: string;
-  /** The recipient's address. */
-  readonly to: string;
-  /** The subject line. */
-  readonly subject: string;
-  /** Size of the body in bytes. */
-  readonly bytes: number;
-}
+export type Sent = z.output<typeof sentSchema>;
 
 /** The welcome mail of a new user. */
 export function welcomeMail(user: { to: string; name: string; locale: Locale }): Mail {

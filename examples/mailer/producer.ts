@@ -8,8 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_QUEUE, DEFAULT_URL, Producer, ValidationError } from "warren";
-import { type Locale, LOCALES } from "./mail.ts";
-import { catalog } from "./tasks.ts";
+import { catalog, type Locale, LOCALES } from "./tasks.ts";
 
 /** The articles of this week's digest (a real service would read them from its database). */
 export const LATEST_ARTICLES = [
@@ -55,7 +54,8 @@ async function main(args: string[]): Promise<number> {
     ];
     let failed = 0;
     for (const receipt of receipts) {
-      const outcome = await producer.result(receipt.id, 60_000);
+      // Typed by the contracts' result schema: outcome.result.messageId is a string.
+      const outcome = await producer.result(receipt, { timeout: 60_000 });
       console.log(JSON.stringify(outcome));
       if (!outcome.ok) failed++;
     }

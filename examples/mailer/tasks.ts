@@ -1,12 +1,30 @@
 /**
- * The mailer's catalog: what the producer may enqueue and the worker runs. Both import it, so
- * a task name or a payload field that does not exist is a compile-time error on either side.
+ * The mailer's contracts: what the producer may enqueue and what the worker runs, and what each
+ * task returns. Both sides import this file, and it holds no mail code, so a producer (a web
+ * application's signup handler, say) loads nothing that sends mail.
  *
  * @module
  */
 import { z } from "zod";
 import { defineCatalog, defineTask } from "warren";
-import { deliver, digestMail, LOCALES, welcomeMail } from "./mail.ts";
+
+/** The languages mails are written in. */
+export const LOCALES = ["en", "fr"] as const;
+
+/** A language mails are written in. */
+export type Locale = typeof LOCALES[number];
+
+/** What delivering a mail produced: the result of both tasks. */
+export const sentSchema = z.object({
+  /** The Message-ID, derived from the task's id so that a retry sends the same mail. */
+  messageId: z.string(),
+  /** The recipient's address. */
+  to: z.email(),
+  /** The subject line. */
+  subject: z.string(),
+  /** Size of the body in bytes. */
+  bytes: z.int().min(0),
+});
 
 /** `welcome`: the first mail of a new user, in their language. */
 export const welcome = defineTask({
@@ -16,7 +34,7 @@ export const welcome = defineTask({
     name: z.string().trim().min(1).max(80),
     locale: z.enum(LOCALES).default("en"),
   }),
-  handler: (user, context) => deliver(welcomeMail(user), context),
+  result: sentSchema,
   // A mail server that is down for a few minutes must not lose a welcome mail: retry for
   // about four minutes (2 s, 4 s, … doubling up to 2 min) before dead-lettering it.
   retries: 6,
@@ -32,7 +50,7 @@ export const digest = defineTask({
     to: z.email(),
     articles: z.array(z.object({ title: z.string().min(1), url: z.url() })).min(1).max(20),
   }),
-  handler: (payload, context) => deliver(digestMail(payload), context),
+  result: sentSchema,
 });
 
 /** The mailer's tasks. */
