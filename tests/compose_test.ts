@@ -11,7 +11,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { parse } from "yaml";
-import { mainQueueOptions } from "../src/broker/topology.ts";
+import { mainQueueOptions, queueNames } from "../src/broker/topology.ts";
 import { hostPort, parseUrls } from "../src/broker/urls.ts";
 import { type RawClient, rawClient, TEST_URL, uniqueQueue } from "./_helpers/broker.ts";
 import { PRODUCER_FLAGS, rootPath, runCli, type RunResult, WORKER_FLAGS } from "./_helpers/cli.ts";
@@ -489,7 +489,7 @@ async function isQuorumQueue(client: RawClient, queue: string): Promise<boolean>
   const channel = await client.connection.createChannel();
   channel.on("error", () => {});
   try {
-    await channel.assertQueue(queue, mainQueueOptions("quorum"));
+    await channel.assertQueue(queue, mainQueueOptions(queueNames(queue), "quorum"));
     return true;
   } catch (err) {
     if ((err as { code?: unknown }).code === 406) return false;

@@ -67,6 +67,16 @@ export function taskOf(message: DeadMessage): string | null {
   return text(message.properties.type);
 }
 
+/**
+ * The reason of a message that the broker, not Warren, dead-lettered (`x-first-death-reason`):
+ * `delivery-limit` for a quorum queue's delivery limit, else the broker's word; `null` if none.
+ */
+function brokerReason(headers: Record<string, unknown>): string | null {
+  const reason = text(headers["x-first-death-reason"]);
+  if (reason === null) return null;
+  return reason === "delivery_limit" ? "delivery-limit" : reason;
+}
+
 /** Decodes a dead letter's body and headers. Never throws. */
 export function describeDeadLetter(message: DeadMessage): DeadLetter {
   const headers = message.properties.headers ?? {};
@@ -77,7 +87,7 @@ export function describeDeadLetter(message: DeadMessage): DeadLetter {
   return {
     id: messageId(message),
     task: taskOf(message),
-    reason: text(headers[HEADERS.reason]),
+    reason: text(headers[HEADERS.reason]) ?? brokerReason(headers),
     attempts: countHeader(message, HEADERS.attempts),
     error: text(headers[HEADERS.error]),
     when: text(headers[HEADERS.lastFailure]) ?? made,

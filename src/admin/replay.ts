@@ -98,7 +98,7 @@ export async function replayDeadLetters(
     const type = options.queueType ?? "classic";
     await declareQueues(
       link,
-      [[names.main, mainQueueOptions(type)]],
+      [[names.main, mainQueueOptions(names, type)]],
       options.logger ?? silentLogger,
     );
   }

@@ -13,6 +13,7 @@
  */
 import type { Options } from "../deps/amqplib.ts";
 import { ConfigError } from "../errors/config_error.ts";
+import type { BrokerFeatures } from "./features.ts";
 
 /** The queue name used when none is given. */
 export const DEFAULT_QUEUE = "task_queue";
@@ -87,14 +88,36 @@ function typeArguments(type: QueueType): Record<string, unknown> {
   return type === "quorum" ? { "x-queue-type": "quorum" } : {};
 }
 
-/** How to declare the work queue. */
-export function mainQueueOptions(type: QueueType): Options.AssertQueue {
-  return { durable: true, arguments: typeArguments(type) };
+/**
+ * How to declare the work queue `names.main`. A classic one has no arguments (as a plain
+ * `queue_declare(durable=True)`). A quorum one dead-letters what the broker gives up on (its
+ * delivery limit, 20 by default on RabbitMQ 4) to `Q.dead`, at least once, so that nothing
+ * vanishes: Warren's own redelivery limit (5 by default) comes first.
+ */
+export function mainQueueOptions(names: QueueNames, type: QueueType): Options.AssertQueue {
+  if (type === "classic") return { durable: true, arguments: {} };
+  return {
+    durable: true,
+    arguments: {
+      ...typeArguments(type),
+      "x-dead-letter-exchange": "",
+      "x-dead-letter-routing-key": names.dead,
+      "x-dead-letter-strategy": "at-least-once",
+      "x-overflow": "reject-publish",
+    },
+  };
 }
 
-/** How to declare the dead-letter queue. */
-export function deadQueueOptions(type: QueueType): Options.AssertQueue {
-  return { durable: true, arguments: typeArguments(type) };
+/**
+ * How to declare the dead-letter queue. A quorum one on RabbitMQ 4 has its delivery limit
+ * turned off: listing dead letters gives them back with a nack, which counts as a delivery, and
+ * the default limit would drop a dead letter listed 20 times. (RabbitMQ 3.x has no default
+ * limit, and reads the -1 that turns it off on 4.x as "drop at the first redelivery".)
+ */
+export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Options.AssertQueue {
+  const args = typeArguments(type);
+  if (type === "quorum" && features.quorumDeliveryLimit) args["x-delivery-limit"] = -1;
+  return { durable: true, arguments: args };
 }
 
 /** How to declare the delay queue that holds retries for `delayMs` before returning them. */

@@ -6,6 +6,7 @@
 import type { BrokerOptions, ResolvedBroker } from "../broker/options.ts";
 import { resolveBrokerOptions } from "../broker/options.ts";
 import { checkNumber } from "../util/numbers.ts";
+import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 
 /** Options of `Producer.connect`. */
 export interface ProducerOptions extends BrokerOptions {
@@ -28,6 +29,12 @@ export interface ProducerOptions extends BrokerOptions {
    * @default {30000}
    */
   connectTimeout?: number;
+  /**
+   * Largest message body sent, in bytes: a larger task is refused (`ValidationError`), as
+   * workers with the same limit would dead-letter it unread (`too-large`).
+   * @default {4194304}
+   */
+  maxMessageBytes?: number;
   /**
    * Listen for task outcomes (RabbitMQ's direct reply-to), so that `Producer.enqueue` can ask
    * for one with `{ result: true }`. Without it, results cost nothing.
@@ -75,6 +82,8 @@ export interface ResolvedProducerOptions extends ResolvedBroker {
   readonly connectTimeout: number;
   /** Whether outcomes are listened for. */
   readonly results: boolean;
+  /** Largest body sent. */
+  readonly maxMessageBytes: number;
 }
 
 /** Default of {@linkcode ProducerOptions.window}. */
@@ -105,5 +114,11 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       { integer: false, min: 0 },
     ),
     results: options.results ?? false,
+    maxMessageBytes: checkNumber(
+      options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
+      "maxMessageBytes",
+      action,
+      { min: 1 },
+    ),
   };
 }

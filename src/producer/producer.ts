@@ -15,6 +15,7 @@ import type { ConfirmChannel, Message } from "../deps/amqplib.ts";
 import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
 import { PublishError } from "../errors/publish_error.ts";
+import { ValidationError } from "../errors/validation_error.ts";
 import type { Catalog, TaskInput, TaskName, TaskResult } from "../task/catalog.ts";
 import { prepareTask } from "../task/prepare.ts";
 import { decodeResult } from "../task/results.ts";
@@ -126,6 +127,7 @@ export class Producer<C extends Catalog> {
       const { result, ...encode } = options;
       message = prepareTask(this.#catalog, name, payload, {
         ...encode,
+        maxBytes: this.#options.maxMessageBytes,
         ...(result ? { replyTo: DIRECT_REPLY_TO } : {}),
       });
     } catch (err) {
@@ -193,7 +195,7 @@ export class Producer<C extends Catalog> {
 
   async #setup(link: Link): Promise<void> {
     const { names, queueType, logger } = this.#options;
-    await declareQueues(link, [[names.main, mainQueueOptions(queueType)]], logger);
+    await declareQueues(link, [[names.main, mainQueueOptions(names, queueType)]], logger);
     await this.#channel.open(link);
   }
 
@@ -212,6 +214,14 @@ export class Producer<C extends Catalog> {
   #submit(message: EncodedTask, onConfirm: ConfirmListener): Promise<void> | undefined {
     if (this.#closed) {
       throw new PublishError("closed", message.id, "Cannot publish: the producer is closed");
+    }
+    const { maxMessageBytes } = this.#options;
+    if (message.body.length > maxMessageBytes) {
+      throw new ValidationError(message.task, [{
+        path: "",
+        message:
+          `the message body is ${message.body.length} bytes, over the producer's maxMessageBytes of ${maxMessageBytes}`,
+      }]);
     }
     if (message.properties.replyTo) {
       if (!this.#results) {

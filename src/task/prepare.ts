@@ -11,8 +11,15 @@ import { type EncodedTask, type EncodeOptions, encodeTask, TASK_KEY } from "../w
 import type { Catalog, TaskInput, TaskName } from "./catalog.ts";
 import { validatePayload } from "./validation.ts";
 
-/** Options of {@linkcode prepareTask}: those of `encodeTask` but the version, which is the contract's. */
-export type PrepareOptions = Omit<EncodeOptions, "version">;
+/** Options of {@linkcode prepareTask}: those of `encodeTask` but the version (the contract's). */
+export interface PrepareOptions extends Omit<EncodeOptions, "version"> {
+  /**
+   * Largest body accepted, in bytes: a larger one is a `ValidationError` (workers would
+   * dead-letter it unread as `too-large`).
+   * @default {no limit}
+   */
+  maxBytes?: number;
+}
 
 /**
  * Validates `payload` against task `name` of the catalog and encodes it, stamped with the
@@ -38,10 +45,19 @@ export function prepareTask<C extends Catalog, N extends TaskName<C>>(
 ): EncodedTask {
   const contract = catalog.get(name);
   if (!contract) throw new UnknownTaskError(name, catalog.names);
-  return encodeTask(name, validatePayload(contract, payload), {
-    ...options,
+  const { maxBytes, ...encode } = options;
+  const message = encodeTask(name, validatePayload(contract, payload), {
+    ...encode,
     version: contract.version,
   });
+  if (maxBytes !== undefined && message.body.length > maxBytes) {
+    throw new ValidationError(name, [{
+      path: "",
+      message:
+        `the message body is ${message.body.length} bytes, over the limit of ${maxBytes} (workers dead-letter larger ones unread as too-large; raise maxMessageBytes on both sides, within the broker's max_message_size)`,
+    }]);
+  }
+  return message;
 }
 
 /**

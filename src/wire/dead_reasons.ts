@@ -4,7 +4,11 @@
  * @module
  */
 
-/** Every dead-letter reason, in the order the README lists them. */
+/**
+ * Every dead-letter reason, in the order the README lists them. All are Warren's but the last:
+ * `delivery-limit` is what the admin tools show for a message that the broker itself moved to
+ * `Q.dead` after its quorum queue's delivery limit (RabbitMQ 4: 20 by default).
+ */
 export const DEAD_REASONS = [
   "too-large",
   "invalid-utf8",
@@ -18,6 +22,7 @@ export const DEAD_REASONS = [
   "non-retryable",
   "invalid-result",
   "worker-died",
+  "delivery-limit",
 ] as const;
 
 /** Why a message went to the dead-letter queue. */

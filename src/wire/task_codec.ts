@@ -16,6 +16,12 @@ import type { DeadReason } from "./dead_reasons.ts";
 /** The body key that names the task. Payload schemas may not use it. */
 export const TASK_KEY = "task";
 
+/**
+ * The largest body a worker reads and a producer sends, by default: 4 MiB, below RabbitMQ's own
+ * `max_message_size` (16 MiB by default on 4.x, 128 MiB on 3.x).
+ */
+export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+
 /** The `app_id` property of messages that Warren publishes. */
 export const APP_ID = "warren";
 

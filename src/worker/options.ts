@@ -12,6 +12,7 @@ import { ConfigError } from "../errors/config_error.ts";
 import { type BackoffOptions, resolveBackoff } from "../util/backoff.ts";
 import type { Catalog } from "../task/catalog.ts";
 import { checkNumber } from "../util/numbers.ts";
+import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 import type { TaskEvent } from "./events.ts";
 
 /** What a worker does with a task stamped with another version of its contract. */
@@ -138,8 +139,7 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
 
 /** Default of {@linkcode WorkerOptions.prefetch}. */
 export const DEFAULT_PREFETCH = 1;
-/** Default of {@linkcode WorkerOptions.maxMessageBytes}: 4 MiB. */
-export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+export { DEFAULT_MAX_BYTES };
 /** Default of {@linkcode WorkerOptions.consumerTimeout}: RabbitMQ's, 30 minutes. */
 export const DEFAULT_CONSUMER_TIMEOUT = 1_800_000;
 /** Default of {@linkcode WorkerOptions.grace}: 30 seconds. */

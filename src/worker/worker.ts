@@ -12,6 +12,7 @@ import { BrokerConnection } from "../broker/connection.ts";
 import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
 import { DelayRoutes } from "../broker/delays.ts";
+import { brokerFeatures } from "../broker/features.ts";
 import { deadQueueOptions, mainQueueOptions } from "../broker/topology.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
@@ -189,7 +190,10 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const { names, queueType, prefetch, id } = this.#options;
     await declareQueues(
       link,
-      [[names.main, mainQueueOptions(queueType)], [names.dead, deadQueueOptions(queueType)]],
+      [
+        [names.main, mainQueueOptions(names, queueType)],
+        [names.dead, deadQueueOptions(queueType, brokerFeatures(link.serverVersion))],
+      ],
       this.#log,
     );
     const session = await ConsumerSession.open(link, prefetch, {

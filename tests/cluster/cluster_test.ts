@@ -18,7 +18,7 @@
  */
 import amqp from "amqplib";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { mainQueueOptions } from "../../src/broker/topology.ts";
+import { mainQueueOptions, queueNames } from "../../src/broker/topology.ts";
 import { redactUrl } from "../../src/broker/urls.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { enqueuedIds, type LogLine, runCli, WorkerProcess } from "../_helpers/cli.ts";
@@ -45,21 +45,32 @@ interface QueueRow {
   readonly online: readonly string[];
 }
 
-/** Where the queue's replicas are, asked of `node`. */
-async function queueRow(node: RabbitNode, queue: string): Promise<QueueRow | undefined> {
-  const out = await node.ctl(
-    "list_queues",
-    "name",
-    "type",
-    "leader",
-    "members",
-    "online",
-    "--formatter",
-    "json",
-    "--quiet",
-  );
-  const rows = JSON.parse(out) as QueueRow[];
-  return rows.find((row) => row.name === queue);
+/**
+ * Where the queue's replicas are, asked of each of `nodes` about the queues it leads
+ * (`list_queues --local`): on RabbitMQ 4.0 a cluster-wide `list_queues` of a 3-node cluster of
+ * private nodes prints its rows, then waits 60 s for "unresponsive" queues.
+ */
+async function queueRow(
+  nodes: readonly RabbitNode[],
+  queue: string,
+): Promise<QueueRow | undefined> {
+  for (const node of nodes) {
+    const out = await node.ctl(
+      "list_queues",
+      "--local",
+      "name",
+      "type",
+      "leader",
+      "members",
+      "online",
+      "--formatter",
+      "json",
+      "--quiet",
+    );
+    const row = (JSON.parse(out) as QueueRow[]).find((r) => r.name === queue);
+    if (row) return row;
+  }
+  return undefined;
 }
 
 /** Milliseconds since the epoch of a JSON log line. */
@@ -126,14 +137,14 @@ async function scenario(
     const connection = await amqp.connect(options.declareVia.url);
     try {
       const channel = await connection.createChannel();
-      await channel.assertQueue(queue, mainQueueOptions("quorum"));
+      await channel.assertQueue(queue, mainQueueOptions(queueNames(queue), "quorum"));
     } finally {
       await connection.close();
     }
   }
   let listed: QueueRow | undefined;
   await until(async () => {
-    listed = await queueRow(options.declareVia, queue);
+    listed = await queueRow(cluster, queue);
     return cluster.some((node) => node.name === listed?.leader);
   }, `${queue} to have a leader`);
   const row = listed;
@@ -270,7 +281,7 @@ async function scenario(
     async () => {
       let now: QueueRow | undefined;
       await until(async () => {
-        now = await queueRow(s1, queue);
+        now = await queueRow(survivors, queue);
         return survivors.some((n) => n.name === now?.leader);
       }, "a surviving node to lead the queue");
       assert(now);

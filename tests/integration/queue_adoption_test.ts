@@ -1,6 +1,8 @@
 import { Buffer } from "node:buffer";
 import type { Options } from "amqplib";
 import { assert, assertEquals, assertRejects } from "@std/assert";
+import { brokerFeatures } from "../../src/broker/features.ts";
+import { deadQueueOptions, mainQueueOptions, queueNames } from "../../src/broker/topology.ts";
 import { type RawClient, rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, WorkerProcess } from "../_helpers/cli.ts";
 
@@ -80,14 +82,21 @@ Deno.test("a worker with --queue-type quorum declares quorum queues and runs tas
   await worker.started();
   assertEquals(worker.events("queue.adopted"), []);
 
-  // A classic declare of a quorum queue fails: that proves the type of both queues.
-  for (const name of [queue, `${queue}.dead`]) {
+  // A classic declare of a quorum queue fails: that proves the type of both queues. Declared
+  // with Warren's own arguments (for this broker), each passes.
+  const names = queueNames(queue);
+  const { version } = client.connection.connection.serverProperties;
+  const expected = [
+    [queue, mainQueueOptions(names, "quorum")],
+    [names.dead, deadQueueOptions("quorum", brokerFeatures(String(version)))],
+  ] as const;
+  for (const [name, options] of expected) {
     await assertRejects(
       () => declare(client, name, { durable: true }),
       Error,
       "PRECONDITION_FAILED",
     );
-    await declare(client, name, { durable: true, arguments: { "x-queue-type": "quorum" } });
+    await declare(client, name, options);
   }
   await runsTasks(client, worker, queue);
   worker.kill("SIGTERM");

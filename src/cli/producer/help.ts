@@ -41,6 +41,8 @@ Options:
   --timeout DURATION  with --wait: how long to wait for all outcomes (default 60s)
   --output FORMAT     text, or json for one JSON object per line (default text)
   --quiet             print no line per task, only errors and the summary
+  --max-bytes N       largest message body sent, in bytes; a larger task is refused, as
+                      workers with the same limit dead-letter it (default 4194304)
 ${BROKER_HELP}
   -h, --help          show this help
 
@@ -69,6 +71,7 @@ Usage: ${PROGRAM} ${task.name} ${
 Fields:
 ${lines.join("\n")}
 
-Options: --count, --json, --wait, --timeout, --output, --quiet, --url, --queue, --queue-type
+Options: --count, --json, --wait, --timeout, --output, --quiet, --max-bytes, --url, --queue,
+--queue-type
 (see '${PROGRAM} --help').`;
 }

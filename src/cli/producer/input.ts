@@ -33,8 +33,10 @@ function fromPayload(
   name: string,
   payload: Record<string, unknown>,
   count: number,
+  maxBytes: number,
 ): TaskInput {
-  prepareTask(catalog, name, payload); // throws on invalid input before anything is published
+  // Throws on invalid input before anything is published.
+  prepareTask(catalog, name, payload, { maxBytes });
   return {
     total: count,
     messages: function* (options = {}) {
@@ -67,7 +69,7 @@ function parseLine(line: string): unknown {
   }
 }
 
-async function fromFile(catalog: Catalog, path: string): Promise<TaskInput> {
+async function fromFile(catalog: Catalog, path: string, maxBytes: number): Promise<TaskInput> {
   const lines = await lineSource(path);
   const problems: string[] = [];
   let total = 0;
@@ -76,7 +78,7 @@ async function fromFile(catalog: Catalog, path: string): Promise<TaskInput> {
   for await (const [number, line] of lines()) {
     if (line.trim() === "") continue;
     try {
-      prepareWireTask(catalog, parseLine(line));
+      prepareWireTask(catalog, parseLine(line), { maxBytes });
       total++;
     } catch (err) {
       if (!(err instanceof ValidationError || err instanceof UnknownTaskError)) throw err;
@@ -101,7 +103,8 @@ async function fromFile(catalog: Catalog, path: string): Promise<TaskInput> {
 
 /**
  * Reads the tasks from the parsed flags: `<task>` with field flags or `--json`, a whole task in
- * `--json`, or `--file`. `args` are the raw arguments (to tell given boolean fields).
+ * `--json`, or `--file`. `args` are the raw arguments (to tell given boolean fields); a task whose
+ * body is over `maxBytes` is refused.
  */
 export function readTaskInput(
   catalog: Catalog,
@@ -109,6 +112,7 @@ export function readTaskInput(
   flags: readonly TaskFlag[],
   parsed: ParsedArgs,
   args: readonly string[],
+  maxBytes: number,
 ): TaskInput | Promise<TaskInput> {
   const json = stringFlag(parsed.flags, "json");
   const file = stringFlag(parsed.flags, "file");
@@ -120,7 +124,7 @@ export function readTaskInput(
         "--file holds whole tasks: give it alone, without <task>, --json or --count",
       );
     }
-    return fromFile(catalog, file);
+    return fromFile(catalog, file, maxBytes);
   }
   if (task) {
     if (json !== undefined && Object.keys(given).length > 0) {
@@ -129,13 +133,13 @@ export function readTaskInput(
     const payload = json !== undefined
       ? parseJsonObject(json, `the payload of '${task.name}' as a JSON object`)
       : payloadFromFlags(flags, given);
-    return fromPayload(catalog, task.name, payload, count);
+    return fromPayload(catalog, task.name, payload, count, maxBytes);
   }
   if (json !== undefined) {
     const body = parseJsonObject(json, `a task such as {"task": "${catalog.names[0]}", ...}`);
-    const message = prepareWireTask(catalog, body);
+    const message = prepareWireTask(catalog, body, { maxBytes });
     const { task: _name, ...payload } = body;
-    return fromPayload(catalog, message.task, payload, count);
+    return fromPayload(catalog, message.task, payload, count, maxBytes);
   }
   throw new UsageError("name a task, or give --json or --file");
 }

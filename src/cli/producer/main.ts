@@ -14,7 +14,8 @@ import { createLogger } from "../../util/logger.ts";
 import { Producer } from "../../producer/producer.ts";
 import { DIRECT_REPLY_TO } from "../../producer/producer_channel.ts";
 import type { Receipt } from "../../producer/publish_window.ts";
-import { choiceFlag, durationFlag, parseFlags } from "../shared/args.ts";
+import { DEFAULT_MAX_BYTES } from "../../wire/task_codec.ts";
+import { choiceFlag, durationFlag, integerFlag, parseFlags } from "../shared/args.ts";
 import { BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 import { enqueuedLine, outcomeLine, OUTPUT_FORMATS, timeoutLine } from "./outcomes.ts";
@@ -48,6 +49,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         "file",
         "timeout",
         "output",
+        "max-bytes",
         ...fields.filter((f) => f.kind !== "boolean").map((f) => f.flag),
       ],
       boolean: [
@@ -75,7 +77,8 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   const timeoutMs = durationFlag(flags, "timeout", 60_000);
   const format = choiceFlag(flags, "output", OUTPUT_FORMATS, "text");
   const quiet = flags.quiet === true;
-  const input = await readTaskInput(catalog, task, fields, parsed, args);
+  const maxBytes = integerFlag(flags, "max-bytes", DEFAULT_MAX_BYTES, 1);
+  const input = await readTaskInput(catalog, task, fields, parsed, args, maxBytes);
   const settings = brokerSettings(flags);
 
   const started = performance.now();
@@ -84,6 +87,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     queue: settings.queue,
     queueType: settings.queueType,
     results: wait,
+    maxMessageBytes: maxBytes,
     logger: createLogger({ write: (line) => console.error(line), level: "warn" }),
   });
   const counts: Counts = { confirmed: 0, unconfirmed: 0, done: 0, failed: 0, timedOut: 0 };

@@ -1,5 +1,6 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { ConfigError } from "../../../src/errors/config_error.ts";
+import { brokerFeatures } from "../../../src/broker/features.ts";
 import {
   deadQueueOptions,
   DEFAULT_QUEUE,
@@ -48,18 +49,37 @@ Deno.test("queueNames() rejects names that RabbitMQ reserves", () => {
 Deno.test("a classic work queue is declared durable with no arguments, as a plain client does", () => {
   // queue_declare(queue=Q, durable=True) sends an empty argument table: declaring the same queue
   // with an x-queue-type argument would make one side fail with PRECONDITION_FAILED.
-  const options = mainQueueOptions("classic");
+  const options = mainQueueOptions(queueNames("jobs"), "classic");
   assertEquals(options, { durable: true, arguments: {} });
   assertEquals("x-queue-type" in (options.arguments ?? {}), false);
-  assertEquals(deadQueueOptions("classic"), { durable: true, arguments: {} });
+  for (const version of ["3.10.8", "4.0.5"]) {
+    assertEquals(deadQueueOptions("classic", brokerFeatures(version)), {
+      durable: true,
+      arguments: {},
+    });
+  }
 });
 
-Deno.test("a quorum work queue and its dead-letter queue say so", () => {
-  assertEquals(mainQueueOptions("quorum"), {
+Deno.test("a quorum work queue dead-letters what the broker gives up on to Q.dead", () => {
+  assertEquals(mainQueueOptions(queueNames("jobs"), "quorum"), {
     durable: true,
-    arguments: { "x-queue-type": "quorum" },
+    arguments: {
+      "x-queue-type": "quorum",
+      "x-dead-letter-exchange": "",
+      "x-dead-letter-routing-key": "jobs.dead",
+      "x-dead-letter-strategy": "at-least-once",
+      "x-overflow": "reject-publish",
+    },
   });
-  assertEquals(deadQueueOptions("quorum"), {
+});
+
+Deno.test("a quorum dead-letter queue has no delivery limit on RabbitMQ 4, and none set on 3.x", () => {
+  assertEquals(deadQueueOptions("quorum", brokerFeatures("4.0.5")), {
+    durable: true,
+    arguments: { "x-queue-type": "quorum", "x-delivery-limit": -1 },
+  });
+  // On 3.x there is no limit unless set, and -1 would drop a dead letter at its first redelivery.
+  assertEquals(deadQueueOptions("quorum", brokerFeatures("3.10.8")), {
     durable: true,
     arguments: { "x-queue-type": "quorum" },
   });
