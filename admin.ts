@@ -1,7 +1,7 @@
 #!/usr/bin/env -S deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE
 /**
- * The admin CLI: shows a work queue's state and handles its dead letters. The demo catalog
- * gives the retry delays whose queues `status` probes over AMQP.
+ * The admin CLI over Warren's demo catalog: shows a work queue's state and handles its dead
+ * letters. To run it with your own catalog, call `adminMain` from `./cli`.
  *
  * ```sh
  * deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE admin.ts status

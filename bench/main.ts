@@ -11,6 +11,7 @@ import { runCpu } from "./cpu.ts";
 import { runMatrix, summarise } from "./matrix.ts";
 import { runMemory } from "./memory.ts";
 import { type BenchOptions, HELP, parseBenchArgs } from "./options.ts";
+import { propertyTable, runPropertyCosts } from "./property_costs.ts";
 import {
   type BenchDocument,
   cpuTable,
@@ -53,6 +54,10 @@ async function bench(options: BenchOptions): Promise<void> {
   if (options.memory) {
     document.memory = await runMemory(admin, log);
     console.log(`\nMemory\n${memoryTable(document.memory)}`);
+  }
+  if (options.properties) {
+    document.properties = await runPropertyCosts(admin, options, log);
+    console.log(`\nWhat each message property costs\n${propertyTable(document.properties)}`);
   }
   if (options.cpu) {
     document.cpu = await runCpu(admin, options.rounds, options.quietMs, log);

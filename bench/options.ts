@@ -30,6 +30,8 @@ export interface BenchOptions {
   readonly jsonOut: string;
   /** Whether the throughput matrix runs. */
   readonly matrix: boolean;
+  /** Whether the property costs are measured. */
+  readonly properties: boolean;
   /** Whether the memory measurements run. */
   readonly memory: boolean;
   /** Whether the CPU scaling measurements run. */
@@ -62,7 +64,9 @@ Options:
   --quick           smoke check: --n 5000 --rounds 1
   --memory          measure producer and worker memory (instead of the matrix)
   --cpu             measure CPU-bound scaling over worker processes (instead of the matrix)
-  --matrix          run the matrix too, with --memory or --cpu
+  --properties      measure what each message property costs plain amqplib (instead of the
+                    matrix; rows default to classic:1,classic:100)
+  --matrix          run the matrix too, with --memory, --cpu or --properties
   --cpu-prof DIR    write CPU profiles of the consumers and producers to DIR/<variant>-…
   -h, --help        show this help`;
 
@@ -108,7 +112,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       "json-out",
       "cpu-prof",
     ],
-    boolean: ["quick", "memory", "cpu", "matrix", "help"],
+    boolean: ["quick", "memory", "cpu", "properties", "matrix", "help"],
     alias: { help: "h" },
     unknown: (arg: string, key?: string) => {
       throw new Error(key === undefined ? `unexpected argument '${arg}'` : `unknown option ${arg}`);
@@ -117,12 +121,17 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const quick = flags.quick === true;
   const memory = flags.memory === true;
   const cpu = flags.cpu === true;
+  const properties = flags.properties === true;
   const cpuProf = typeof flags["cpu-prof"] === "string" ? flags["cpu-prof"] : undefined;
   return {
     n: integer(flags.n, "n", quick ? 5_000 : 50_000),
     rounds: integer(flags.rounds, "rounds", quick ? 1 : 3),
     rows: parseRows(
-      typeof flags.rows === "string" ? flags.rows : "classic:1,classic:100,quorum:1,quorum:100",
+      typeof flags.rows === "string"
+        ? flags.rows
+        : properties
+        ? "classic:1,classic:100"
+        : "classic:1,classic:100,quorum:1,quorum:100",
     ),
     variants: typeof flags.variants === "string" ? parseVariants(flags.variants) : VARIANTS,
     window: integer(flags.window, "window", 1000),
@@ -132,9 +141,10 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     jsonOut: typeof flags["json-out"] === "string"
       ? flags["json-out"]
       : new URL("./results/latest.json", import.meta.url).pathname,
-    matrix: flags.matrix === true || (!memory && !cpu),
+    matrix: flags.matrix === true || (!memory && !cpu && !properties),
     memory,
     cpu,
+    properties,
     ...(cpuProf === undefined ? {} : { cpuProfDir: cpuProf }),
     help: flags.help === true,
   };

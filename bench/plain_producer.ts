@@ -5,43 +5,47 @@
  * as JSON on stdout.
  *
  * With `props`, each message carries the properties and flags Warren's wire format gives it (as
- * `encodeTask` in `src/codec.ts` builds them, per message): content type, message id, type,
- * timestamp, app id, and the publish flag `mandatory`. The same messages as Warren's, published
- * the plain way: the benchmark's `plain-props` variant.
+ * `encodeTask` in `src/wire/task_codec.ts` builds them, per message): the same messages as
+ * Warren's, published the plain way: the benchmark's `plain-props` variant. With
+ * `props=<names>`, only the properties named (comma-separated, of {@linkcode PROPERTY_NAMES}),
+ * for measuring what each one costs (`deno task bench --properties`).
  *
- * Usage: plain_producer.ts <queue> <classic|quorum> <n> <window> [props]
+ * Usage: plain_producer.ts <queue> <classic|quorum> <n> <window> [props|props=<names>]
  *
  * @module
  */
-import amqp, { type Options } from "amqplib";
+import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import { BENCH_URL } from "./broker.ts";
 import type { ProducerReport } from "./protocol.ts";
+import {
+  PROPERTY_NAMES,
+  type PropertyName,
+  publishOptions,
+  WARREN_PROPERTIES,
+} from "./properties.ts";
 import { cpuMs, endOf, epochMs, type SumBody } from "./workload.ts";
 
 const [queue, type, nText, windowText, mode] = Deno.args;
 const n = Number(nText);
 const window = Number(windowText);
+const chosen = mode === undefined
+  ? []
+  : mode === "props"
+  ? WARREN_PROPERTIES
+  : mode.startsWith("props=")
+  ? mode.slice("props=".length).split(",").filter((name) => name !== "")
+  : ["?"];
 if (
   !queue || (type !== "classic" && type !== "quorum") || !(n >= 1) || !(window >= 1) ||
-  (mode !== undefined && mode !== "props")
+  chosen.some((name) => !(PROPERTY_NAMES as readonly string[]).includes(name))
 ) {
-  console.error("usage: plain_producer.ts <queue> <classic|quorum> <n> <window> [props]");
+  console.error(
+    `usage: plain_producer.ts <queue> <classic|quorum> <n> <window> [props|props=${
+      PROPERTY_NAMES.join(",")
+    }]`,
+  );
   Deno.exit(2);
-}
-const warrenProps = mode === "props";
-
-/** The options Warren publishes a task with (`encodeTask` in `src/codec.ts`), built anew. */
-function warrenOptions(task: string): Options.Publish {
-  return {
-    persistent: true,
-    contentType: "application/json",
-    messageId: crypto.randomUUID(),
-    type: task,
-    timestamp: Math.floor(Date.now() / 1000),
-    appId: "warren",
-    mandatory: true,
-  };
 }
 
 const connection = await amqp.connect(BENCH_URL);
@@ -77,7 +81,7 @@ for (let i = 0; i < n; i++) {
   }
   const body: SumBody = { task: "sum", start: 1, end: endOf(i), sentAt: epochMs() };
   outstanding++;
-  const options = warrenProps ? warrenOptions(body.task) : { persistent: true };
+  const options = publishOptions(chosen as PropertyName[], body.task);
   const ok = channel.publish("", queue, Buffer.from(JSON.stringify(body)), options, onConfirm);
   if (!ok) await new Promise<void>((resolve) => channel.once("drain", resolve));
 }

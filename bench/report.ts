@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { PropertyCost } from "./property_costs.ts";
 import { type CpuResult, type CpuRun, SPEEDUP_TARGET } from "./cpu.ts";
 import { higherIsBetter, type Metric, METRICS, type RowSummary } from "./matrix.ts";
 import type { MemoryFigure } from "./memory.ts";
@@ -190,6 +191,8 @@ export interface BenchDocument {
   };
   /** The memory figures. */
   readonly memory?: readonly MemoryFigure[];
+  /** What each message property costs. */
+  readonly properties?: readonly PropertyCost[];
   /** The CPU figures. */
   readonly cpu?: CpuResult;
 }

@@ -51,6 +51,8 @@ export interface RunSpec extends Row {
   readonly stallMs: number;
   /** How long to wait for a quiet machine before the run, in milliseconds (0: no wait). */
   readonly quietMs: number;
+  /** For the plain variant: just these message properties (`--properties`). */
+  readonly props?: readonly string[];
 }
 
 /** The figures of one run. */
@@ -107,6 +109,7 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
 function producerSpec(spec: RunSpec, queue: string): ScriptSpec {
   const args = [queue, spec.type, String(spec.n), String(spec.window)];
   if (spec.variant === "plain-props") args.push("props");
+  else if (spec.props !== undefined) args.push(`props=${spec.props.join(",")}`);
   const script = isPlain(spec.variant) ? "bench/plain_producer.ts" : "bench/warren_producer.ts";
   return { script, args, ...profileFlags(spec, "producer") };
 }

@@ -85,13 +85,10 @@ export class Admin {
     return this.#connection.ready(10_000);
   }
 
-  /**
-   * The state of the work queue, its dead-letter queue and those of its delay queues
-   * `Q.retry.<ms>` that exist among `retryDelays` (see `possibleRetryDelays`).
-   */
-  async status(retryDelays: readonly number[] = []): Promise<StatusReport> {
+  /** The state of the work queue, its dead-letter queue and its delay levels. */
+  async status(): Promise<StatusReport> {
     const from = this.#broker.urls.map(redactUrl).join(", ");
-    return amqpStatus(await this.#link(), this.names, { retryDelays, from });
+    return amqpStatus(await this.#link(), this.names, { from });
   }
 
   /** Ready messages and consumers of one queue, or `undefined` when it does not exist. */

@@ -1,7 +1,8 @@
 /**
  * Reading a work queue's state from RabbitMQ's management HTTP API (the `rabbitmq_management`
  * plugin): ready and unacknowledged messages, consumers, and publish and deliver rates, for the
- * main queue, the dead-letter queue and every delay queue, found by name.
+ * main queue, the dead-letter queue and every delay queue (the delay levels, and any delay
+ * queue of Warren 0.1), found by name.
  *
  * The login and the virtual host are those of the AMQP URL, unless the management URL carries
  * its own `user:password@`.
@@ -17,6 +18,7 @@ import { describeError } from "../errors/describe.ts";
 import { PermissionError } from "../errors/permission_error.ts";
 import { permissionAdvice } from "../util/permissions.ts";
 import {
+  delayedCount,
   missingQueue,
   queueRole,
   type QueueStatus,
@@ -215,7 +217,7 @@ export async function managementStatus(
   base.username = "";
   base.password = "";
   const root = base.href.endsWith("/") ? base.href : `${base.href}/`;
-  const pattern = `^${escapeRegex(names.main)}(\\.dead|\\.retry\\.[0-9]+)?$`;
+  const pattern = `^${escapeRegex(names.main)}(\\.dead|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
   const at = new Date().toISOString();
   const items: QueueItem[] = [];
   for (let page = 1, pages = 1; page <= pages; page++) {
@@ -252,6 +254,7 @@ export async function managementStatus(
     from: shown,
     at,
     queues: sortQueues(rows),
+    delayed: delayedCount(rows),
     notes: [
       "the management API refreshes its numbers every few seconds (collect_statistics_interval, 5 s by default)",
       ...(pending.length > 0

@@ -25,5 +25,4 @@ export type { ReplayOptions, ReplaySummary } from "./replay.ts";
 export type { QueueCounts } from "./queues.ts";
 export type { QueueRole, QueueStatus, StatusReport, StatusSource } from "./status.ts";
 export { ManagementError, type ManagementOptions, managementStatus } from "./management.ts";
-export { possibleRetryDelays, type RetryDelayOptions } from "./retry_delays.ts";
 export { MissingQueueError } from "../errors/missing_queue_error.ts";

@@ -1,16 +1,18 @@
 /**
- * The state of a work queue's queues (`Q`, its delay queues `Q.retry.<ms>`, `Q.dead`), and how to
- * read it over AMQP: passive declares give ready messages and consumers; unacknowledged
- * messages and rates are only known to the management API (see `management.ts`).
+ * The state of a work queue's queues (`Q`, its delay levels `Q.delay.<k>`, any `Q.retry.<ms>`
+ * that Warren 0.1 left, `Q.dead`), and how to read it over AMQP: passive declares give ready
+ * messages and consumers; unacknowledged messages and rates are only known to the management
+ * API (see `management.ts`).
  *
  * @module
  */
 import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
+import { DELAY_LEVELS, DELAY_UNIT_MS } from "../wire/delays.ts";
 import { inspectQueue } from "./queues.ts";
 
-/** The part a queue plays for a work queue. */
-export type QueueRole = "main" | "retry" | "dead";
+/** The part a queue plays for a work queue: `retry` is a delay queue of Warren 0.1. */
+export type QueueRole = "main" | "delay" | "retry" | "dead";
 
 /** Where the numbers of a {@linkcode StatusReport} came from. */
 export type StatusSource = "management" | "amqp";
@@ -21,11 +23,11 @@ export interface QueueStatus {
   readonly name: string;
   /** The part it plays. */
   readonly role: QueueRole;
-  /** For delay queues: the delay in milliseconds. */
+  /** For delay levels and Warren 0.1's delay queues: how long a message waits there, in ms. */
   readonly delayMs?: number;
   /** Whether the queue exists (delay queues are only listed when they do). */
   readonly exists: boolean;
-  /** Messages ready for delivery. */
+  /** Messages ready for delivery (in a delay queue: messages waiting). */
   readonly ready: number | null;
   /** Messages delivered and not yet acknowledged (management API only). */
   readonly unacked: number | null;
@@ -47,19 +49,16 @@ export interface StatusReport {
   readonly from: string;
   /** When the numbers were read (ISO 8601). */
   readonly at: string;
-  /** The main queue, then the delay queues that exist (shortest delay first), then `Q.dead`. */
+  /** The main queue, then the delay queues that exist (shortest first), then `Q.dead`. */
   readonly queues: readonly QueueStatus[];
+  /** Tasks waiting in the delay queues (delayed tasks and retries), when known. */
+  readonly delayed: number | null;
   /** What the source cannot tell, and other remarks. */
   readonly notes: readonly string[];
 }
 
 /** Options of {@linkcode amqpStatus}. */
 export interface AmqpStatusOptions {
-  /**
-   * The delays (ms) whose queues `Q.retry.<ms>` are probed; see `possibleRetryDelays`.
-   * @default {[]}
-   */
-  retryDelays?: readonly number[];
   /**
    * The broker URL, redacted, for the report's `from`.
    * @default {""}
@@ -78,19 +77,33 @@ export function queueRole(
 ): { role: QueueRole; delayMs?: number } | undefined {
   if (name === names.main) return { role: "main" };
   if (name === names.dead) return { role: "dead" };
-  const prefix = `${names.main}.retry.`;
-  if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length))) {
-    return { role: "retry", delayMs: Number(name.slice(prefix.length)) };
+  for (const [role, infix] of [["delay", ".delay."], ["retry", ".retry."]] as const) {
+    const prefix = `${names.main}${infix}`;
+    const rest = name.slice(prefix.length);
+    if (!name.startsWith(prefix) || !/^\d+$/.test(rest)) continue;
+    const delayMs = role === "delay" ? 2 ** Number(rest) * DELAY_UNIT_MS : Number(rest);
+    return { role, delayMs };
   }
   return undefined;
 }
 
 /** Puts rows in report order: main, delay queues by delay, dead. */
 export function sortQueues(queues: readonly QueueStatus[]): QueueStatus[] {
-  const rank = { main: 0, retry: 1, dead: 2 } as const;
+  const rank = { main: 0, delay: 1, retry: 2, dead: 3 } as const;
   return [...queues].sort((a, b) =>
     rank[a.role] - rank[b.role] || (a.delayMs ?? 0) - (b.delayMs ?? 0)
   );
+}
+
+/** How many tasks wait in the delay queues of `queues`, `null` if a count is not known. */
+export function delayedCount(queues: readonly QueueStatus[]): number | null {
+  let total = 0;
+  for (const queue of queues) {
+    if (queue.role !== "delay" && queue.role !== "retry") continue;
+    if (queue.ready === null) return null;
+    total += queue.ready;
+  }
+  return total;
 }
 
 /** A row for a queue that does not exist. */
@@ -109,7 +122,8 @@ export function missingQueue(name: string, role: QueueRole): QueueStatus {
 
 /**
  * Reads the state of the queues of `names` by passive declares: the main and dead queues
- * always (a missing one is reported as such), and each probed delay queue that exists.
+ * always (a missing one is reported as such), and the delay levels that exist (they are
+ * declared from the lowest up, so the first missing one ends the search).
  */
 export async function amqpStatus(
   link: Link,
@@ -117,42 +131,39 @@ export async function amqpStatus(
   options: AmqpStatusOptions = {},
 ): Promise<StatusReport> {
   const at = new Date().toISOString();
-  const wanted: Array<{ name: string; role: QueueRole; delayMs?: number }> = [
-    { name: names.main, role: "main" },
-    ...(options.retryDelays ?? []).map((delayMs) => ({
-      name: names.retry(delayMs),
-      role: "retry" as const,
-      delayMs: Math.round(delayMs),
-    })),
-    { name: names.dead, role: "dead" },
-  ];
-  // Probes run side by side, each on its own channel: a missing queue closes only its own.
-  const found = await Promise.all(wanted.map((queue) => inspectQueue(link, queue.name)));
-  const rows = wanted.flatMap((queue, i): QueueStatus[] => {
-    const counts = found[i];
-    if (counts === undefined) {
-      return queue.role === "retry" ? [] : [missingQueue(queue.name, queue.role)];
-    }
-    return [{
-      ...queue,
-      exists: true,
-      ready: counts.ready,
-      unacked: null,
-      consumers: counts.consumers,
-      publishRate: null,
-      deliverRate: null,
-    }];
+  const row = (name: string, role: QueueRole, counts: { ready: number; consumers: number }) => ({
+    name,
+    ...(queueRole(names, name) ?? { role }),
+    exists: true,
+    ready: counts.ready,
+    unacked: null,
+    consumers: counts.consumers,
+    publishRate: null,
+    deliverRate: null,
   });
-  const probed = options.retryDelays?.length ?? 0;
+  // Each probe on its own channel: a missing queue closes only its own.
+  const [main, dead] = await Promise.all(
+    [names.main, names.dead].map((q) => inspectQueue(link, q)),
+  );
+  const rows: QueueStatus[] = [
+    main ? row(names.main, "main", main) : missingQueue(names.main, "main"),
+    dead ? row(names.dead, "dead", dead) : missingQueue(names.dead, "dead"),
+  ];
+  for (let k = 0; k < DELAY_LEVELS; k++) {
+    const counts = await inspectQueue(link, names.delay(k));
+    if (counts === undefined) break;
+    rows.push(row(names.delay(k), "delay", counts));
+  }
   return {
     queue: names.main,
     source: "amqp",
     from: options.from ?? "",
     at,
     queues: sortQueues(rows),
+    delayed: delayedCount(rows),
     notes: [
       AMQP_NOTE,
-      `AMQP cannot list queues: ${probed} retry queue name(s) were probed (the delays the catalog's backoff settings can produce); the management API lists them all`,
+      `delay queues of Warren 0.1 (${names.main}.retry.<ms>) are not listed over AMQP: they empty themselves into ${names.main} as their delays pass; the management API lists any that remain`,
     ],
   };
 }

@@ -13,16 +13,25 @@ function isPreconditionFailed(err: unknown): boolean {
     describeError(err).includes("PRECONDITION_FAILED");
 }
 
+/** What a declare asked for that an adopted queue may lack, and how to migrate. */
+function costOf(options: Options.AssertQueue): string {
+  const base =
+    "the queue exists with other arguments (type, durability, TTL or priorities); Warren uses it as it is, so it may not be durable or of the type asked for: delete it or pick another name to get Warren's";
+  if (options.arguments?.["x-max-priority"] === undefined) return base;
+  return `${base}. It has no x-max-priority, so Warren refuses priorities on it: to migrate, stop the producers, let the workers empty it, delete it, and start producers and workers with --max-priority (or move to a new queue name)`;
+}
+
 /**
  * Declares the queues on a helper channel of `link`. A queue that exists with other arguments
  * makes the broker close the channel with PRECONDITION_FAILED: it is then checked passively,
- * adopted as it is, and a warning says what that costs.
+ * adopted as it is, and a warning says what that costs. Resolves to the names adopted.
  */
 export async function declareQueues(
   link: Link,
   queues: ReadonlyArray<readonly [name: string, options: Options.AssertQueue]>,
   logger: Logger,
-): Promise<void> {
+): Promise<Set<string>> {
+  const adopted = new Set<string>();
   let channel: Channel = await link.channel({ onClose: "ignore" });
   try {
     for (const [name, options] of queues) {
@@ -32,16 +41,17 @@ export async function declareQueues(
         if (!isPreconditionFailed(err)) throw err;
         channel = await link.channel({ onClose: "ignore" });
         await channel.checkQueue(name);
+        adopted.add(name);
         logger.warn("queue.adopted", {
           queue: name,
           wanted: options.arguments,
           detail: describeError(err),
-          cost:
-            "the queue exists with other arguments (type, durability or TTL); Warren uses it as it is, so it may not be durable or of the type asked for: delete it or pick another name to get Warren's",
+          cost: costOf(options),
         });
       }
     }
   } finally {
     await link.closeChannel(channel);
   }
+  return adopted;
 }

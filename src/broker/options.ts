@@ -4,7 +4,9 @@
  *
  * @module
  */
+import { ConfigError } from "../errors/config_error.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
+import { checkNumber } from "../util/numbers.ts";
 import {
   DEFAULT_QUEUE,
   parseQueueType,
@@ -69,4 +71,21 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBroker {
     queueType: parseQueueType(options.queueType ?? "classic", "the 'queueType' option"),
     logger: options.logger ?? silentLogger,
   };
+}
+
+/**
+ * The `maxPriority` option of a producer or worker, checked: 1 to 255, and only for a classic
+ * work queue (a quorum queue has its own levels on RabbitMQ 4, none on 3.x).
+ */
+export function resolveMaxPriority(
+  options: { readonly maxPriority?: number; readonly queueType?: QueueType },
+  action: string,
+): number | undefined {
+  if (options.maxPriority === undefined) return undefined;
+  if (options.queueType === "quorum") {
+    throw new ConfigError(
+      `Cannot ${action} as 'maxPriority' is for classic queues: a quorum queue has two priority levels of its own on RabbitMQ 4 (and none on 3.x); leave maxPriority out`,
+    );
+  }
+  return checkNumber(options.maxPriority, "maxPriority", action, { min: 1, max: 255 });
 }

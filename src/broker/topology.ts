@@ -2,10 +2,13 @@
  * Every queue Warren uses for a work queue name `Q`, with its arguments, in one place:
  *
  * - `Q`: the work queue, durable; classic by default (declared with no arguments, exactly as a
- *   plain `queue_declare(queue=Q, durable=True)` does), or quorum.
- * - `Q.retry.<ms>`: durable delay queues: a message waits there for its TTL, then the broker
- *   dead-letters it back to `Q`.
+ *   plain `queue_declare(queue=Q, durable=True)` does), or quorum; with `x-max-priority` when
+ *   asked.
+ * - `Q.delay.<k>`: the delay levels, an exchange and a queue each (see `delays.ts`): delayed
+ *   tasks and retries wait there, then the broker routes them to `Q`.
  * - `Q.dead`: durable dead-letter queue; Warren publishes there itself, with headers saying why.
+ * - `Q.retry.<ms>`: the delay queues of Warren 0.1 (one per delay). They empty themselves into
+ *   `Q` as their messages' delays pass; nothing declares them any more.
  *
  * The names Warren derives from `Q` are its own: they are refused as work queue names.
  *
@@ -30,7 +33,9 @@ export interface QueueNames {
   readonly main: string;
   /** The dead-letter queue. */
   readonly dead: string;
-  /** The delay queue for retries after `delayMs` milliseconds. */
+  /** The exchange and queue of delay level `k`. */
+  delay(k: number): string;
+  /** The delay queue of Warren 0.1 for retries after `delayMs` milliseconds. */
   retry(delayMs: number): string;
 }
 
@@ -40,6 +45,7 @@ const MAX_NAME_BYTES = 255 - ".retry.".length - 10;
 const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
   [/\.dead$/, "dead-letter queue"],
   [/\.retry\.\d+$/, "retry delay queue"],
+  [/\.delay\.\d+$/, "delay level"],
 ];
 
 /**
@@ -72,6 +78,7 @@ export function queueNames(queue: string): QueueNames {
   return {
     main: queue,
     dead: `${queue}.dead`,
+    delay: (k) => `${queue}.delay.${k}`,
     retry: (delayMs) => `${queue}.retry.${Math.round(delayMs)}`,
   };
 }
@@ -90,12 +97,22 @@ function typeArguments(type: QueueType): Record<string, unknown> {
 
 /**
  * How to declare the work queue `names.main`. A classic one has no arguments (as a plain
- * `queue_declare(durable=True)`). A quorum one dead-letters what the broker gives up on (its
+ * `queue_declare(durable=True)`), but `x-max-priority` when `maxPriority` is given (a quorum
+ * queue ignores it: RabbitMQ 4 gives quorum queues two priority levels of their own). A quorum one dead-letters what the broker gives up on (its
  * delivery limit, 20 by default on RabbitMQ 4) to `Q.dead`, at least once, so that nothing
  * vanishes: Warren's own redelivery limit (5 by default) comes first.
  */
-export function mainQueueOptions(names: QueueNames, type: QueueType): Options.AssertQueue {
-  if (type === "classic") return { durable: true, arguments: {} };
+export function mainQueueOptions(
+  names: QueueNames,
+  type: QueueType,
+  maxPriority?: number,
+): Options.AssertQueue {
+  if (type === "classic") {
+    return {
+      durable: true,
+      arguments: maxPriority === undefined ? {} : { "x-max-priority": maxPriority },
+    };
+  }
   return {
     durable: true,
     arguments: {
@@ -117,25 +134,5 @@ export function mainQueueOptions(names: QueueNames, type: QueueType): Options.As
 export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Options.AssertQueue {
   const args = typeArguments(type);
   if (type === "quorum" && features.quorumDeliveryLimit) args["x-delivery-limit"] = -1;
-  return { durable: true, arguments: args };
-}
-
-/** How to declare the delay queue that holds retries for `delayMs` before returning them. */
-export function retryQueueOptions(
-  names: QueueNames,
-  type: QueueType,
-  delayMs: number,
-): Options.AssertQueue {
-  const args: Record<string, unknown> = {
-    ...typeArguments(type),
-    "x-message-ttl": Math.round(delayMs),
-    "x-dead-letter-exchange": "",
-    "x-dead-letter-routing-key": names.main,
-  };
-  if (type === "quorum") {
-    // Quorum queues dead-letter at most once unless told otherwise.
-    args["x-dead-letter-strategy"] = "at-least-once";
-    args["x-overflow"] = "reject-publish";
-  }
   return { durable: true, arguments: args };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { BrokerOptions, ResolvedBroker } from "../broker/options.ts";
-import { resolveBrokerOptions } from "../broker/options.ts";
+import { resolveBrokerOptions, resolveMaxPriority } from "../broker/options.ts";
 import { checkNumber } from "../util/numbers.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 
@@ -30,6 +30,13 @@ export interface ProducerOptions extends BrokerOptions {
    */
   connectTimeout?: number;
   /**
+   * Declare a classic work queue with `x-max-priority` (1 to 255), so that tasks may have
+   * priorities up to it; workers must be given the same. (A quorum queue needs none: on
+   * RabbitMQ 4 it has two levels, normal for 0 to 4 and high above.)
+   * @default {none: priorities are refused on a classic queue}
+   */
+  maxPriority?: number;
+  /**
    * Largest message body sent, in bytes: a larger task is refused (`ValidationError`), as
    * workers with the same limit would dead-letter it unread (`too-large`).
    * @default {4194304}
@@ -45,6 +52,28 @@ export interface ProducerOptions extends BrokerOptions {
 
 /** Options of `Producer.enqueue`. */
 export interface EnqueueOptions {
+  /**
+   * Run the task no sooner than this many milliseconds from now (up to about 621 days); until
+   * then the broker holds it in the delay levels.
+   * @default {0: at once}
+   */
+  delay?: number;
+  /**
+   * Run the task no sooner than this time (in the past: at once). Not with `delay`.
+   * @default {now}
+   */
+  at?: Date;
+  /**
+   * When the task may no longer start: milliseconds from now, or a time. A worker that gets it
+   * later dead-letters it unrun, with reason `expired`.
+   * @default {the contract's `expires`, else never}
+   */
+  expires?: number | Date;
+  /**
+   * The task's priority (see `ProducerOptions.maxPriority`).
+   * @default {the contract's `priority`, else none}
+   */
+  priority?: number;
   /**
    * The message id.
    * @default {a new random UUID}
@@ -84,6 +113,8 @@ export interface ResolvedProducerOptions extends ResolvedBroker {
   readonly results: boolean;
   /** Largest body sent. */
   readonly maxMessageBytes: number;
+  /** The classic work queue's `x-max-priority`, if any. */
+  readonly maxPriority: number | undefined;
 }
 
 /** Default of {@linkcode ProducerOptions.window}. */
@@ -114,6 +145,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       { integer: false, min: 0 },
     ),
     results: options.results ?? false,
+    maxPriority: resolveMaxPriority(options, action),
     maxMessageBytes: checkNumber(
       options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
       "maxMessageBytes",

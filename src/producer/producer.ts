@@ -10,6 +10,9 @@
 import { BrokerConnection } from "../broker/connection.ts";
 import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
+import { DelayLevels, delayRoute } from "../broker/delays.ts";
+import { brokerFeatures } from "../broker/features.ts";
+import { checkPriority, type PrioritySupport, prioritySupport } from "../broker/priorities.ts";
 import { mainQueueOptions } from "../broker/topology.ts";
 import type { ConfirmChannel, Message } from "../deps/amqplib.ts";
 import { ConfigError } from "../errors/config_error.ts";
@@ -68,6 +71,8 @@ export class Producer<C extends Catalog> {
   readonly #window: PublishWindow;
   readonly #results: ResultWaiters | undefined;
   readonly #channel: ProducerChannel;
+  readonly #levels: DelayLevels;
+  #priorities: PrioritySupport = { ok: false, why: "the producer is not connected yet" };
   #connection: BrokerConnection | undefined;
   #closed = false;
 
@@ -76,6 +81,8 @@ export class Producer<C extends Catalog> {
     this.#options = resolveProducerOptions(options);
     this.#window = new PublishWindow(this.#options.window);
     this.#results = this.#options.results ? new ResultWaiters() : undefined;
+    const { names, queueType, logger } = this.#options;
+    this.#levels = new DelayLevels(names, queueType, logger);
     this.#channel = new ProducerChannel({
       log: this.#options.logger,
       results: this.#results,
@@ -99,6 +106,17 @@ export class Producer<C extends Catalog> {
       producer.#channel.fail(err);
       producer.#window.failAll("closed", err);
     });
+    // A default priority that the queue would ignore is refused at start.
+    for (const name of catalog.names) {
+      const priority = catalog.get(name)!.priority;
+      if (priority === undefined) continue;
+      try {
+        checkPriority(name, priority, producer.#priorities);
+      } catch (err) {
+        await producer.#connection.close();
+        throw err;
+      }
+    }
     return producer;
   }
 
@@ -114,8 +132,9 @@ export class Producer<C extends Catalog> {
 
   /**
    * Validates the payload of task `name`, publishes it and resolves when the broker confirmed
-   * it. Rejects with `ValidationError` (nothing published), `UnknownTaskError` or
-   * `PublishError`.
+   * it (a delayed task is then held by the broker, in the delay levels). Rejects with
+   * `ValidationError` (nothing published), `UnknownTaskError`, `ConfigError` (a bad delay,
+   * expiry or priority) or `PublishError`.
    */
   enqueue<N extends TaskName<C>>(
     name: N,
@@ -194,8 +213,23 @@ export class Producer<C extends Catalog> {
   }
 
   async #setup(link: Link): Promise<void> {
-    const { names, queueType, logger } = this.#options;
-    await declareQueues(link, [[names.main, mainQueueOptions(names, queueType)]], logger);
+    const { names, queueType, logger, maxPriority } = this.#options;
+    const adopted = await declareQueues(
+      link,
+      [[names.main, mainQueueOptions(names, queueType, maxPriority)]],
+      logger,
+    );
+    this.#priorities = prioritySupport(names.main, queueType, {
+      maxPriority,
+      features: brokerFeatures(link.serverVersion),
+      adopted: adopted.has(names.main),
+    });
+    // What waits to be sent again may need delay levels this link has not declared.
+    const now = Date.now();
+    const levels = this.#window.all().map((p) =>
+      delayRoute(names, (p.message.notBefore ?? 0) - now)
+    );
+    await this.#levels.ensure(link, Math.max(-1, ...levels.map((route) => route.level)));
     await this.#channel.open(link);
   }
 
@@ -215,6 +249,8 @@ export class Producer<C extends Catalog> {
     if (this.#closed) {
       throw new PublishError("closed", message.id, "Cannot publish: the producer is closed");
     }
+    const { priority } = message.properties;
+    if (priority !== undefined) checkPriority(message.task, priority, this.#priorities);
     const { maxMessageBytes } = this.#options;
     if (message.body.length > maxMessageBytes) {
       throw new ValidationError(message.task, [{
@@ -253,11 +289,22 @@ export class Producer<C extends Catalog> {
 
   #transmit(pending: PendingPublish, channel: ConfirmChannel): void {
     this.#window.cancelRetry(pending);
+    const { message } = pending;
+    // A delayed task waits what is left of its delay (after a reconnect, less than at first).
+    const route = delayRoute(this.#options.names, (message.notBefore ?? 0) - Date.now());
+    const link = this.#channel.link;
+    if (link && route.level > this.#levels.declaredOn(link)) {
+      pending.channel = undefined;
+      this.#levels.ensure(link, route.level).then(
+        () => this.#channel.current === channel && this.#transmit(pending, channel),
+        (err) => link.restart(`could not declare the delay levels: ${describeError(err)}`),
+      );
+      return;
+    }
     pending.channel = channel;
     pending.returned = false;
     // mandatory (in the properties): a message that reaches no queue comes back
-    const { message } = pending;
-    this.#channel.publish(channel, this.queue, message, message.properties, (err) => {
+    this.#channel.publish(channel, route, message, message.properties, (err) => {
       this.#onConfirm(pending, channel, err);
     });
   }

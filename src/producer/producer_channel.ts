@@ -46,6 +46,11 @@ export class ProducerChannel {
     return this.#channel.current;
   }
 
+  /** The link of the open channel, if there is one. */
+  get link(): Link | undefined {
+    return this.#channel.current ? this.#link : undefined;
+  }
+
   /** Whether publishers must wait for the write buffer to drain. */
   get draining(): boolean {
     return !this.#drained.isOpen;
@@ -91,17 +96,24 @@ export class ProducerChannel {
   }
 
   /**
-   * Publishes `body` to `queue` on `channel`; `onConfirm` hears the broker's answer. A full write
-   * buffer makes later publishers wait for `drain`.
+   * Publishes `body` on `channel` to `route` (the work queue through the default exchange, or
+   * a delay level); `onConfirm` hears the broker's answer. A full write buffer makes later
+   * publishers wait for `drain`.
    */
   publish(
     channel: ConfirmChannel,
-    queue: string,
+    route: { readonly exchange: string; readonly routingKey: string },
     message: { readonly body: Parameters<ConfirmChannel["publish"]>[2] },
     properties: Parameters<ConfirmChannel["publish"]>[3],
     onConfirm: (err: unknown) => void,
   ): void {
-    const ok = channel.publish("", queue, message.body, properties, onConfirm);
+    const ok = channel.publish(
+      route.exchange,
+      route.routingKey,
+      message.body,
+      properties,
+      onConfirm,
+    );
     if (!ok && this.#drained.isOpen) {
       this.#drained.shut();
       channel.once("drain", () => this.#drained.open());

@@ -33,6 +33,8 @@ export interface DecodedTask {
   readonly attempts: number;
   /** The contract version the producer stamped, when the message carries one. */
   readonly version: string | undefined;
+  /** When the task expires (epoch ms), when the message says. */
+  readonly expiresAt: number | undefined;
 }
 
 export type { UndecodableTask };
@@ -61,6 +63,7 @@ export function decodeTask(
     return undecodable(id, "invalid-payload", `invalid payload: ${details}`, task);
   }
   const type = message.properties.type;
+  const expires: unknown = message.properties.headers?.[HEADERS.expires];
   return {
     ok: true,
     id,
@@ -68,5 +71,6 @@ export function decodeTask(
     payload: parsed.data,
     attempts: countHeader(message, HEADERS.attempts),
     version: isVersion(type) && type !== task ? type : undefined,
+    expiresAt: typeof expires === "number" && Number.isFinite(expires) ? expires : undefined,
   };
 }

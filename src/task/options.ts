@@ -32,6 +32,18 @@ export interface TaskOptions {
    * @default {false}
    */
   cpu?: boolean;
+  /**
+   * The priority of the task's messages when an enqueue gives none (0 to 255; a classic work
+   * queue needs `maxPriority` for it, a quorum queue RabbitMQ 4: above 4 is its high level).
+   * @default {none}
+   */
+  priority?: number;
+  /**
+   * How long after its enqueue the task may still start, in milliseconds, when an enqueue gives
+   * no `expires`: a worker that gets it later dead-letters it unrun, with reason `expired`.
+   * @default {never expires}
+   */
+  expires?: number;
 }
 
 /** Task options with every default filled in. */
@@ -44,6 +56,10 @@ export interface ResolvedTaskOptions {
   readonly timeout: number;
   /** Whether the handler runs in a thread when the worker has threads. */
   readonly cpu: boolean;
+  /** The default priority, if any. */
+  readonly priority: number | undefined;
+  /** The default time to expiry in milliseconds, if any. */
+  readonly expires: number | undefined;
 }
 
 /** The default time limit of one attempt: ten minutes. */
@@ -62,10 +78,18 @@ export function resolveTaskOptions(options: TaskOptions, task: string): Resolved
       `Cannot ${action} as 'timeout' must be a positive number of milliseconds: current value is ${timeout}`,
     );
   }
+  const priority = options.priority === undefined
+    ? undefined
+    : checkNumber(options.priority, "priority", action, { min: 0, max: 255 });
+  const expires = options.expires === undefined
+    ? undefined
+    : checkNumber(options.expires, "expires", action, { integer: false, min: 1 });
   return {
     retries,
     timeout,
     backoff: resolveBackoff(options.backoff, `task '${task}'`),
     cpu: options.cpu ?? false,
+    priority,
+    expires,
   };
 }

@@ -18,6 +18,7 @@ export const DEAD_REASONS = [
   "unknown-task",
   "invalid-payload",
   "version-mismatch",
+  "expired",
   "failed",
   "non-retryable",
   "invalid-result",

@@ -26,6 +26,8 @@ export const HEADERS = {
   worker: "x-warren-worker",
   /** The queue the task was taken from. */
   queue: "x-warren-queue",
+  /** When the task expires: a worker that gets it later dead-letters it unrun (epoch ms). */
+  expires: "x-warren-expires",
 } as const;
 
 /** The header that quorum queues set on redelivered messages. */

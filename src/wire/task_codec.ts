@@ -12,6 +12,7 @@
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { DeadReason } from "./dead_reasons.ts";
+import { HEADERS } from "./headers.ts";
 
 /** The body key that names the task. Payload schemas may not use it. */
 export const TASK_KEY = "task";
@@ -45,6 +46,8 @@ export interface TaskProperties {
   readonly headers?: Record<string, unknown>;
   /** Where the worker sends the task's outcome, when asked. */
   readonly replyTo?: string;
+  /** The task's priority, when it has one. */
+  readonly priority?: number;
 }
 
 /** A task ready to publish: its id, body and properties. */
@@ -57,6 +60,11 @@ export interface EncodedTask {
   readonly body: Buffer;
   /** The AMQP properties. */
   readonly properties: TaskProperties;
+  /**
+   * When it may run (epoch ms): until then it waits in the delay levels. Not on the wire: the
+   * broker holds it as long as it must.
+   */
+  readonly notBefore?: number;
 }
 
 /** Options of {@linkcode encodeTask}. */
@@ -81,6 +89,21 @@ export interface EncodeOptions {
    * @default {the task's name}
    */
   version?: string;
+  /**
+   * When the task may run, in epoch milliseconds.
+   * @default {now}
+   */
+  notBefore?: number;
+  /**
+   * When the task expires, in epoch milliseconds (the `x-warren-expires` header).
+   * @default {never}
+   */
+  expiresAt?: number;
+  /**
+   * The task's priority (the `priority` property).
+   * @default {none}
+   */
+  priority?: number;
 }
 
 /**
@@ -104,10 +127,14 @@ export function encodeTask(
   const fields: Record<string, unknown> = { [TASK_KEY]: task, ...payload };
   fields[TASK_KEY] = task;
   const body = Buffer.from(JSON.stringify(fields));
+  const headers = options.expiresAt === undefined
+    ? options.headers
+    : { ...options.headers, [HEADERS.expires]: options.expiresAt };
   return {
     id,
     task,
     body,
+    ...(options.notBefore === undefined ? {} : { notBefore: options.notBefore }),
     properties: {
       persistent: true,
       contentType: "application/json",
@@ -116,8 +143,9 @@ export function encodeTask(
       timestamp: Math.floor(Date.now() / 1000),
       appId: APP_ID,
       mandatory: true,
-      ...(options.headers ? { headers: options.headers } : {}),
+      ...(headers ? { headers } : {}),
       ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
     },
   };
 }

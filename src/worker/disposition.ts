@@ -9,6 +9,7 @@
  * | another contract version, policy `dead`           | dead, `version-mismatch`             |
  * | redelivered after its workers died too often      | dead, `worker-died`                  |
  * | redelivered on a classic queue (no broker count)  | requeue, its redeliveries counted    |
+ * | its expiry passed before it started               | dead, `expired`                      |
  * | otherwise, before it ran                          | run, as attempt n + 1                |
  * | handler resolved                                  | done                                 |
  * | handler's result refused by its result schema     | dead, `invalid-result`               |
@@ -91,6 +92,8 @@ export interface DispositionInput {
   readonly attempt?: AttemptVerdict;
   /** The worker's settings. */
   readonly settings: DispositionSettings;
+  /** The time now, in epoch milliseconds. */
+  readonly now: number;
 }
 
 /** What happens to a delivery. */
@@ -148,11 +151,11 @@ export function redeliveriesOf(delivery: DeliveryFacts): number {
 
 /** Decides what happens to a delivery; see the module documentation. */
 export function decide(input: DispositionInput): Disposition {
-  const { delivery, decoded, attempt, settings } = input;
+  const { delivery, decoded, attempt, settings, now } = input;
   if (!decoded.ok) return { kind: "dead", reason: decoded.reason, error: decoded.error };
   const { contract } = decoded;
   const number = decoded.attempts + 1;
-  if (attempt === undefined) return admit(delivery, decoded, settings);
+  if (attempt === undefined) return admit(delivery, decoded, settings, now);
   if (attempt.ok) return { kind: "done", attempt: number };
   if ("invalidResult" in attempt) {
     return {
@@ -170,8 +173,9 @@ function admit(
   delivery: DeliveryFacts,
   decoded: DecodedTask,
   settings: DispositionSettings,
+  now: number,
 ): Disposition {
-  const { contract, version, attempts } = decoded;
+  const { contract, version, attempts, expiresAt } = decoded;
   const mismatch = version !== undefined && version !== contract.version
     ? { sent: version, expected: contract.version }
     : undefined;
@@ -181,6 +185,16 @@ function admit(
       reason: "version-mismatch",
       error:
         `the task was enqueued with version ${mismatch.sent} of the contract of '${contract.name}', and this worker has version ${mismatch.expected}: deploy one catalog to producers and workers`,
+    };
+  }
+  if (expiresAt !== undefined && now > expiresAt) {
+    return {
+      kind: "dead",
+      reason: "expired",
+      error: `expired at ${new Date(expiresAt).toISOString()}, ${
+        now - expiresAt
+      } ms before a worker could start it`,
+      ...(attempts > 0 ? { attempts } : {}),
     };
   }
   const redeliveries = redeliveriesOf(delivery);

@@ -11,6 +11,7 @@ import {
 import { ConfigError } from "../errors/config_error.ts";
 import { type BackoffOptions, resolveBackoff } from "../util/backoff.ts";
 import type { Catalog } from "../task/catalog.ts";
+import { resolveMaxPriority } from "../broker/options.ts";
 import { checkNumber } from "../util/numbers.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 import type { TaskEvent } from "./events.ts";
@@ -67,6 +68,12 @@ export interface WorkerOptions extends BrokerOptions {
    * @default {1800000}
    */
   consumerTimeout?: number;
+  /**
+   * Declare a classic work queue with `x-max-priority` (1 to 255), as producers must too (see
+   * `ProducerOptions.maxPriority`).
+   * @default {none}
+   */
+  maxPriority?: number;
   /**
    * Heartbeat interval in seconds.
    * @default {15}
@@ -135,6 +142,8 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
   readonly onVersionMismatch: VersionMismatchPolicy;
   /** Where threads load the handlers from. */
   readonly threads: ThreadsOption | undefined;
+  /** The classic work queue's `x-max-priority`, if any. */
+  readonly maxPriority: number | undefined;
 }
 
 /** Default of {@linkcode WorkerOptions.prefetch}. */
@@ -215,6 +224,7 @@ export function resolveWorkerOptions(
       : checkNumber(options.heartbeat, "heartbeat", action, { min: 0 }),
     onVersionMismatch,
     threads: options.threads,
+    maxPriority: resolveMaxPriority(options, action),
   };
 }
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { DelayRoutes } from "../broker/delays.ts";
+import type { DelayLevels } from "../broker/delays.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { copyProperties } from "../wire/copies.ts";
@@ -46,8 +46,8 @@ export interface WriterOptions {
   readonly names: QueueNames;
   /** The worker's id, for the headers of its copies. */
   readonly workerId: string;
-  /** Routes to the delay queues. */
-  readonly delays: DelayRoutes;
+  /** The delay levels, where retries wait. */
+  readonly delays: DelayLevels;
   /** Reports a task event. */
   readonly emit: (event: TaskEvent) => void;
   /** Whether acks should go out at once (nothing else is running). */

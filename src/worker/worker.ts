@@ -11,7 +11,7 @@
 import { BrokerConnection } from "../broker/connection.ts";
 import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
-import { DelayRoutes } from "../broker/delays.ts";
+import { DelayLevels } from "../broker/delays.ts";
 import { brokerFeatures } from "../broker/features.ts";
 import { deadQueueOptions, mainQueueOptions } from "../broker/topology.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
@@ -74,7 +74,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     this.#writer = new OutcomeWriter({
       names,
       workerId: id,
-      delays: new DelayRoutes(names, queueType, this.#log),
+      delays: new DelayLevels(names, queueType, this.#log),
       emit: (event) => this.#report(event),
       ackNow: () => this.#inFlight.size <= 1,
     });
@@ -187,11 +187,11 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   }
 
   async #setup(link: Link): Promise<void> {
-    const { names, queueType, prefetch, id } = this.#options;
+    const { names, queueType, prefetch, id, maxPriority } = this.#options;
     await declareQueues(
       link,
       [
-        [names.main, mainQueueOptions(names, queueType)],
+        [names.main, mainQueueOptions(names, queueType, maxPriority)],
         [names.dead, deadQueueOptions(queueType, brokerFeatures(link.serverVersion))],
       ],
       this.#log,
@@ -253,7 +253,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const facts = deliveryFacts(message);
     const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
     const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
-    const admission = decide({ delivery: facts, decoded, settings });
+    const admission = decide({ delivery: facts, decoded, settings, now: Date.now() });
     if (admission.kind !== "run" || !decoded.ok) {
       if (admission.kind === "run") throw new Error("a delivery that did not decode cannot run");
       return await this.#writer.write(delivery, subject, admission);
@@ -263,7 +263,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const { attempt } = admission;
     this.#report({ event: "task.started", task: contract.name, id, attempt });
     const { verdict, result } = await this.#runner.run(decoded, attempt, delivery.cancel.signal);
-    const final = decide({ delivery: facts, decoded, attempt: verdict, settings });
+    const final = decide({ delivery: facts, decoded, attempt: verdict, settings, now: Date.now() });
     if (final.kind === "run") throw new Error("a task that ran cannot be run again");
     await this.#writer.write(delivery, { ...subject, result }, final);
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import amqp, { type Channel, type ChannelModel } from "amqplib";
+import { DELAY_LEVELS } from "../../src/wire/delays.ts";
 
 /** The broker the integration tests use (the README's default). */
 export const TEST_URL = "amqp://localhost:5672";
@@ -20,7 +21,10 @@ export interface RawClient extends AsyncDisposable {
   readonly connection: ChannelModel;
   /** A channel on it. */
   readonly channel: Channel;
-  /** Deletes these queues (and, for each, its `.dead` queue) when the client is disposed. */
+  /**
+   * Deletes these work queues when the client is disposed, with what Warren derives from each:
+   * its `.dead` queue, and its delay levels (queues and exchanges).
+   */
   track(...queues: string[]): void;
 }
 
@@ -42,6 +46,10 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
       cleaner.on("error", () => {});
       for (const queue of tracked) {
         for (const name of [queue, `${queue}.dead`]) await cleaner.deleteQueue(name);
+        for (let k = 0; k < DELAY_LEVELS; k++) {
+          await cleaner.deleteQueue(`${queue}.delay.${k}`);
+          await cleaner.deleteExchange(`${queue}.delay.${k}`);
+        }
       }
       await connection.close();
     },

@@ -9,7 +9,7 @@ import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { QueueStatus, StatusReport } from "../../src/admin/status.ts";
-import { queueNames, retryQueueOptions } from "../../src/broker/topology.ts";
+import { queueNames } from "../../src/broker/topology.ts";
 import { runCli } from "../_helpers/cli.ts";
 import { freePort } from "../_helpers/ports.ts";
 import { until } from "../_helpers/probe.ts";
@@ -46,13 +46,20 @@ Deno.test({
     const base = ["status", "--url", node.url, "--queue", queue];
 
     // Three tasks, one of them held unacknowledged by a consumer; one dead letter; and a delay
-    // queue whose delay (123 ms) no task of the catalog produces, so AMQP probing misses it.
+    // queue of Warren 0.1 (123 ms), which AMQP cannot find but the management API lists.
     const connection = await amqp.connect(node.url);
     try {
       const channel = await connection.createConfirmChannel();
       await channel.assertQueue(queue, { durable: true });
       await channel.assertQueue(names.dead, { durable: true });
-      await channel.assertQueue(names.retry(123), retryQueueOptions(names, "classic", 123));
+      await channel.assertQueue(names.retry(123), {
+        durable: true,
+        arguments: {
+          "x-message-ttl": 123,
+          "x-dead-letter-exchange": "",
+          "x-dead-letter-routing-key": queue,
+        },
+      });
       for (let i = 0; i < 3; i++) channel.sendToQueue(queue, Buffer.from(`{"n":${i}}`));
       channel.sendToQueue(names.dead, Buffer.from("{}"));
       await channel.waitForConfirms();

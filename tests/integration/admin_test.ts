@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { QueueStatus, StatusReport } from "../../src/admin/status.ts";
-import { queueNames, retryQueueOptions } from "../../src/broker/topology.ts";
+import { queueNames } from "../../src/broker/topology.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { ADMIN_FLAGS, rootPath, runCli, type RunResult, WorkerProcess } from "../_helpers/cli.ts";
 import { runInTerminal, scriptInstalled } from "../_helpers/terminal.ts";
@@ -83,7 +83,7 @@ Deno.test("admin status counts what the producer enqueued, and the worker attach
   const queue = uniqueQueue("warren_admin");
   const names = queueNames(queue);
   await using client = await rawClient();
-  client.track(queue, names.retry(60_000), names.retry(123));
+  client.track(queue);
 
   await t.step("5 tasks and no worker: ready 5, consumers 0; unacked and rates n/a", async () => {
     const produced = await runCli("producer.ts", [
@@ -130,31 +130,33 @@ Deno.test("admin status counts what the producer enqueued, and the worker attach
     },
   );
 
-  await t.step("delay queues that exist are found among the probed delays", async () => {
-    // As a worker would declare them; 60 s is the default backoff's largest delay, 123 ms is
-    // a delay only a worker run with --backoff-base 123ms --backoff-max 123ms produces.
-    for (const delay of [60_000, 123]) {
-      await client.channel.assertQueue(
-        names.retry(delay),
-        retryQueueOptions(names, "classic", delay),
-      );
-    }
-    for (let i = 0; i < 2; i++) {
-      client.channel.sendToQueue(names.retry(60_000), Buffer.from("{}"), { persistent: true });
-    }
-    const report = await status(queue);
-    assertEquals(report.queues.map((q) => q.name), [queue, names.retry(60_000), names.dead]);
-    assertEquals(row(report, names.retry(60_000)).ready, 2);
-    assertEquals(row(report, names.retry(60_000)).delayMs, 60_000);
-    assertEquals(row(report, names.dead).exists, false);
-
-    const overridden = await status(queue, "--backoff-base", "123ms", "--backoff-max", "123ms");
-    assertEquals(overridden.queues.map((q) => q.name), [
+  await t.step("delayed tasks are counted in the delay levels that exist", async () => {
+    // 1 h is 36,000 units of 100 ms: the levels up to 15 (2^15 units) exist, and the tasks wait
+    // in the highest one of them for now.
+    const delayed = await runCli("producer.ts", [
+      "sum",
+      "--start",
+      "1",
+      "--end",
+      "9",
+      "--count",
+      "2",
+      "--delay",
+      "1h",
+      "--quiet",
+      "--queue",
       queue,
-      names.retry(123),
-      names.retry(60_000),
-      names.dead,
     ]);
+    assertEquals(delayed.code, 0, delayed.stderr);
+    const report = await status(queue);
+    const levels = Array.from({ length: 16 }, (_, k) => names.delay(k));
+    assertEquals(report.queues.map((q) => q.name), [queue, ...levels, names.dead]);
+    assertEquals(row(report, names.delay(15)).ready, 2);
+    assertEquals(row(report, names.delay(15)).delayMs, 2 ** 15 * 100);
+    assertEquals(report.delayed, 2);
+    assertEquals(row(report, queue).ready, 5, "the delayed tasks are not in the queue yet");
+    const text = await runCli("admin.ts", ["status", "--queue", queue]);
+    assertStringIncludes(text.stdout, "delayed: 2 task(s) waiting in the delay queues");
   });
 
   await t.step("a worker attached: consumers 1, and the tasks are gone", async () => {

@@ -62,9 +62,13 @@ export function formatStatus(report: StatusReport): string {
     ],
     rows,
   );
+  const delayed = report.delayed === null
+    ? []
+    : [`delayed: ${report.delayed} task(s) waiting in the delay queues`];
   return [
     `Queue '${report.queue}' at ${report.at}, from the ${describeSource(report)}`,
     ...lines,
+    ...delayed,
     ...report.notes.map((note) => `note: ${note}`),
   ].join("\n");
 }

@@ -17,7 +17,8 @@ and purges.
 
 Usage:
   ${PROGRAM} status [--watch] [--json] [--management URL]
-                      ready and unacked messages, consumers and rates of Q, Q.retry.<ms>, Q.dead
+                      ready and unacked messages, consumers and rates of Q, its delay
+                      levels Q.delay.<k> and Q.dead; how many tasks are delayed
   ${PROGRAM} dead list [--limit N] [--json]
                       show dead letters (task, id, reason, attempts, error, when, worker),
                       removing none
@@ -75,7 +76,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
     case "status":
-      return await statusCommand(catalog, rest);
+      return await statusCommand(rest);
     case "dead":
       return await dead(rest);
     case "purge":
@@ -105,8 +106,8 @@ function commandOf(args: readonly string[]): string {
 }
 
 /**
- * Runs the admin CLI with `args`; `catalog` gives the retry delays whose queues `status` probes
- * over AMQP. Returns the exit code. Never throws: errors are printed with their causes.
+ * Runs the admin CLI with `args`; `catalog` names the tasks whose results and schedules it shows.
+ * Returns the exit code. Never throws: errors are printed with their causes.
  */
 export async function adminMain(catalog: Catalog, args: readonly string[]): Promise<number> {
   try {

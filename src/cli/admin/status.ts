@@ -7,14 +7,12 @@
 import type { Admin } from "../../admin/admin.ts";
 import { formatStatus } from "./format.ts";
 import { managementStatus, parseManagementUrl } from "../../admin/management.ts";
-import { possibleRetryDelays } from "../../admin/retry_delays.ts";
 import type { StatusReport } from "../../admin/status.ts";
 import { missingQueueError } from "../../admin/queues.ts";
-import type { Catalog } from "../../task/catalog.ts";
 import { pause } from "../../util/deadline.ts";
 import { describeError } from "../../errors/describe.ts";
 import { queueNames } from "../../broker/topology.ts";
-import { backoffFlags, booleanFlag, durationFlag, parseFlags, stringFlag } from "../shared/args.ts";
+import { booleanFlag, durationFlag, parseFlags, stringFlag } from "../shared/args.ts";
 import { brokerSettings } from "../shared/broker_flags.ts";
 import { connectAdmin, PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { optionalEnv } from "../shared/env.ts";
@@ -24,8 +22,10 @@ import { onStopSignals } from "../shared/signals.ts";
 
 /** Help of `admin.ts status`. */
 export const STATUS_HELP =
-  `Shows the queues of a work queue Q: Q itself, its delay queues Q.retry.<ms> that exist, and
-Q.dead, each with ready messages, unacked messages, consumers, and publish and deliver rates.
+  `Shows the queues of a work queue Q: Q itself, its delay levels Q.delay.<k> (where delayed
+tasks and retries wait; level k holds a task 2^k x 100 ms), and Q.dead, each with ready
+messages, unacked messages, consumers, and publish and deliver rates, and how many tasks are
+delayed in all.
 
 Usage: ${PROGRAM} status [options]
 
@@ -37,18 +37,14 @@ Where the numbers come from (the output says which):
                       every delay queue; the broker refreshes its numbers every 5 s
                       (env WARREN_MANAGEMENT_URL, read only if --allow-env grants it)
   otherwise           AMQP passive declares: ready messages and consumers; unacked messages
-                      and rates show n/a, as AMQP does not give them. AMQP cannot list queues,
-                      so the delay queues are found by probing every delay that the catalog's
-                      backoff settings (and the default 1s..60s) can produce; each probe of a
-                      queue that does not exist is a channel error in the broker's log
+                      and rates show n/a, as AMQP does not give them. The delay levels are
+                      probed from the lowest up to the first that does not exist
 
 Options:
   --watch             refresh until Ctrl-C: in place when stdout is a terminal, else one
                       table (or JSON object) after another
   --interval DURATION time between refreshes with --watch (default 2s)
   --json              one JSON object per report, on one line
-  --backoff-base DURATION, --backoff-max DURATION
-                      also probe the delay queues of workers run with these overrides
 ${URL_QUEUE_HELP}
   -h, --help          show this help
 
@@ -58,9 +54,9 @@ Exit status: 0 (also after Ctrl-C with --watch), 1 on broker errors, 2 on bad us
 Q does not exist.`;
 
 /** Runs `admin.ts status` with the arguments after `status`. */
-export async function statusCommand(catalog: Catalog, args: readonly string[]): Promise<number> {
+export async function statusCommand(args: readonly string[]): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    string: ["url", "queue", "management", "interval", "backoff-base", "backoff-max"],
+    string: ["url", "queue", "management", "interval"],
     boolean: ["help", "watch", "json"],
     alias: { help: "h" },
   }, "for 'status'");
@@ -81,13 +77,11 @@ export async function statusCommand(catalog: Catalog, args: readonly string[]): 
   const managementUrl = management === undefined
     ? undefined
     : parseManagementUrl(management, flagUrl ? "--management" : "WARREN_MANAGEMENT_URL");
-  const override = backoffFlags(flags);
-  const delays = possibleRetryDelays(catalog, { backoffs: override ? [override] : [] });
 
   let admin: Admin | undefined;
   const read = async (): Promise<StatusReport> => {
     const report = managementUrl === undefined
-      ? await (admin ??= await connectAdmin(settings, watch)).status(delays)
+      ? await (admin ??= await connectAdmin(settings, watch)).status()
       : await managementStatus(names, { url: managementUrl, amqpUrl: settings.urls[0]! });
     // The same error as every other command's for a work queue that does not exist.
     if (report.queues.some((q) => q.role === "main" && !q.exists)) {

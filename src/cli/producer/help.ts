@@ -8,6 +8,7 @@ import type { AnyContract } from "../../task/contract.ts";
 import { BROKER_HELP } from "../shared/broker_flags.ts";
 import { PROGRESS_THRESHOLD } from "./progress.ts";
 import { type TaskFlag, taskFlags } from "./task_flags.ts";
+import { TIMING_HELP } from "./timing.ts";
 
 /** The producer CLI's name in messages. */
 export const PROGRAM = "producer.ts";
@@ -38,9 +39,11 @@ Options:
                       checked before anything is published
   --wait              wait for each task's outcome and print it as it arrives (the worker
                       replies through RabbitMQ's direct reply-to)
-  --timeout DURATION  with --wait: how long to wait for all outcomes (default 60s)
+  --timeout DURATION  with --wait: how long to wait for all outcomes (default 60s, after
+                      the tasks may start)
   --output FORMAT     text, or json for one JSON object per line (default text)
   --quiet             print no line per task, only errors and the summary
+${TIMING_HELP}
   --max-bytes N       largest message body sent, in bytes; a larger task is refused, as
                       workers with the same limit dead-letter it (default 4194304)
 ${BROKER_HELP}
@@ -71,7 +74,7 @@ Usage: ${PROGRAM} ${task.name} ${
 Fields:
 ${lines.join("\n")}
 
-Options: --count, --json, --wait, --timeout, --output, --quiet, --max-bytes, --url, --queue,
---queue-type
+Options: --count, --json, --wait, --timeout, --output, --quiet, --delay, --at, --expires,
+--priority, --max-priority, --max-bytes, --url, --queue, --queue-type
 (see '${PROGRAM} --help').`;
 }

@@ -33,14 +33,16 @@ function fromPayload(
   name: string,
   payload: Record<string, unknown>,
   count: number,
-  maxBytes: number,
+  base: PrepareOptions,
 ): TaskInput {
   // Throws on invalid input before anything is published.
-  prepareTask(catalog, name, payload, { maxBytes });
+  prepareTask(catalog, name, payload, base);
   return {
     total: count,
     messages: function* (options = {}) {
-      for (let i = 0; i < count; i++) yield prepareTask(catalog, name, payload, options);
+      for (let i = 0; i < count; i++) {
+        yield prepareTask(catalog, name, payload, { ...base, ...options });
+      }
     },
   };
 }
@@ -69,7 +71,7 @@ function parseLine(line: string): unknown {
   }
 }
 
-async function fromFile(catalog: Catalog, path: string, maxBytes: number): Promise<TaskInput> {
+async function fromFile(catalog: Catalog, path: string, base: PrepareOptions): Promise<TaskInput> {
   const lines = await lineSource(path);
   const problems: string[] = [];
   let total = 0;
@@ -78,7 +80,7 @@ async function fromFile(catalog: Catalog, path: string, maxBytes: number): Promi
   for await (const [number, line] of lines()) {
     if (line.trim() === "") continue;
     try {
-      prepareWireTask(catalog, parseLine(line), { maxBytes });
+      prepareWireTask(catalog, parseLine(line), base);
       total++;
     } catch (err) {
       if (!(err instanceof ValidationError || err instanceof UnknownTaskError)) throw err;
@@ -95,7 +97,9 @@ async function fromFile(catalog: Catalog, path: string, maxBytes: number): Promi
     total,
     messages: async function* (options = {}) {
       for await (const [, line] of lines()) {
-        if (line.trim() !== "") yield prepareWireTask(catalog, parseLine(line), options);
+        if (line.trim() !== "") {
+          yield prepareWireTask(catalog, parseLine(line), { ...base, ...options });
+        }
       }
     },
   };
@@ -103,8 +107,8 @@ async function fromFile(catalog: Catalog, path: string, maxBytes: number): Promi
 
 /**
  * Reads the tasks from the parsed flags: `<task>` with field flags or `--json`, a whole task in
- * `--json`, or `--file`. `args` are the raw arguments (to tell given boolean fields); a task whose
- * body is over `maxBytes` is refused.
+ * `--json`, or `--file`. `args` are the raw arguments (to tell given boolean fields); `base`
+ * holds what every task gets (size limit, delay, expiry, priority), checked with the rest.
  */
 export function readTaskInput(
   catalog: Catalog,
@@ -112,7 +116,7 @@ export function readTaskInput(
   flags: readonly TaskFlag[],
   parsed: ParsedArgs,
   args: readonly string[],
-  maxBytes: number,
+  base: PrepareOptions,
 ): TaskInput | Promise<TaskInput> {
   const json = stringFlag(parsed.flags, "json");
   const file = stringFlag(parsed.flags, "file");
@@ -124,7 +128,7 @@ export function readTaskInput(
         "--file holds whole tasks: give it alone, without <task>, --json or --count",
       );
     }
-    return fromFile(catalog, file, maxBytes);
+    return fromFile(catalog, file, base);
   }
   if (task) {
     if (json !== undefined && Object.keys(given).length > 0) {
@@ -133,13 +137,13 @@ export function readTaskInput(
     const payload = json !== undefined
       ? parseJsonObject(json, `the payload of '${task.name}' as a JSON object`)
       : payloadFromFlags(flags, given);
-    return fromPayload(catalog, task.name, payload, count, maxBytes);
+    return fromPayload(catalog, task.name, payload, count, base);
   }
   if (json !== undefined) {
     const body = parseJsonObject(json, `a task such as {"task": "${catalog.names[0]}", ...}`);
-    const message = prepareWireTask(catalog, body, { maxBytes });
+    const message = prepareWireTask(catalog, body, base);
     const { task: _name, ...payload } = body;
-    return fromPayload(catalog, message.task, payload, count, maxBytes);
+    return fromPayload(catalog, message.task, payload, count, base);
   }
   throw new UsageError("name a task, or give --json or --file");
 }

@@ -16,6 +16,7 @@ import { DIRECT_REPLY_TO } from "../../producer/producer_channel.ts";
 import type { Receipt } from "../../producer/publish_window.ts";
 import { DEFAULT_MAX_BYTES } from "../../wire/task_codec.ts";
 import { choiceFlag, durationFlag, integerFlag, parseFlags } from "../shared/args.ts";
+import { timingFlags } from "./timing.ts";
 import { BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 import { enqueuedLine, outcomeLine, OUTPUT_FORMATS, timeoutLine } from "./outcomes.ts";
@@ -50,6 +51,11 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         "timeout",
         "output",
         "max-bytes",
+        "delay",
+        "at",
+        "expires",
+        "priority",
+        "max-priority",
         ...fields.filter((f) => f.kind !== "boolean").map((f) => f.flag),
       ],
       boolean: [
@@ -74,11 +80,14 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   }
   const wait = flags.wait === true;
   if (!wait && flags.timeout !== undefined) throw new UsageError("--timeout goes with --wait");
-  const timeoutMs = durationFlag(flags, "timeout", 60_000);
+  const timing = timingFlags(flags);
+  // With --wait, a delayed task's outcome is awaited for 60 s after it may start.
+  const waitFrom = timing.at?.getTime() ?? Date.now() + (timing.delay ?? 0);
+  const timeoutMs = durationFlag(flags, "timeout", 60_000 + Math.max(0, waitFrom - Date.now()));
   const format = choiceFlag(flags, "output", OUTPUT_FORMATS, "text");
   const quiet = flags.quiet === true;
   const maxBytes = integerFlag(flags, "max-bytes", DEFAULT_MAX_BYTES, 1);
-  const input = await readTaskInput(catalog, task, fields, parsed, args, maxBytes);
+  const input = await readTaskInput(catalog, task, fields, parsed, args, { maxBytes, ...timing });
   const settings = brokerSettings(flags);
 
   const started = performance.now();
@@ -88,6 +97,9 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     queueType: settings.queueType,
     results: wait,
     maxMessageBytes: maxBytes,
+    ...(flags["max-priority"] === undefined
+      ? {}
+      : { maxPriority: integerFlag(flags, "max-priority", 1, 1, 255) }),
     logger: createLogger({ write: (line) => console.error(line), level: "warn" }),
   });
   const counts: Counts = { confirmed: 0, unconfirmed: 0, done: 0, failed: 0, timedOut: 0 };

@@ -46,6 +46,8 @@ ${BROKER_HELP}
   --consumer-timeout DURATION
                       the broker's consumer_timeout; task time limits must stay below it
                       (default 30m, RabbitMQ's default)
+  --max-priority N    declare the classic work queue with x-max-priority N, as the producers
+                      do (priorities 0 to N)
   --on-version-mismatch warn|dead
                       what to do with a task enqueued with another version of its
                       contract (a producer built from another catalog): warn runs it and

@@ -93,6 +93,7 @@ async function run<C extends Catalog>(
       "metrics-host",
       "threads",
       "on-version-mismatch",
+      "max-priority",
     ],
     boolean: ["help"],
     alias: { help: "h" },
@@ -157,6 +158,9 @@ async function run<C extends Catalog>(
         maxMessageBytes: integerFlag(flags, "max-bytes", DEFAULT_MAX_BYTES, 1),
         maxRedeliveries: integerFlag(flags, "max-redeliveries", DEFAULT_MAX_REDELIVERIES, 1),
         consumerTimeout: durationFlag(flags, "consumer-timeout", DEFAULT_CONSUMER_TIMEOUT),
+        ...(flags["max-priority"] === undefined
+          ? {}
+          : { maxPriority: integerFlag(flags, "max-priority", 1, 1, 255) }),
         onVersionMismatch: choiceFlag(
           flags,
           "on-version-mismatch",

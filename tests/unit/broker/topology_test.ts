@@ -8,13 +8,14 @@ import {
   parseQueueType,
   QUEUE_TYPES,
   queueNames,
-  retryQueueOptions,
 } from "../../../src/broker/topology.ts";
 
-Deno.test("queueNames() derives the dead-letter and retry queue names", () => {
+Deno.test("queueNames() derives the dead-letter, delay-level and old retry queue names", () => {
   const names = queueNames("jobs");
   assertEquals(names.main, "jobs");
   assertEquals(names.dead, "jobs.dead");
+  assertEquals(names.delay(0), "jobs.delay.0");
+  assertEquals(names.delay(28), "jobs.delay.28");
   assertEquals(names.retry(1000), "jobs.retry.1000");
   assertEquals(names.retry(60_000), "jobs.retry.60000");
   assertEquals(names.retry(1499.6), "jobs.retry.1500", "delays are whole milliseconds");
@@ -82,38 +83,6 @@ Deno.test("a quorum dead-letter queue has no delivery limit on RabbitMQ 4, and n
   assertEquals(deadQueueOptions("quorum", brokerFeatures("3.10.8")), {
     durable: true,
     arguments: { "x-queue-type": "quorum" },
-  });
-});
-
-Deno.test("retry queues hold a message for their delay, then dead-letter it back to the work queue", async (t) => {
-  const names = queueNames("jobs");
-  await t.step("classic", () => {
-    assertEquals(retryQueueOptions(names, "classic", 4000), {
-      durable: true,
-      arguments: {
-        "x-message-ttl": 4000,
-        "x-dead-letter-exchange": "",
-        "x-dead-letter-routing-key": "jobs",
-      },
-    });
-  });
-  await t.step("quorum: at-least-once dead-lettering, which needs reject-publish", () => {
-    assertEquals(retryQueueOptions(names, "quorum", 4000), {
-      durable: true,
-      arguments: {
-        "x-queue-type": "quorum",
-        "x-message-ttl": 4000,
-        "x-dead-letter-exchange": "",
-        "x-dead-letter-routing-key": "jobs",
-        "x-dead-letter-strategy": "at-least-once",
-        "x-overflow": "reject-publish",
-      },
-    });
-  });
-  await t.step("the TTL is a whole number of milliseconds, matching the queue's name", () => {
-    const options = retryQueueOptions(names, "classic", 1499.6);
-    assertEquals(options.arguments?.["x-message-ttl"], 1500);
-    assertEquals(names.retry(1499.6), "jobs.retry.1500");
   });
 });
 

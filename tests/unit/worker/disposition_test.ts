@@ -1,5 +1,5 @@
 /**
- * The outcome table, row by row, without a broker: `decide()` is a pure function of the
+ * The outcome table, row by row, without a broker: `decideNow()` is a pure function of the
  * delivery, its decoding, the attempt's result and the settings.
  */
 import { assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "@std/assert";
@@ -12,6 +12,7 @@ import {
   type AttemptVerdict,
   decide,
   type DeliveryFacts,
+  type DispositionInput,
   type DispositionSettings,
 } from "../../../src/worker/disposition.ts";
 
@@ -32,8 +33,18 @@ const settings: DispositionSettings = {
   random: top,
 };
 
-function decoded(attempts = 0, version: string | undefined = flaky.version): DecodedTask {
-  return { ok: true, id: "t-1", contract: flaky, payload: {}, attempts, version };
+const NOW = Date.parse("2026-12-01T12:00:00Z");
+
+/** `decide()` at {@linkcode NOW}, unless the input says otherwise. */
+const decideNow = (input: Omit<DispositionInput, "now"> & { now?: number }) =>
+  decide({ now: NOW, ...input });
+
+function decoded(
+  attempts = 0,
+  version: string | undefined = flaky.version,
+  expiresAt?: number,
+): DecodedTask {
+  return { ok: true, id: "t-1", contract: flaky, payload: {}, attempts, version, expiresAt };
 }
 
 function failed(error: unknown, givenUp = false): AttemptVerdict {
@@ -47,22 +58,22 @@ Deno.test("decide(): a body that cannot be run is dead-lettered at once with its
     reason: "not-json",
     error: "body is not JSON",
   };
-  assertEquals(decide({ delivery: fresh, decoded: bad, settings }), {
+  assertEquals(decideNow({ delivery: fresh, decoded: bad, settings }), {
     kind: "dead",
     reason: "not-json",
     error: "body is not JSON",
   });
   // Even when redelivered: it never runs, so it is never retried or counted.
   const again = { ...fresh, redelivered: true };
-  assertEquals(decide({ delivery: again, decoded: bad, settings }).kind, "dead");
+  assertEquals(decideNow({ delivery: again, decoded: bad, settings }).kind, "dead");
 });
 
 Deno.test("decide(): a fresh delivery runs as the attempt after those its headers count", () => {
-  assertEquals(decide({ delivery: fresh, decoded: decoded(), settings }), {
+  assertEquals(decideNow({ delivery: fresh, decoded: decoded(), settings }), {
     kind: "run",
     attempt: 1,
   });
-  assertEquals(decide({ delivery: fresh, decoded: decoded(2), settings }), {
+  assertEquals(decideNow({ delivery: fresh, decoded: decoded(2), settings }), {
     kind: "run",
     attempt: 3,
   });
@@ -70,25 +81,28 @@ Deno.test("decide(): a fresh delivery runs as the attempt after those its header
 
 Deno.test("decide(): another contract version runs with a warning, or is dead by policy", () => {
   const other = decoded(0, "0badc0de");
-  assertEquals(decide({ delivery: fresh, decoded: other, settings }), {
+  assertEquals(decideNow({ delivery: fresh, decoded: other, settings }), {
     kind: "run",
     attempt: 1,
     versionMismatch: { sent: "0badc0de", expected: flaky.version },
   });
-  const dead = decide({
+  const dead = decideNow({
     delivery: fresh,
     decoded: other,
     settings: { ...settings, onVersionMismatch: "dead" },
   });
   assertEquals(dead.kind === "dead" && dead.reason, "version-mismatch");
   // A message of the old shape carries no version: nothing to compare.
-  assertEquals(decide({ delivery: fresh, decoded: decoded(0, undefined), settings }).kind, "run");
+  assertEquals(
+    decideNow({ delivery: fresh, decoded: decoded(0, undefined), settings }).kind,
+    "run",
+  );
 });
 
 Deno.test("decide(): redeliveries are counted, then dead-lettered as worker-died", async (t) => {
   await t.step("classic queue: a redelivery is requeued with its count in a header", () => {
     const redelivered = { redelivered: true, deliveryCount: undefined, redeliveries: 1 };
-    assertEquals(decide({ delivery: redelivered, decoded: decoded(), settings }), {
+    assertEquals(decideNow({ delivery: redelivered, decoded: decoded(), settings }), {
       kind: "requeue",
       reason: "redelivered after its worker died or disconnected (2 of 5)",
       headers: { "x-warren-deaths": 2 },
@@ -96,7 +110,7 @@ Deno.test("decide(): redeliveries are counted, then dead-lettered as worker-died
   });
   await t.step("classic queue: over the limit, dead with the deaths counted as attempts", () => {
     const redelivered = { redelivered: true, deliveryCount: undefined, redeliveries: 5 };
-    assertEquals(decide({ delivery: redelivered, decoded: decoded(1), settings }), {
+    assertEquals(decideNow({ delivery: redelivered, decoded: decoded(1), settings }), {
       kind: "dead",
       reason: "worker-died",
       error: "worker died while running it 5 times",
@@ -105,25 +119,28 @@ Deno.test("decide(): redeliveries are counted, then dead-lettered as worker-died
   });
   await t.step("quorum queue: the broker's count is used, and the task simply runs", () => {
     const counted = { redelivered: true, deliveryCount: 4, redeliveries: 0 };
-    assertEquals(decide({ delivery: counted, decoded: decoded(), settings }), {
+    assertEquals(decideNow({ delivery: counted, decoded: decoded(), settings }), {
       kind: "run",
       attempt: 1,
     });
     const over = { ...counted, deliveryCount: 5 };
-    assertEquals(decide({ delivery: over, decoded: decoded(), settings }).kind, "dead");
+    assertEquals(decideNow({ delivery: over, decoded: decoded(), settings }).kind, "dead");
   });
 });
 
 Deno.test("decide(): a handler that resolved is done", () => {
-  assertEquals(decide({ delivery: fresh, decoded: decoded(1), attempt: { ok: true }, settings }), {
-    kind: "done",
-    attempt: 2,
-  });
+  assertEquals(
+    decideNow({ delivery: fresh, decoded: decoded(1), attempt: { ok: true }, settings }),
+    {
+      kind: "done",
+      attempt: 2,
+    },
+  );
 });
 
 Deno.test("decide(): a result the result schema refuses is dead as invalid-result", () => {
   const attempt = { ok: false, invalidResult: "expected number" } as const;
-  assertEquals(decide({ delivery: fresh, decoded: decoded(), attempt, settings }), {
+  assertEquals(decideNow({ delivery: fresh, decoded: decoded(), attempt, settings }), {
     kind: "dead",
     reason: "invalid-result",
     error: "expected number",
@@ -133,7 +150,7 @@ Deno.test("decide(): a result the result schema refuses is dead as invalid-resul
 
 Deno.test("decide(): an attempt the worker gave up goes back to the queue", () => {
   const attempt = failed(new Error("the worker is stopping"), true);
-  assertEquals(decide({ delivery: fresh, decoded: decoded(), attempt, settings }), {
+  assertEquals(decideNow({ delivery: fresh, decoded: decoded(), attempt, settings }), {
     kind: "requeue",
     reason: "Error: the worker is stopping",
     headers: {},
@@ -148,11 +165,11 @@ Deno.test("decide(): a failed attempt is retried while attempts are left, then d
     settings,
   });
   const delays = [0, 1, 2].map((n) => {
-    const decision = decide(input(n));
+    const decision = decideNow(input(n));
     return decision.kind === "retry" ? decision.delay : decision.kind;
   });
   assertEquals(delays, [100, 200, 400]);
-  assertEquals(decide(input(3)), {
+  assertEquals(decideNow(input(3)), {
     kind: "dead",
     reason: "failed",
     error: "Error: boom",
@@ -165,7 +182,12 @@ Deno.test("decide(): a NonRetryableError is dead at once, attempts left or not",
   for (const error of [new NonRetryableError("bad input"), new BadInput("subclass")]) {
     for (const attempts of [0, 7]) {
       const attempt = failed(error);
-      const decision = decide({ delivery: fresh, decoded: decoded(attempts), attempt, settings });
+      const decision = decideNow({
+        delivery: fresh,
+        decoded: decoded(attempts),
+        attempt,
+        settings,
+      });
       assertEquals(decision.kind === "dead" && decision.reason, "non-retryable");
     }
   }
@@ -173,7 +195,7 @@ Deno.test("decide(): a NonRetryableError is dead at once, attempts left or not",
 
 Deno.test("decide(): anything else thrown is retried, timeouts included", () => {
   for (const error of [new TaskTimeoutError("flaky", 10), new TypeError("x"), "a string", null]) {
-    const decision = decide({
+    const decision = decideNow({
       delivery: fresh,
       decoded: decoded(),
       attempt: failed(error),
@@ -185,7 +207,7 @@ Deno.test("decide(): anything else thrown is retried, timeouts included", () => 
 
 Deno.test("decide(): the worker's overrides win over the task's options", async (t) => {
   const at = (attempts: number, overrides: DispositionSettings["overrides"]) =>
-    decide({
+    decideNow({
       delivery: fresh,
       decoded: decoded(attempts),
       attempt: failed(new Error("x")),
@@ -206,7 +228,7 @@ Deno.test("decide(): the worker's overrides win over the task's options", async 
     assertEquals(third.kind === "retry" && third.delay, 8000);
   });
   await t.step("overrides do not make a NonRetryableError retryable", () => {
-    const decision = decide({
+    const decision = decideNow({
       delivery: fresh,
       decoded: decoded(),
       attempt: failed(new NonRetryableError("no")),
@@ -223,7 +245,7 @@ Deno.test("decide(): jitters with Math.random by default, within the range", () 
     onVersionMismatch: "warn",
   };
   for (let i = 0; i < 200; i++) {
-    const decision = decide({
+    const decision = decideNow({
       delivery: fresh,
       decoded: decoded(1),
       attempt: failed(new Error("x")),

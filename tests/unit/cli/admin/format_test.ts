@@ -19,6 +19,7 @@ Deno.test("table() aligns text left and numbers right", () => {
 
 Deno.test("formatStatus() names the source and shows n/a and missing queues", () => {
   const report: StatusReport = {
+    delayed: null,
     queue: "q",
     source: "amqp",
     from: "amqp://localhost:5672",
