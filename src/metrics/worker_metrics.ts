@@ -87,6 +87,7 @@ export class WorkerMetrics {
           this.#observe(task, event.ms);
           this.#count("warren_tasks_failed_total", { task });
         }
+        if (event.reason === "expired") this.#count("warren_tasks_expired_total", { task });
         return this.#count("warren_tasks_dead_lettered_total", { task, reason: event.reason });
       case "task.returned":
         return this.#count("warren_tasks_returned_total", { task });
@@ -103,6 +104,7 @@ export class WorkerMetrics {
       warren_tasks_retried_total: "Failed attempts sent to a delay queue for a retry, by task.",
       warren_tasks_dead_lettered_total: "Tasks sent to the dead-letter queue, by task and reason.",
       warren_tasks_returned_total: "Tasks given back to the queue unfinished, by task.",
+      warren_tasks_expired_total: "Tasks that expired before they started (dead-lettered), by task.",
     };
     for (const [name, text] of Object.entries(help)) {
       out.push(`# HELP ${name} ${text}`, `# TYPE ${name} counter`);

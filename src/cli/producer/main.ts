@@ -31,6 +31,7 @@ interface Counts {
   unconfirmed: number;
   done: number;
   failed: number;
+  expired: number;
   timedOut: number;
 }
 
@@ -102,7 +103,14 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       : { maxPriority: integerFlag(flags, "max-priority", 1, 1, 255) }),
     logger: createLogger({ write: (line) => console.error(line), level: "warn" }),
   });
-  const counts: Counts = { confirmed: 0, unconfirmed: 0, done: 0, failed: 0, timedOut: 0 };
+  const counts: Counts = {
+    confirmed: 0,
+    unconfirmed: 0,
+    done: 0,
+    failed: 0,
+    expired: 0,
+    timedOut: 0,
+  };
   const progress = createProgress(wait ? "done" : "enqueued", input.total);
   const print = (line: string) => {
     if (!quiet && !progress.active) console.log(line);
@@ -111,6 +119,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   const outcomes: Promise<void>[] = [];
   const report = (outcome: TaskOutcome) => {
     if (outcome.ok) counts.done++;
+    else if (outcome.reason === "expired") counts.expired++;
     else counts.failed++;
     const line = outcomeLine(outcome, format);
     if (!outcome.ok && progress.active) progress.log(line);
@@ -129,7 +138,9 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         counts.timedOut++;
         print(timeoutLine(receipt.task, receipt.id, format));
       },
-    ).finally(() => progress.update(counts.done + counts.failed, counts.failed));
+    ).finally(() =>
+      progress.update(counts.done + counts.failed + counts.expired, counts.failed + counts.expired)
+    );
 
   try {
     const messages = input.messages(wait ? { replyTo: DIRECT_REPLY_TO } : {});
@@ -153,7 +164,8 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     await producer.close();
   }
   console.error(summaryLine(counts, input.total, producer.queue, started, wait));
-  const failed = counts.unconfirmed + (wait ? counts.failed + counts.timedOut : 0);
+  const failed = counts.unconfirmed +
+    (wait ? counts.failed + counts.expired + counts.timedOut : 0);
   return failed > 0 ? EXIT_BROKER : EXIT_OK;
 }
 
@@ -169,6 +181,7 @@ function summaryLine(
   if (counts.unconfirmed) parts.push(`${counts.unconfirmed} not confirmed`);
   if (wait) {
     parts.push(`${counts.done} done, ${counts.failed} failed`);
+    if (counts.expired) parts.push(`${counts.expired} expired before they started`);
     if (counts.timedOut) parts.push(`${counts.timedOut} without an outcome in time`);
   }
   return `${parts.join("; ")} in ${seconds} s`;

@@ -31,6 +31,10 @@ export function outcomeLine(outcome: TaskOutcome, format: OutputFormat): string 
       : stringifyJson(value);
     return `done ${outcome.task} ${outcome.id} ${result}`;
   }
+  // A task that expired before it started never ran: not a failure of its handler.
+  if (outcome.reason === "expired") {
+    return `expired ${outcome.task ?? "?"} ${outcome.id} ${outcome.error}`;
+  }
   return `failed ${outcome.task ?? "?"} ${outcome.id} ${outcome.reason}: ${outcome.error}`;
 }
 
