@@ -121,6 +121,8 @@ export class DelayLevels {
   readonly #log: Logger;
   /** The highest level declared on each link. */
   readonly #declared = new WeakMap<Link, number>();
+  /** The declaration under way on each link, and the level it goes up to. */
+  readonly #inFlight = new WeakMap<Link, { level: number; done: Promise<void> }>();
 
   /** Levels for the work queue `names`, of type `type`. */
   constructor(names: QueueNames, type: QueueType, log: Logger) {
@@ -141,8 +143,25 @@ export class DelayLevels {
     return this.#declared.get(link) ?? -1;
   }
 
-  /** Declares on `link` the levels up to `level` that it has not declared yet. */
-  async ensure(link: Link, level: number): Promise<void> {
+  /**
+   * Declares on `link` the levels up to `level` that it has not declared yet. Calls made while
+   * a declaration is under way share it (a producer's whole window of delayed publishes waits
+   * for one declaration, not one each).
+   */
+  ensure(link: Link, level: number): Promise<void> {
+    if (level <= this.declaredOn(link)) return Promise.resolve();
+    const running = this.#inFlight.get(link);
+    if (running !== undefined && running.level >= level) return running.done;
+    const before = running?.done.catch(() => {}) ?? Promise.resolve();
+    const done = before.then(() => this.#declare(link, level));
+    this.#inFlight.set(link, { level, done });
+    done.catch(() => {}).finally(() => {
+      if (this.#inFlight.get(link)?.done === done) this.#inFlight.delete(link);
+    });
+    return done;
+  }
+
+  async #declare(link: Link, level: number): Promise<void> {
     const declared = this.declaredOn(link);
     if (level <= declared) return;
     const channel = await link.channel({ onClose: "ignore" });

@@ -6,7 +6,10 @@
  */
 import { assert, assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "@std/assert";
 import { z } from "zod";
-import type { QueueType } from "../../src/broker/topology.ts";
+import { BrokerConnection } from "../../src/broker/connection.ts";
+import { DelayLevels } from "../../src/broker/delays.ts";
+import { queueNames, type QueueType } from "../../src/broker/topology.ts";
+import { silentLogger } from "../../src/util/logger.ts";
 import { Producer } from "../../src/producer/producer.ts";
 import { defineCatalog } from "../../src/task/catalog.ts";
 import { defineTask } from "../../src/task/contract.ts";
@@ -134,4 +137,38 @@ Deno.test({
     assert(beforeRestart < due.size, "some were still waiting when the node restarted");
     await worker.close();
   },
+});
+
+Deno.test("delayed publishes made while the levels are being declared share one declaration", async () => {
+  const queue = uniqueQueue("warren_delay_levels");
+  await using client = await rawClient();
+  client.track(queue);
+  await client.channel.assertQueue(queue, { durable: true });
+  const connection = await BrokerConnection.open(
+    { urls: [TEST_URL], name: "delay levels test", logger: silentLogger },
+    async () => {},
+  );
+  try {
+    const link = connection.link!;
+    let channels = 0;
+    const open = link.channel.bind(link);
+    link.channel = (options) => {
+      channels++;
+      return open(options);
+    };
+    const names = queueNames(queue);
+    // What one declaration of the levels up to 15 (1 h and more) opens.
+    await new DelayLevels(names, "classic", silentLogger).ensure(link, 15);
+    const once = channels;
+    // A producer's window of publishes delayed by an hour or so, all at once.
+    channels = 0;
+    const levels = new DelayLevels(names, "classic", silentLogger);
+    await Promise.all(Array.from({ length: 300 }, () => levels.ensure(link, 15)));
+    assertEquals(levels.declaredOn(link), 15);
+    assertEquals(channels, once, "one declaration for all, not one per call");
+    const waiting = await client.channel.checkQueue(queueNames(queue).delay(15));
+    assertEquals(waiting.messageCount, 0);
+  } finally {
+    await connection.close();
+  }
 });
