@@ -132,7 +132,7 @@ Deno.test("priorities: a busy worker runs 10 high tasks ahead of 100 low ones qu
       try {
         const busy = await producer.enqueue("sleep", { ms: 1_500 });
         await until(() => started.includes(busy.id), "the worker to be busy");
-        const low = await Promise.all(
+        await Promise.all(
           Array.from({ length: 100 }, () => producer.enqueue("sleep", { ms: 1 }, { priority: 1 })),
         );
         const high = await Promise.all(
