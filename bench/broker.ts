@@ -94,6 +94,22 @@ export class BrokerAdmin implements AsyncDisposable {
     });
   }
 
+  /** Deletes each exchange (one that does not exist is fine). */
+  deleteExchanges(exchanges: readonly string[]): Promise<void> {
+    return this.#withChannel(async (channel) => {
+      for (const exchange of exchanges) await channel.deleteExchange(exchange);
+    });
+  }
+
+  /** The ready messages of all of `queues` together (a queue that does not exist holds none). */
+  async messagesIn(queues: readonly string[]): Promise<number> {
+    let total = 0;
+    for (const queue of queues) {
+      total += (await this.counts(queue).catch(() => ({ messages: 0 }))).messages;
+    }
+    return total;
+  }
+
   /** Closes the connection. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#model.close().catch(() => {});

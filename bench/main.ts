@@ -8,6 +8,7 @@
 import { dirname } from "node:path";
 import { BrokerAdmin } from "./broker.ts";
 import { runCpu } from "./cpu.ts";
+import { delayedTable, runDelayed } from "./delayed.ts";
 import { runMatrix, summarise } from "./matrix.ts";
 import { runMemory } from "./memory.ts";
 import { type BenchOptions, HELP, parseBenchArgs } from "./options.ts";
@@ -58,6 +59,10 @@ async function bench(options: BenchOptions): Promise<void> {
   if (options.properties) {
     document.properties = await runPropertyCosts(admin, options, log);
     console.log(`\nWhat each message property costs\n${propertyTable(document.properties)}`);
+  }
+  if (options.delayed) {
+    document.delayed = await runDelayed(admin, options.n, options.rounds, log);
+    console.log(`\nDelayed tasks\n${delayedTable(document.delayed)}`);
   }
   if (options.cpu) {
     document.cpu = await runCpu(admin, options.rounds, options.quietMs, log);

@@ -56,7 +56,7 @@ function target(bytes: number, limit: number, inclusive: boolean): MemoryTarget 
 }
 
 /** Samples `field` of a process every `everyMs` until `until` settles; returns the largest. */
-async function sampleMax(
+export async function sampleMax(
   pid: number,
   field: MemoryField,
   until: Promise<unknown>,
@@ -73,7 +73,7 @@ async function sampleMax(
 }
 
 /** What a process's own memory is, beside the shared mapped files. */
-function rssParts(pid: number): string {
+export function rssParts(pid: number): string {
   return `RssAnon ${mb(tryReadStatus(pid, "RssAnon"))} MB (its own), RssFile ${
     mb(tryReadStatus(pid, "RssFile"))
   } MB (mapped files, mostly the Deno binary, shared between processes)`;
@@ -96,11 +96,26 @@ async function peakOf(spec: ScriptSpec): Promise<{ peak: number; seconds: number
   return { peak, seconds: (performance.now() - started) / 1000 };
 }
 
-async function generatorProducer(queue: string, n: number): Promise<MemoryFigure> {
+/** What `memory_producer.ts` reports. */
+export interface GeneratorRun {
+  /** Tasks confirmed. */
+  readonly confirmed: number;
+  /** Seconds from connecting to the last confirm. */
+  readonly seconds: number;
+  /** Peak RSS (`VmHWM`) at the end, in bytes. */
+  readonly peakBytes: number;
+}
+
+/** Runs `memory_producer.ts`: `n` tasks on `queue`, each delayed by `delayMs` when given. */
+export async function runGeneratorProducer(
+  queue: string,
+  n: number,
+  delayMs = 0,
+): Promise<GeneratorRun> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: denoRunArgs({
       script: "bench/memory_producer.ts",
-      args: [queue, String(n)],
+      args: [queue, String(n), String(delayMs)],
       // Deno lets a program read /proc/self/status only with --allow-all.
       flags: ["--allow-all"],
     }),
@@ -111,12 +126,13 @@ async function generatorProducer(queue: string, n: number): Promise<MemoryFigure
   if (!output.success) {
     throw new Error(`memory_producer.ts failed: ${new TextDecoder().decode(output.stderr)}`);
   }
-  const report = JSON.parse(new TextDecoder().decode(output.stdout)) as {
-    confirmed: number;
-    seconds: number;
-    peakBytes: number;
-  };
+  const report = JSON.parse(new TextDecoder().decode(output.stdout)) as GeneratorRun;
   if (report.confirmed !== n) throw new Error(`only ${report.confirmed} of ${n} confirmed`);
+  return report;
+}
+
+async function generatorProducer(queue: string, n: number): Promise<MemoryFigure> {
+  const report = await runGeneratorProducer(queue, n);
   return {
     what: `Producer.publishAll, ${n} tasks from a generator: peak RSS (VmHWM)`,
     bytes: report.peakBytes,

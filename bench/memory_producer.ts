@@ -1,9 +1,10 @@
 /**
  * Enqueues `n` tasks from a generator through `Producer.publishAll` and prints, as JSON on
- * stdout, how many were confirmed and the process's peak RSS (`VmHWM`) at the end. Deno lets a
- * program read `/proc/self/status` only with `--allow-all`, so it runs with that.
+ * stdout, how many were confirmed, how long that took, and the process's peak RSS (`VmHWM`) at
+ * the end. With `delay-ms`, every task is delayed by that much (it waits in the delay levels).
+ * Deno lets a program read `/proc/self/status` only with `--allow-all`, so it runs with that.
  *
- * Usage: memory_producer.ts <queue> <n>
+ * Usage: memory_producer.ts <queue> <n> [delay-ms]
  *
  * @module
  */
@@ -13,15 +14,19 @@ import { Producer } from "../src/producer/producer.ts";
 import { catalog } from "../tasks/mod.ts";
 import { readStatus } from "./proc.ts";
 
-const [queue, nText] = Deno.args;
+const [queue, nText, delayText = "0"] = Deno.args;
 const n = Number(nText);
-if (!queue || !(n >= 1)) {
-  console.error("usage: memory_producer.ts <queue> <n>");
+const delay = Number(delayText);
+if (!queue || !(n >= 1) || !(delay >= 0)) {
+  console.error("usage: memory_producer.ts <queue> <n> [delay-ms]");
   Deno.exit(2);
 }
 
 function* tasks(): Iterable<EncodedTask> {
-  for (let i = 0; i < n; i++) yield prepareTask(catalog, "sum", { start: 1, end: i + 1 });
+  const options = delay > 0 ? { delay } : {};
+  for (let i = 0; i < n; i++) {
+    yield prepareTask(catalog, "sum", { start: 1, end: i + 1 }, options);
+  }
 }
 
 const started = performance.now();

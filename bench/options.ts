@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly matrix: boolean;
   /** Whether the property costs are measured. */
   readonly properties: boolean;
+  /** Whether the delayed-task measurements run. */
+  readonly delayed: boolean;
   /** Whether the memory measurements run. */
   readonly memory: boolean;
   /** Whether the CPU scaling measurements run. */
@@ -66,7 +68,10 @@ Options:
   --cpu             measure CPU-bound scaling over worker processes (instead of the matrix)
   --properties      measure what each message property costs plain amqplib (instead of the
                     matrix; rows default to classic:1,classic:100)
-  --matrix          run the matrix too, with --memory, --cpu or --properties
+  --delayed         measure the enqueue rate of delayed tasks against immediate ones (--n
+                    tasks, --rounds rounds), and an idle worker's memory while 100,000 delayed
+                    tasks wait (instead of the matrix)
+  --matrix          run the matrix too, with --memory, --cpu, --properties or --delayed
   --cpu-prof DIR    write CPU profiles of the consumers and producers to DIR/<variant>-…
   -h, --help        show this help`;
 
@@ -112,7 +117,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       "json-out",
       "cpu-prof",
     ],
-    boolean: ["quick", "memory", "cpu", "properties", "matrix", "help"],
+    boolean: ["quick", "memory", "cpu", "properties", "delayed", "matrix", "help"],
     alias: { help: "h" },
     unknown: (arg: string, key?: string) => {
       throw new Error(key === undefined ? `unexpected argument '${arg}'` : `unknown option ${arg}`);
@@ -122,6 +127,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const memory = flags.memory === true;
   const cpu = flags.cpu === true;
   const properties = flags.properties === true;
+  const delayed = flags.delayed === true;
   const cpuProf = typeof flags["cpu-prof"] === "string" ? flags["cpu-prof"] : undefined;
   return {
     n: integer(flags.n, "n", quick ? 5_000 : 50_000),
@@ -141,10 +147,11 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     jsonOut: typeof flags["json-out"] === "string"
       ? flags["json-out"]
       : new URL("./results/latest.json", import.meta.url).pathname,
-    matrix: flags.matrix === true || (!memory && !cpu && !properties),
+    matrix: flags.matrix === true || (!memory && !cpu && !properties && !delayed),
     memory,
     cpu,
     properties,
+    delayed,
     ...(cpuProf === undefined ? {} : { cpuProfDir: cpuProf }),
     help: flags.help === true,
   };

@@ -5,6 +5,7 @@
  */
 import type { PropertyCost } from "./property_costs.ts";
 import { type CpuResult, type CpuRun, SPEEDUP_TARGET } from "./cpu.ts";
+import type { DelayedResult } from "./delayed.ts";
 import { higherIsBetter, type Metric, METRICS, type RowSummary } from "./matrix.ts";
 import type { MemoryFigure } from "./memory.ts";
 import type { BenchOptions } from "./options.ts";
@@ -195,6 +196,8 @@ export interface BenchDocument {
   readonly properties?: readonly PropertyCost[];
   /** The CPU figures. */
   readonly cpu?: CpuResult;
+  /** The delayed-task figures. */
+  readonly delayed?: DelayedResult;
 }
 
 /**
