@@ -4,7 +4,7 @@
  * `dist/warren-producer-x86_64-pc-windows-msvc.exe`, …).
  *
  * ```sh
- * deno task compile                                   # producer, worker and admin for 5 targets
+ * deno task compile                                   # the 4 CLIs for 5 targets
  * deno task compile --target x86_64-unknown-linux-gnu --only worker --out-dir dist/linux
  * WARREN_COMPILE_NET=rabbitmq:5672 deno task compile  # binaries that may reach only that broker
  * ```
@@ -16,7 +16,8 @@
  *   (add the worker's `--metrics-port` address and the admin's management API there too).
  * - `--allow-env=AMQP_URL,WARREN_QUEUE` (the admin also reads `WARREN_MANAGEMENT_URL`).
  * - `--allow-sys=hostname` for the worker, which names itself `<hostname>-<pid>`.
- * - No `--allow-read`. The worker's threads load `src/worker/threads/thread_main.ts` and the handlers
+ * - `--allow-read` for the scheduler only, which reads the schedules file it is given.
+ * - No other `--allow-read`. The worker's threads load `src/worker/threads/thread_main.ts` and the handlers
  *   by URL, which `deno compile` does not follow, so both are embedded with `--include`; and a
  *   compiled program may always read its own embedded files (denort adds its embedded file
  *   system's root, `$TMPDIR/deno-compile-<binary name>/`, to `--allow-read`: see
@@ -48,7 +49,7 @@ export const TARGETS = [
 export type Target = typeof TARGETS[number];
 
 /** Warren's CLIs, by the name of their binary. */
-export const PROGRAMS = ["producer", "worker", "admin"] as const;
+export const PROGRAMS = ["producer", "worker", "admin", "scheduler"] as const;
 
 /** One of Warren's CLIs. */
 export type Program = typeof PROGRAMS[number];
@@ -58,6 +59,7 @@ export const PROGRAM_ENV: Readonly<Record<Program, readonly string[]>> = {
   producer: ["AMQP_URL", "WARREN_QUEUE"],
   worker: ["AMQP_URL", "WARREN_QUEUE"],
   admin: ["AMQP_URL", "WARREN_QUEUE", "WARREN_MANAGEMENT_URL"],
+  scheduler: ["AMQP_URL", "WARREN_QUEUE"],
 };
 
 /** Files that `deno compile` cannot find from the entry point, per program. */
@@ -67,10 +69,12 @@ export const PROGRAM_INCLUDES: Readonly<Record<Program, readonly string[]>> = {
   // the catalog module, which `deno compile` does not follow by itself.
   worker: ["src/worker/threads/thread_main.ts", "tasks/handlers/mod.ts"],
   admin: [],
+  scheduler: [],
 };
 
 /**
- * Other flags, per program: the worker's hostname permission, and for the producer a small young
+ * Other flags, per program: the worker's hostname permission, the scheduler's reading of its
+ * schedules file, and for the producer a small young
  * generation, which keeps its memory under 120 MB however many tasks it publishes (185 MB with
  * V8's default, at the same speed: `deno task bench --memory`).
  */
@@ -78,6 +82,8 @@ export const PROGRAM_EXTRA_FLAGS: Readonly<Record<Program, readonly string[]>> =
   producer: ["--v8-flags=--max-semi-space-size=2"],
   worker: ["--allow-sys=hostname"],
   admin: [],
+  // Its schedules file is named when it runs.
+  scheduler: ["--allow-read"],
 };
 
 /** Options of {@linkcode compileCommands}. */
@@ -220,7 +226,7 @@ Usage: deno task compile [--target TARGET]... [--only PROGRAM]... [--out-dir DIR
 
   --target TARGET   ${TARGETS.join(", ")}
                     (repeatable; default: all)
-  --only PROGRAM    producer, worker or admin (repeatable; default: all of them)
+  --only PROGRAM    producer, worker, admin or scheduler (repeatable; default: all of them)
   --out-dir DIR     where the binaries go (default dist; the task may write only there)
   -h, --help        show this help
 
@@ -253,7 +259,9 @@ function parseCli(args: string[]): Cli {
   const only = given("only");
   for (const program of only) {
     if (!(PROGRAMS as readonly string[]).includes(program)) {
-      throw new UsageError(`unknown program '${program}': use producer, worker or admin`);
+      throw new UsageError(
+        `unknown program '${program}': use producer, worker, admin or scheduler`,
+      );
     }
   }
   const programs = only.length > 0 ? PROGRAMS.filter((p) => only.includes(p)) : PROGRAMS;

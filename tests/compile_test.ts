@@ -133,6 +133,11 @@ Deno.test("compileCommands() builds one deno compile line per program and target
       "--allow-net",
       "--allow-env=AMQP_URL,WARREN_QUEUE,WARREN_MANAGEMENT_URL",
     ]);
+    assertEquals(permissions(byProgram("scheduler")), [
+      "--allow-net",
+      "--allow-env=AMQP_URL,WARREN_QUEUE",
+      "--allow-read",
+    ]);
   });
 
   await t.step(
@@ -166,7 +171,7 @@ Deno.test("compileCommands() builds one deno compile line per program and target
     const includes = worker.flatMap((arg, i) => arg === "--include" ? [worker[i + 1]!] : []);
     assertEquals(includes, ["src/worker/threads/thread_main.ts", "tasks/handlers/mod.ts"]);
     for (const file of includes) assert((await Deno.stat(rootPath(file))).isFile, file);
-    for (const program of ["producer", "admin"]) {
+    for (const program of ["producer", "admin", "scheduler"]) {
       assert(!commands.find((c) => c.program === program)!.args.includes("--include"));
     }
   });

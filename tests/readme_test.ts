@@ -3,12 +3,19 @@
  * with (tests/_helpers/cli.ts), so that they cannot drift apart.
  */
 import { assert, assertEquals } from "@std/assert";
-import { ADMIN_FLAGS, PRODUCER_FLAGS, rootPath, WORKER_FLAGS } from "./_helpers/cli.ts";
+import {
+  ADMIN_FLAGS,
+  PRODUCER_FLAGS,
+  rootPath,
+  SCHEDULER_FLAGS,
+  WORKER_FLAGS,
+} from "./_helpers/cli.ts";
 
 const CLIS = [
   ["producer.ts", PRODUCER_FLAGS],
   ["worker.ts", WORKER_FLAGS],
   ["admin.ts", ADMIN_FLAGS],
+  ["scheduler.ts", SCHEDULER_FLAGS],
 ] as const;
 
 /** A `deno run` command line of a text: its permission flags and the script it runs. */

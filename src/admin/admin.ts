@@ -17,6 +17,7 @@ import { type DeadLetterList, listDeadLetters, type ListOptions } from "./dead_l
 import { checkFilter } from "./filters.ts";
 import { inspectQueue, purgeQueue, type QueueCounts, requireQueue } from "./queues.ts";
 import { replayDeadLetters, type ReplayOptions, type ReplaySummary } from "./replay.ts";
+import { readSchedules, type SchedulesReport } from "./schedules.ts";
 import { amqpStatus, type StatusReport } from "./status.ts";
 
 /** Options of {@linkcode Admin.connect}. */
@@ -123,6 +124,11 @@ export class Admin {
   /** Removes every ready message of one queue; resolves to how many were removed. */
   async purge(queue: AdminQueue): Promise<number> {
     return purgeQueue(await this.#link(), this.names, this.names[queue]);
+  }
+
+  /** The schedules the active scheduler keeps in the broker, and whether one is active. */
+  async schedules(): Promise<SchedulesReport> {
+    return readSchedules(await this.#link(), this.names);
   }
 
   /** Closes the connection. */

@@ -26,3 +26,4 @@ export type { QueueCounts } from "./queues.ts";
 export type { QueueRole, QueueStatus, StatusReport, StatusSource } from "./status.ts";
 export { ManagementError, type ManagementOptions, managementStatus } from "./management.ts";
 export { MissingQueueError } from "../errors/missing_queue_error.ts";
+export type { ScheduleRow, SchedulesReport } from "./schedules.ts";

@@ -7,6 +7,8 @@
  * - `Q.delay.<k>`: the delay levels, an exchange and a queue each (see `delays.ts`): delayed
  *   tasks and retries wait there, then the broker routes them to `Q`.
  * - `Q.dead`: durable dead-letter queue; Warren publishes there itself, with headers saying why.
+ * - `Q.scheduler`: an exclusive queue, held by the active scheduler (see `scheduler/`).
+ * - `Q.schedules`: the schedules' state, one message (see `scheduler/state.ts`).
  * - `Q.retry.<ms>`: the delay queues of Warren 0.1 (one per delay). They empty themselves into
  *   `Q` as their messages' delays pass; nothing declares them any more.
  *
@@ -35,6 +37,10 @@ export interface QueueNames {
   readonly dead: string;
   /** The exchange and queue of delay level `k`. */
   delay(k: number): string;
+  /** The exclusive queue that the active scheduler holds. */
+  readonly scheduler: string;
+  /** The queue that holds the schedules' state (their last fires). */
+  readonly schedules: string;
   /** The delay queue of Warren 0.1 for retries after `delayMs` milliseconds. */
   retry(delayMs: number): string;
 }
@@ -46,6 +52,8 @@ const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
   [/\.dead$/, "dead-letter queue"],
   [/\.retry\.\d+$/, "retry delay queue"],
   [/\.delay\.\d+$/, "delay level"],
+  [/\.scheduler$/, "scheduler lock"],
+  [/\.schedules$/, "schedule state queue"],
 ];
 
 /**
@@ -79,6 +87,8 @@ export function queueNames(queue: string): QueueNames {
     main: queue,
     dead: `${queue}.dead`,
     delay: (k) => `${queue}.delay.${k}`,
+    scheduler: `${queue}.scheduler`,
+    schedules: `${queue}.schedules`,
     retry: (delayMs) => `${queue}.retry.${Math.round(delayMs)}`,
   };
 }

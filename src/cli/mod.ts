@@ -21,3 +21,4 @@
 export { producerMain } from "./producer/main.ts";
 export { workerMain, type WorkerMainOptions } from "./worker/main.ts";
 export { adminMain } from "./admin/main.ts";
+export { schedulerMain } from "./scheduler/main.ts";

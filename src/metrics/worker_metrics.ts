@@ -94,6 +94,14 @@ export class WorkerMetrics {
     }
   }
 
+  /** Counts one fire of the schedule `schedule` (a worker that also runs a scheduler). */
+  recordFire(schedule: string): void {
+    const series = this.#counters.get("warren_schedule_fires_total") ?? new Map<string, number>();
+    this.#counters.set("warren_schedule_fires_total", series);
+    const key = labels({ schedule });
+    series.set(key, (series.get(key) ?? 0) + 1);
+  }
+
   /** The metrics in Prometheus' text format. */
   render(gauges: WorkerGauges): string {
     const out: string[] = [];
@@ -104,7 +112,9 @@ export class WorkerMetrics {
       warren_tasks_retried_total: "Failed attempts sent to a delay queue for a retry, by task.",
       warren_tasks_dead_lettered_total: "Tasks sent to the dead-letter queue, by task and reason.",
       warren_tasks_returned_total: "Tasks given back to the queue unfinished, by task.",
-      warren_tasks_expired_total: "Tasks that expired before they started (dead-lettered), by task.",
+      warren_schedule_fires_total: "Fires of the schedules this process ran as active scheduler.",
+      warren_tasks_expired_total:
+        "Tasks that expired before they started (dead-lettered), by task.",
     };
     for (const [name, text] of Object.entries(help)) {
       out.push(`# HELP ${name} ${text}`, `# TYPE ${name} counter`);

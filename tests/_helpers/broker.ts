@@ -23,7 +23,7 @@ export interface RawClient extends AsyncDisposable {
   readonly channel: Channel;
   /**
    * Deletes these work queues when the client is disposed, with what Warren derives from each:
-   * its `.dead` queue, and its delay levels (queues and exchanges).
+   * its `.dead` and `.schedules` queues, and its delay levels (queues and exchanges).
    */
   track(...queues: string[]): void;
 }
@@ -45,7 +45,9 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
       const cleaner = await connection.createChannel();
       cleaner.on("error", () => {});
       for (const queue of tracked) {
-        for (const name of [queue, `${queue}.dead`]) await cleaner.deleteQueue(name);
+        for (const name of [queue, `${queue}.dead`, `${queue}.schedules`]) {
+          await cleaner.deleteQueue(name);
+        }
         for (let k = 0; k < DELAY_LEVELS; k++) {
           await cleaner.deleteQueue(`${queue}.delay.${k}`);
           await cleaner.deleteExchange(`${queue}.delay.${k}`);

@@ -16,6 +16,13 @@ export const WORKER_FLAGS = [
   "--allow-env=AMQP_URL,WARREN_QUEUE",
 ] as const;
 
+/** Permission flags of the scheduler CLI, as the README gives them (its file: schedules.json). */
+export const SCHEDULER_FLAGS = [
+  "--allow-net=localhost:5672",
+  "--allow-env=AMQP_URL,WARREN_QUEUE",
+  "--allow-read=schedules.json",
+] as const;
+
 /** Permission flags of the admin CLI, as the README gives them (without the management API). */
 export const ADMIN_FLAGS = [
   "--allow-net=localhost:5672",

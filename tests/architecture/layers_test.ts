@@ -12,6 +12,7 @@ const RANKS: Readonly<Record<string, number>> = {
   "admin": 5,
   "metrics": 5,
   "producer": 4,
+  "scheduler": 4,
   "worker": 4,
   "broker": 3,
   "task": 2,

@@ -9,6 +9,7 @@ import type { Catalog } from "../../task/catalog.ts";
 import { listCommand, replayCommand } from "./dead.ts";
 import { PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { purgeCommand } from "./purge.ts";
+import { schedulesCommand } from "./schedules.ts";
 import { statusCommand } from "./status.ts";
 import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 
@@ -28,6 +29,8 @@ Usage:
                       delete every dead letter
   ${PROGRAM} purge [--yes]
                       delete every task waiting in Q
+  ${PROGRAM} schedules [--json]
+                      each schedule's last and next fire, and the active scheduler
 
 '${PROGRAM} <command> --help' describes each command.
 
@@ -72,7 +75,7 @@ async function dead(args: readonly string[]): Promise<number> {
   }
 }
 
-async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
+async function run(args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
     case "status":
@@ -81,6 +84,8 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       return await dead(rest);
     case "purge":
       return await purgeCommand("main", rest);
+    case "schedules":
+      return await schedulesCommand(rest);
     default:
       if (isHelp(command)) {
         console.log(HELP);
@@ -88,13 +93,13 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       }
       throw new UsageError(
         command === undefined
-          ? "name a command: status, dead list, dead replay, dead purge or purge"
-          : `unknown command '${command}': use status, dead list, dead replay, dead purge or purge`,
+          ? "name a command: status, schedules, dead list, dead replay, dead purge or purge"
+          : `unknown command '${command}': use status, schedules, dead list, dead replay, dead purge or purge`,
       );
   }
 }
 
-const COMMANDS = new Set(["status", "purge", "dead"]);
+const COMMANDS = new Set(["status", "purge", "dead", "schedules"]);
 const DEAD_COMMANDS = new Set(["list", "replay", "purge"]);
 
 /** The command that `args` name, for the help that usage errors point to: `admin.ts dead list`. */
@@ -106,12 +111,13 @@ function commandOf(args: readonly string[]): string {
 }
 
 /**
- * Runs the admin CLI with `args`; `catalog` names the tasks whose results and schedules it shows.
- * Returns the exit code. Never throws: errors are printed with their causes.
+ * Runs the admin CLI with `args`; returns the exit code. Never throws: errors are printed with
+ * their causes. It takes the catalog as the other CLIs do, though no command reads it yet: the
+ * admin commands handle tasks as raw messages, so they work on any queue.
  */
-export async function adminMain(catalog: Catalog, args: readonly string[]): Promise<number> {
+export async function adminMain(_catalog: Catalog, args: readonly string[]): Promise<number> {
   try {
-    return await run(catalog, args);
+    return await run(args);
   } catch (err) {
     return fatal(err, commandOf(args));
   }

@@ -46,6 +46,8 @@ ${BROKER_HELP}
   --consumer-timeout DURATION
                       the broker's consumer_timeout; task time limits must stay below it
                       (default 30m, RabbitMQ's default)
+  --schedules FILE    also run the schedules of FILE (see scheduler.ts --help), as one
+                      replica of the scheduler; needs --allow-read=FILE
   --max-priority N    declare the classic work queue with x-max-priority N, as the producers
                       do (priorities 0 to N)
   --on-version-mismatch warn|dead

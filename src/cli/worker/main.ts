@@ -20,6 +20,8 @@ import {
   VERSION_MISMATCH_POLICIES,
 } from "../../worker/options.ts";
 import { Worker } from "../../worker/worker.ts";
+import { Scheduler } from "../../scheduler/scheduler.ts";
+import { readSchedulesFile } from "../shared/schedules_file.ts";
 import {
   backoffFlags,
   choiceFlag,
@@ -94,6 +96,7 @@ async function run<C extends Catalog>(
       "threads",
       "on-version-mismatch",
       "max-priority",
+      "schedules",
     ],
     boolean: ["help"],
     alias: { help: "h" },
@@ -120,13 +123,22 @@ async function run<C extends Catalog>(
   const retries = flags.retries === undefined ? undefined : integerFlag(flags, "retries", 0, 0);
   const id = stringFlag(flags, "id");
   const backoff = backoffFlags(flags);
+  const maxPriority = flags["max-priority"] === undefined
+    ? undefined
+    : integerFlag(flags, "max-priority", 1, 1, 255);
+  const schedulesFile = stringFlag(flags, "schedules");
+  const schedules = schedulesFile === undefined
+    ? undefined
+    : await readSchedulesFile(catalog, schedulesFile);
   // Signals are handled from the start: one that comes while connecting stops the worker as
   // soon as it is up (a second one exits at once), instead of killing it mid-delivery.
   const forced = Promise.withResolvers<number>();
   let signals = 0;
   let worker: Worker<C> | undefined;
+  let scheduler: Scheduler<C> | undefined;
   const removeListeners = onStopSignals(() => {
     if (++signals === 1) {
+      scheduler?.close();
       worker?.close();
     } else {
       logger.warn("worker.killed", {
@@ -158,9 +170,7 @@ async function run<C extends Catalog>(
         maxMessageBytes: integerFlag(flags, "max-bytes", DEFAULT_MAX_BYTES, 1),
         maxRedeliveries: integerFlag(flags, "max-redeliveries", DEFAULT_MAX_REDELIVERIES, 1),
         consumerTimeout: durationFlag(flags, "consumer-timeout", DEFAULT_CONSUMER_TIMEOUT),
-        ...(flags["max-priority"] === undefined
-          ? {}
-          : { maxPriority: integerFlag(flags, "max-priority", 1, 1, 255) }),
+        ...(maxPriority === undefined ? {} : { maxPriority }),
         onVersionMismatch: choiceFlag(
           flags,
           "on-version-mismatch",
@@ -176,12 +186,28 @@ async function run<C extends Catalog>(
     ]);
     if (typeof started === "number") return started;
     const running = worker = started;
-    if (signals > 0) running.close();
+    if (schedules !== undefined) {
+      // The worker's process is also one replica of the scheduler (one replica is active).
+      scheduler = await Scheduler.start(catalog, schedules, {
+        url: settings.urls,
+        queue: settings.queue,
+        queueType: settings.queueType,
+        logger,
+        id: running.id,
+        ...(maxPriority === undefined ? {} : { maxPriority }),
+      });
+      if (metrics) scheduler.on("schedule.fired", (event) => metrics.recordFire(event.schedule));
+    }
+    if (signals > 0) {
+      scheduler?.close();
+      running.close();
+    }
     const stopSummary = Deno.stdout.isTerminal() && format === "text"
       ? startSummary((listener) => running.on("*", listener), () => running.inFlight, logger)
       : undefined;
     try {
-      return await Promise.race([running.closed.then(() => EXIT_OK), forced.promise]);
+      const closed = Promise.all([running.closed, scheduler?.closed]).then(() => EXIT_OK);
+      return await Promise.race([closed, forced.promise]);
     } finally {
       stopSummary?.();
       logger.flush?.();

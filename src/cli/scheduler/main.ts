@@ -1,0 +1,112 @@
+/**
+ * The scheduler CLI: runs the schedules of a JSON file until SIGINT or SIGTERM, as one replica
+ * of any number (exactly one is active at a time).
+ *
+ * @module
+ */
+import { Scheduler } from "../../scheduler/scheduler.ts";
+import type { Catalog } from "../../task/catalog.ts";
+import { createLogger, LOG_LEVELS, type LogFormat } from "../../util/logger.ts";
+import { choiceFlag, durationFlag, integerFlag, parseFlags, stringFlag } from "../shared/args.ts";
+import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
+import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
+import { readSchedulesFile } from "../shared/schedules_file.ts";
+import { onStopSignals } from "../shared/signals.ts";
+
+/** The scheduler CLI's name in messages. */
+export const PROGRAM = "scheduler.ts";
+
+const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+
+const HELP = `Enqueues the tasks of the schedules in a JSON file when they are due. Run as many
+replicas as you like: exactly one is active at a time, chosen through the broker (it holds the
+exclusive queue Q.scheduler); when it stops or dies, another takes over within about a second.
+
+Usage: ${PROGRAM} --file schedules.json [options]
+
+The file holds an array of schedules:
+  [{"name": "nightly-report", "task": "sum", "payload": {"start": 1, "end": 10},
+    "cron": "0 2 * * *", "tz": "Europe/Berlin", "missed": "once"},
+   {"name": "tick", "task": "sleep", "payload": {"ms": 1}, "every": "1s", "missed": "skip"}]
+  cron     5 fields, or 6 with seconds first; tz an IANA time zone (default UTC)
+  every    a whole number of seconds (1s, 10m, 2h) instead of cron
+  missed   what a new active scheduler does with fires nobody made: skip (default) or once
+           (one catch-up fire)
+Each fire's task has the id <name>@<fire time, ISO 8601 UTC>.
+
+Options:
+  --file PATH         the schedules (needs --allow-read=PATH)
+  --id ID             this replica's id, in the logs and the state (default scheduler-<pid>)
+  --election-interval DURATION
+                      how often a replica that is not active tries to take the lead
+                      (default 1s)
+  --max-priority N    the classic work queue's x-max-priority, as producers declare it
+  --log-format F      text or json (default text)
+  --log-level L       ${LOG_LEVELS.join(", ")} (default info)
+${BROKER_HELP}
+  -h, --help          show this help
+
+Exit status: 0 after a clean shutdown, 1 on broker errors, 2 on bad usage or a bad file.`;
+
+async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
+  const { flags, positionals } = parseFlags(args, {
+    string: [
+      ...BROKER_STRING_FLAGS,
+      "file",
+      "id",
+      "election-interval",
+      "max-priority",
+      "log-format",
+      "log-level",
+    ],
+    boolean: ["help"],
+    alias: { help: "h" },
+  }, "");
+  if (flags.help) {
+    console.log(HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const file = stringFlag(flags, "file");
+  if (file === undefined) throw new UsageError("give the schedules: --file schedules.json");
+  const schedules = await readSchedulesFile(catalog, file);
+  const format = choiceFlag(flags, "log-format", LOG_FORMATS, "text");
+  const logger = createLogger({
+    format,
+    level: choiceFlag(flags, "log-level", LOG_LEVELS, "info"),
+    color: format === "text" && Deno.stdout.isTerminal() && !Deno.noColor,
+  });
+  const settings = brokerSettings(flags);
+  const id = stringFlag(flags, "id");
+  const scheduler = await Scheduler.start(catalog, schedules, {
+    url: settings.urls,
+    queue: settings.queue,
+    queueType: settings.queueType,
+    logger,
+    electionInterval: durationFlag(flags, "election-interval", 1_000),
+    ...(id === undefined ? {} : { id }),
+    ...(flags["max-priority"] === undefined
+      ? {}
+      : { maxPriority: integerFlag(flags, "max-priority", 1, 1, 255) }),
+  });
+  const removeListeners = onStopSignals(() => scheduler.close());
+  try {
+    await scheduler.closed;
+    return EXIT_OK;
+  } finally {
+    removeListeners();
+    logger.flush?.();
+  }
+}
+
+/**
+ * Runs the scheduler CLI with `args` over `catalog`; returns the exit code. Never throws: errors
+ * are printed with their causes.
+ */
+export async function schedulerMain(catalog: Catalog, args: readonly string[]): Promise<number> {
+  try {
+    return await run(catalog, args);
+  } catch (err) {
+    return fatal(err, PROGRAM);
+  }
+}
