@@ -76,7 +76,7 @@ export interface EnqueueOptions {
   priority?: number;
   /**
    * The message id.
-   * @default {a new random UUID}
+   * @default {a new random id of 22 characters}
    */
   id?: string;
   /**

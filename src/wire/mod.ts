@@ -21,7 +21,6 @@
  * @module
  */
 export {
-  APP_ID,
   countHeader,
   decodeBody,
   type EncodedTask,
@@ -35,6 +34,7 @@ export {
   type UndecodableTask,
 } from "./task_codec.ts";
 export { BROKER_HEADERS, DELIVERY_COUNT_HEADER, HEADERS } from "./headers.ts";
+export { newTaskId, TASK_ID_LENGTH } from "./task_id.ts";
 export { DEAD_REASONS, type DeadReason, isDeadReason } from "./dead_reasons.ts";
 export { decodeOutcome, encodeOutcome, type TaskOutcome } from "./outcome_codec.ts";
 export { type PrepareOptions, prepareTask, prepareWireTask } from "../task/prepare.ts";

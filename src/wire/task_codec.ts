@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { DeadReason } from "./dead_reasons.ts";
 import { HEADERS } from "./headers.ts";
+import { newTaskId } from "./task_id.ts";
 
 /** The body key that names the task. Payload schemas may not use it. */
 export const TASK_KEY = "task";
@@ -22,9 +23,6 @@ export const TASK_KEY = "task";
  * `max_message_size` (16 MiB by default on 4.x, 128 MiB on 3.x).
  */
 export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
-
-/** The `app_id` property of messages that Warren publishes. */
-export const APP_ID = "warren";
 
 /** The AMQP properties Warren sets on the tasks it publishes. */
 export interface TaskProperties {
@@ -38,8 +36,6 @@ export interface TaskProperties {
   readonly type: string;
   /** When it was made, in seconds since the epoch. */
   readonly timestamp: number;
-  /** Always `warren`. */
-  readonly appId: string;
   /** Always `true` (a publish option): a message that reaches no queue comes back. */
   readonly mandatory: true;
   /** Extra headers. */
@@ -71,7 +67,7 @@ export interface EncodedTask {
 export interface EncodeOptions {
   /**
    * The message id.
-   * @default {a new random UUID}
+   * @default {a new random id of 22 characters: see `task_id.ts`}
    */
   id?: string;
   /**
@@ -122,7 +118,7 @@ export function encodeTask(
   payload: Readonly<Record<string, unknown>>,
   options: EncodeOptions = {},
 ): EncodedTask {
-  const id = options.id ?? crypto.randomUUID();
+  const id = options.id ?? newTaskId();
   // `task` first, and never overwritten by a payload that happens to carry the key.
   const fields: Record<string, unknown> = { [TASK_KEY]: task, ...payload };
   fields[TASK_KEY] = task;
@@ -141,7 +137,6 @@ export function encodeTask(
       messageId: id,
       type: options.version ?? task,
       timestamp: Math.floor(Date.now() / 1000),
-      appId: APP_ID,
       mandatory: true,
       ...(headers ? { headers } : {}),
       ...(options.replyTo ? { replyTo: options.replyTo } : {}),

@@ -47,7 +47,7 @@ function assertPlainlyReadable(message: GetMessage, id: string, sentAt: number):
   assertEquals(p.contentType, "application/json");
   assertEquals(p.messageId, id);
   assertEquals(p.type, catalog.tasks.sum.version, "the contract's version");
-  assertEquals(p.appId, "warren");
+  assertEquals(p.appId, undefined, "no app_id");
   assert(typeof p.timestamp === "number", "a timestamp");
   assertLessOrEqual(Math.abs(p.timestamp - sentAt / 1000), 60, "seconds since the epoch, now");
 }
