@@ -20,8 +20,7 @@ import {
   VERSION_MISMATCH_POLICIES,
 } from "../../worker/options.ts";
 import { Worker } from "../../worker/worker.ts";
-import { Scheduler } from "../../scheduler/scheduler.ts";
-import { readSchedulesFile } from "../shared/schedules_file.ts";
+import type { Scheduler } from "../../scheduler/scheduler.ts";
 import {
   backoffFlags,
   choiceFlag,
@@ -127,9 +126,10 @@ async function run<C extends Catalog>(
     ? undefined
     : integerFlag(flags, "max-priority", 1, 1, 255);
   const schedulesFile = stringFlag(flags, "schedules");
+  // The scheduler and its cron library load only when asked for: an idle worker stays small.
   const schedules = schedulesFile === undefined
     ? undefined
-    : await readSchedulesFile(catalog, schedulesFile);
+    : await (await import("../shared/schedules_file.ts")).readSchedulesFile(catalog, schedulesFile);
   // Signals are handled from the start: one that comes while connecting stops the worker as
   // soon as it is up (a second one exits at once), instead of killing it mid-delivery.
   const forced = Promise.withResolvers<number>();
@@ -188,6 +188,7 @@ async function run<C extends Catalog>(
     const running = worker = started;
     if (schedules !== undefined) {
       // The worker's process is also one replica of the scheduler (one replica is active).
+      const { Scheduler } = await import("../../scheduler/scheduler.ts");
       scheduler = await Scheduler.start(catalog, schedules, {
         url: settings.urls,
         queue: settings.queue,
