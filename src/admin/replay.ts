@@ -20,8 +20,12 @@ import { type DeadLetter, describeDeadLetter, giveBack } from "./dead_letters.ts
 import { type DeadLetterFilter, matchesFilter } from "./filters.ts";
 import { inspectQueue, requireQueue } from "./queues.ts";
 
-/** The headers a replayed copy goes without, so that it starts again from its first attempt. */
+/**
+ * The headers a replayed copy goes without, so that it starts again from its first attempt,
+ * and runs even when it had expired (replaying it is asking for it to run).
+ */
 export const RESET_HEADERS: readonly string[] = [
+  HEADERS.expires,
   HEADERS.attempts,
   HEADERS.redeliveries,
   HEADERS.reason,

@@ -4,7 +4,7 @@ import { matchesFilter } from "../../../src/admin/filters.ts";
 import { replayProperties, RESET_HEADERS } from "../../../src/admin/replay.ts";
 import { DELIVERY_COUNT_HEADER, HEADERS } from "../../../src/wire/headers.ts";
 
-Deno.test("replayProperties() resets attempts and failures and keeps everything else", () => {
+Deno.test("replayProperties() resets attempts, failures and expiry and keeps everything else", () => {
   const properties = replayProperties({
     properties: {
       messageId: "task-7",
@@ -18,6 +18,7 @@ Deno.test("replayProperties() resets attempts and failures and keeps everything 
         [HEADERS.attempts]: 4,
         [HEADERS.redeliveries]: 1,
         [HEADERS.reason]: "failed",
+        [HEADERS.expires]: 1_700_000_600_000,
         [HEADERS.error]: "boom",
         [HEADERS.firstFailure]: "2025-01-01T00:00:00.000Z",
         [HEADERS.lastFailure]: "2025-01-01T00:01:00.000Z",
