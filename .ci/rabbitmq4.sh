@@ -273,7 +273,7 @@ rmq4_warm_deno_dir() {
     "$deno" cache --quiet "${rest[@]}" || exit 1
     # Without the lock file too, as a run from a URL or from another project resolves npm
     # versions from the registry's package documents, which a locked run never fetches.
-    "$deno" cache --quiet --no-lock mod.ts producer.ts worker.ts admin.ts || exit 1
+    "$deno" cache --quiet --no-lock mod.ts producer.ts worker.ts admin.ts scheduler.ts || exit 1
     for c in "${configs[@]}"; do
       d=$(dirname "${c#./}"); own=()
       for f in "${files[@]}"; do [[ $f == "$d"/* ]] && own+=("$f"); done

@@ -200,6 +200,39 @@ function toRow(names: QueueNames, item: QueueItem): QueueStatus | undefined {
   };
 }
 
+/** Where requests to the management API go, with what login, and how the API is named in errors. */
+function managementTarget(options: ManagementOptions): {
+  root: string;
+  auth: string;
+  shown: string;
+  vhost: string;
+} {
+  const base = new URL(parseManagementUrl(options.url, "the management URL"));
+  const amqpUrl = new URL(options.amqpUrl ?? DEFAULT_URL);
+  const auth = basicAuth(base, amqpUrl);
+  const shown = redactUrl(base.href);
+  base.username = "";
+  base.password = "";
+  const root = base.href.endsWith("/") ? base.href : `${base.href}/`;
+  return { root, auth, shown, vhost: vhostOf(amqpUrl.href) };
+}
+
+/**
+ * GETs `api/<path>` from the management API as JSON, `{vhost}` in `path` standing for the AMQP
+ * URL's virtual host, with the login of `options` (the AMQP URL's user and password, unless the
+ * management URL has its own). Throws as {@linkcode managementStatus} does.
+ */
+export function managementGet(
+  options: ManagementOptions,
+  path: string,
+  search: Readonly<Record<string, string>> = {},
+): Promise<unknown> {
+  const { root, auth, shown, vhost } = managementTarget(options);
+  const url = new URL(`api/${path.replace("{vhost}", encodeURIComponent(vhost))}`, root);
+  url.search = new URLSearchParams(search).toString();
+  return getJson(url, auth, options, shown);
+}
+
 /**
  * Reads the state of the queues of `names` from the management API: one paginated request
  * (`GET /api/queues/<vhost>?name=<regex>&use_regex=true`) for the main queue, the dead-letter
@@ -210,26 +243,20 @@ export async function managementStatus(
   names: QueueNames,
   options: ManagementOptions,
 ): Promise<StatusReport> {
-  const base = new URL(parseManagementUrl(options.url, "the management URL"));
-  const amqpUrl = new URL(options.amqpUrl ?? DEFAULT_URL);
-  const auth = basicAuth(base, amqpUrl);
-  const shown = redactUrl(base.href);
-  base.username = "";
-  base.password = "";
-  const root = base.href.endsWith("/") ? base.href : `${base.href}/`;
+  const { shown } = managementTarget(options);
   const pattern = `^${escapeRegex(names.main)}(\\.dead|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
   const at = new Date().toISOString();
   const items: QueueItem[] = [];
   for (let page = 1, pages = 1; page <= pages; page++) {
-    const url = new URL(`api/queues/${encodeURIComponent(vhostOf(amqpUrl.href))}`, root);
-    url.search = new URLSearchParams({
-      page: String(page),
-      page_size: "500",
-      name: pattern,
-      use_regex: "true",
-      columns: COLUMNS,
-    }).toString();
-    const parsed = Page.safeParse(await getJson(url, auth, options, shown));
+    const parsed = Page.safeParse(
+      await managementGet(options, "queues/{vhost}", {
+        page: String(page),
+        page_size: "500",
+        name: pattern,
+        use_regex: "true",
+        columns: COLUMNS,
+      }),
+    );
     if (!parsed.success) {
       throw new ManagementError(
         0,

@@ -11,6 +11,7 @@ const RANKS: Readonly<Record<string, number>> = {
   "cli": 6,
   "admin": 5,
   "metrics": 5,
+  "dashboard": 5,
   "producer": 4,
   "scheduler": 4,
   "worker": 4,

@@ -8,7 +8,8 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { DeadLetterList } from "../../src/admin/dead_letters.ts";
 import { HEADERS } from "../../src/wire/headers.ts";
 import { queueNames } from "../../src/broker/topology.ts";
-import { type RawClient, rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { putDeadLetters } from "../_helpers/dead_letters.ts";
 import { ADMIN_FLAGS, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, queueDepth } from "../_helpers/probe.ts";
 import { runInTerminal, scriptInstalled } from "../_helpers/terminal.ts";
@@ -16,50 +17,6 @@ import { runInTerminal, scriptInstalled } from "../_helpers/terminal.ts";
 const terminal = await scriptInstalled();
 if (!terminal) {
   console.warn("admin_dead_test: util-linux 'script' is not installed; a terminal step is skipped");
-}
-
-/** A dead letter as a worker writes it after the last failed attempt. */
-interface Letter {
-  readonly id: string;
-  readonly body: string;
-  readonly reason?: string;
-  readonly error?: string;
-  readonly attempts?: number;
-}
-
-/** Publishes `letters` into `dead`, with the headers and properties a Warren worker sets. */
-async function putDeadLetters(client: RawClient, dead: string, letters: readonly Letter[]) {
-  const channel = await client.connection.createConfirmChannel();
-  await channel.assertQueue(dead, { durable: true });
-  for (const letter of letters) {
-    let type: string | undefined;
-    try {
-      type = (JSON.parse(letter.body) as { task?: string }).task;
-    } catch {
-      type = undefined;
-    }
-    channel.sendToQueue(dead, Buffer.from(letter.body), {
-      persistent: true,
-      messageId: letter.id,
-      contentType: "application/json",
-      appId: "warren",
-      timestamp: 1_700_000_000,
-      ...(type === undefined ? {} : { type }),
-      headers: {
-        [HEADERS.reason]: letter.reason ?? "failed",
-        [HEADERS.error]: letter.error ?? "boom",
-        [HEADERS.attempts]: letter.attempts ?? 4,
-        [HEADERS.redeliveries]: 0,
-        [HEADERS.firstFailure]: "2025-06-01T10:00:00.000Z",
-        [HEADERS.lastFailure]: "2025-06-01T10:00:07.000Z",
-        [HEADERS.worker]: "host-a-42",
-        [HEADERS.queue]: dead.replace(/\.dead$/, ""),
-        "x-tenant": "acme",
-      },
-    });
-  }
-  await channel.waitForConfirms();
-  await channel.close();
 }
 
 /** Runs `dead list --json` and returns the list. */

@@ -10,6 +10,7 @@ import { listCommand, replayCommand } from "./dead.ts";
 import { PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { purgeCommand } from "./purge.ts";
 import { schedulesCommand } from "./schedules.ts";
+import { dashboardCommand } from "./dashboard.ts";
 import { statusCommand } from "./status.ts";
 import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 
@@ -31,6 +32,8 @@ Usage:
                       delete every task waiting in Q
   ${PROGRAM} schedules [--json]
                       each schedule's last and next fire, and the active scheduler
+  ${PROGRAM} dashboard [--port 9465] [--host 127.0.0.1] [--token T] [--management URL]
+                      a web page to watch the queues and act on them
 
 '${PROGRAM} <command> --help' describes each command.
 
@@ -86,6 +89,8 @@ async function run(args: readonly string[]): Promise<number> {
       return await purgeCommand("main", rest);
     case "schedules":
       return await schedulesCommand(rest);
+    case "dashboard":
+      return await dashboardCommand(rest);
     default:
       if (isHelp(command)) {
         console.log(HELP);
@@ -93,13 +98,13 @@ async function run(args: readonly string[]): Promise<number> {
       }
       throw new UsageError(
         command === undefined
-          ? "name a command: status, schedules, dead list, dead replay, dead purge or purge"
-          : `unknown command '${command}': use status, schedules, dead list, dead replay, dead purge or purge`,
+          ? "name a command: status, schedules, dashboard, dead list, dead replay, dead purge or purge"
+          : `unknown command '${command}': use status, schedules, dashboard, dead list, dead replay, dead purge or purge`,
       );
   }
 }
 
-const COMMANDS = new Set(["status", "purge", "dead", "schedules"]);
+const COMMANDS = new Set(["status", "purge", "dead", "schedules", "dashboard"]);
 const DEAD_COMMANDS = new Set(["list", "replay", "purge"]);
 
 /** The command that `args` name, for the help that usage errors point to: `admin.ts dead list`. */

@@ -1,0 +1,237 @@
+/**
+ * The dashboard's HTTP surface, as one hono app: the page and its assets, a JSON API over the
+ * admin tools, and a stream of snapshots as server-sent events; with the rules of
+ * `security.ts` applied to every request (token, Host, Origin, content type, headers).
+ *
+ * @module
+ */
+import type { Admin } from "../admin/admin.ts";
+import type { ListOptions } from "../admin/dead_letters.ts";
+import { type Context, Hono, streamSSE } from "../deps/hono.ts";
+import { z } from "../deps/zod.ts";
+import { ConfigError } from "../errors/config_error.ts";
+import { describeError } from "../errors/describe.ts";
+import { MissingQueueError } from "../errors/missing_queue_error.ts";
+import { DEAD_REASONS } from "../wire/dead_reasons.ts";
+import { ASSETS, INDEX } from "./assets.ts";
+import {
+  loopbackHostAllowed,
+  sameOrigin,
+  SECURITY_HEADERS,
+  TOKEN_COOKIE,
+  tokenOf,
+  tokensEqual,
+} from "./security.ts";
+import type { Snapshot } from "./snapshot.ts";
+import type { DashboardState } from "./state.ts";
+
+/** Who may use the dashboard. */
+export interface DashboardAccess {
+  /** The token every request must carry, if any (required off loopback). */
+  readonly token: string | undefined;
+  /** The host the dashboard listens on. */
+  readonly host: string;
+  /** The port it listens on (known once it listens). */
+  readonly port: () => number;
+}
+
+/** Options of {@linkcode dashboardApp}. */
+export interface DashboardAppOptions {
+  /** The state the API reads. */
+  readonly state: DashboardState;
+  /** Who may use it. */
+  readonly access: DashboardAccess;
+  /** Makes a message safe to show: removes every password it could hold. */
+  readonly redact: (text: string) => string;
+  /** Called with each event stream, so that closing the dashboard can end them. */
+  readonly onStream: (abort: () => void) => () => void;
+}
+
+/** The most dead letters one request lists or replays. */
+const MAX_LIMIT = 500;
+
+const Filter = z.object({
+  task: z.string().min(1).optional(),
+  reason: z.enum(DEAD_REASONS).optional(),
+  id: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
+}).strict();
+
+const Confirmed = z.object({ confirm: z.string() });
+
+/** A request the API refuses, with the status and message to answer. */
+class Refusal extends Error {
+  constructor(readonly status: 400 | 403 | 404 | 415, message: string) {
+    super(message);
+  }
+}
+
+/** A filter without its absent fields. */
+function filterOf(filter: z.output<typeof Filter>): ListOptions {
+  return Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join(".") || what}: ${i.message}`);
+  throw new Refusal(400, `Cannot use ${what}: ${issues.join("; ")}`);
+}
+
+function statusOf(err: unknown): 400 | 403 | 404 | 415 | 502 {
+  if (err instanceof Refusal) return err.status;
+  if (err instanceof ConfigError) return 400;
+  if (err instanceof MissingQueueError) return 404;
+  return 502;
+}
+
+/** The dashboard's app; see the module documentation. */
+export function dashboardApp(options: DashboardAppOptions): Hono {
+  const { state, access, redact } = options;
+  const app = new Hono();
+
+  app.use("*", async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+  });
+
+  app.use("*", async (c, next) => {
+    const url = new URL(c.req.url);
+    if (access.token === undefined) {
+      if (!loopbackHostAllowed(c.req.header("host") ?? null, access.host, access.port())) {
+        throw new Refusal(403, "This dashboard answers to its own address only");
+      }
+    } else {
+      const offered = url.pathname === "/" ? url.searchParams.get("token") : null;
+      if (offered !== null && await tokensEqual(offered, access.token)) {
+        // Once given in the address, the token lives in a cookie, and leaves the address bar.
+        c.header(
+          "set-cookie",
+          `${TOKEN_COOKIE}=${encodeURIComponent(offered)}; HttpOnly; SameSite=Strict; Path=/`,
+        );
+        return c.redirect("/", 303);
+      }
+      const given = tokenOf(c.req.raw.headers);
+      if (given === undefined || !(await tokensEqual(given, access.token))) {
+        return c.json({
+          error:
+            "This dashboard needs its token: open /?token=<token> once, or send Authorization: Bearer <token>",
+        }, 401);
+      }
+    }
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      if (!sameOrigin(c.req.header("origin") ?? null, c.req.url)) {
+        throw new Refusal(403, "Refused: this request does not come from the dashboard's own page");
+      }
+      if (!(c.req.header("content-type") ?? "").startsWith("application/json")) {
+        throw new Refusal(415, "Send JSON (Content-Type: application/json)");
+      }
+    }
+    await next();
+    return undefined;
+  });
+
+  const adminOf = (c: Context): Admin => {
+    const queue = c.req.param("queue") ?? "";
+    const admin = state.admin(queue);
+    if (admin === undefined) {
+      throw new Refusal(
+        404,
+        `The dashboard does not show a work queue '${queue}': it shows ${state.queues.join(", ")}`,
+      );
+    }
+    return admin;
+  };
+  const confirmed = async (c: Context, admin: Admin) => {
+    const body: unknown = await c.req.json().catch(() => {
+      throw new Refusal(400, "The request's body is not JSON");
+    });
+    const { confirm, ...rest } = parse(Confirmed.passthrough(), body, "the request");
+    if (confirm !== admin.names.dead) {
+      throw new Refusal(
+        400,
+        `Confirm with "confirm": "${admin.names.dead}", the dead-letter queue this acts on`,
+      );
+    }
+    return rest;
+  };
+
+  app.get(
+    "/",
+    (c) => c.body(INDEX.body, 200, { "content-type": INDEX.type, "cache-control": "no-store" }),
+  );
+  app.get("/assets/:name", (c) => {
+    const asset = ASSETS.get(c.req.param("name"));
+    if (asset === undefined) throw new Refusal(404, `No such file: ${c.req.path}`);
+    return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "no-cache" });
+  });
+  // A page the browser shows without the dashboard's own (a refused request) asks for this.
+  app.get("/favicon.ico", (c) => c.body(null, 204));
+  app.get("/api/meta", (c) => c.json({ queues: state.queues, reasons: DEAD_REASONS }));
+  app.get("/api/overview", (c) => c.json(state.latest ?? null));
+  app.get("/api/history", (c) => c.json(state.history));
+  app.get("/api/events", (c) =>
+    streamSSE(c, async (stream) => {
+      // Only the latest snapshot waits to be sent: a slow browser skips, never queues.
+      let pending: Snapshot | undefined = state.latest;
+      let wake: (() => void) | undefined;
+      const unsubscribe = state.subscribe((snapshot) => {
+        pending = snapshot;
+        wake?.();
+      });
+      const forget = options.onStream(() => stream.abort());
+      stream.onAbort(() => wake?.());
+      try {
+        while (!stream.aborted) {
+          if (pending === undefined) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
+            continue;
+          }
+          const snapshot = pending;
+          pending = undefined;
+          await stream.writeSSE({ event: "snapshot", data: JSON.stringify(snapshot) });
+        }
+      } finally {
+        unsubscribe();
+        forget();
+      }
+    }));
+  app.get("/api/queues/:queue/dead", async (c) => {
+    const admin = adminOf(c);
+    const filter = filterOf(parse(Filter, c.req.query(), "the filter"));
+    return c.json(await admin.listDead({ limit: 50, ...filter }));
+  });
+  app.post("/api/queues/:queue/dead/replay", async (c) => {
+    const admin = adminOf(c);
+    const filter = filterOf(parse(Filter, await confirmed(c, admin), "the filter"));
+    return c.json(await admin.replayDead(filter));
+  });
+  app.post("/api/queues/:queue/dead/purge", async (c) => {
+    const admin = adminOf(c);
+    parse(z.object({}).strict(), await confirmed(c, admin), "the request");
+    return c.json({ queue: admin.names.dead, purged: await admin.purge("dead") });
+  });
+  app.get("/api/queues/:queue/schedules", async (c) => c.json(await adminOf(c).schedules()));
+  app.get("/api/queues/:queue/tasks/:id", async (c) => {
+    const admin = adminOf(c);
+    const id = c.req.param("id");
+    const { messages } = await admin.listDead({ id, limit: 1 });
+    return c.json({
+      id,
+      deadLetter: messages[0] ?? null,
+      history: null,
+      note: "Warren does not record task history yet: only a dead letter can be found by its id.",
+    });
+  });
+
+  app.notFound((c) => c.json({ error: `No such page: ${c.req.path}` }, 404));
+  app.onError((err, c) => {
+    const response = c.json({ error: redact(describeError(err)) }, statusOf(err));
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      response.headers.set(name, value);
+    }
+    return response;
+  });
+  return app;
+}

@@ -1,0 +1,151 @@
+/**
+ * The dashboard's view of the broker: reads every work queue's numbers once per `interval`
+ * (from the management API when given one, else by AMQP passive declares), keeps the latest
+ * snapshot and a bounded history for the charts, and hands each new snapshot to its
+ * subscribers. However fast tasks flow, the broker is asked once per interval and each browser
+ * gets at most one snapshot per interval: the dashboard's cost does not grow with the traffic.
+ *
+ * @module
+ */
+import type { Admin } from "../admin/admin.ts";
+import { managementConsumers } from "../admin/consumers.ts";
+import { type ManagementOptions, managementStatus } from "../admin/management.ts";
+import { AMQP_NOTE } from "../admin/status.ts";
+import { describeError } from "../errors/describe.ts";
+import { pause } from "../util/deadline.ts";
+import {
+  failedSummary,
+  type HistoryPoint,
+  pointOf,
+  type QueueSummary,
+  type Snapshot,
+  summarize,
+  withCounts,
+} from "./snapshot.ts";
+
+/** Options of {@linkcode DashboardState}. */
+export interface DashboardStateOptions {
+  /** The admin of each work queue, by name, in the order to show them. */
+  readonly admins: ReadonlyMap<string, Admin>;
+  /** The management API, if any. */
+  readonly management?: ManagementOptions;
+  /** How often the numbers are read, in milliseconds. */
+  readonly interval: number;
+  /** How many points of history each queue keeps. */
+  readonly historySize: number;
+  /** Makes an error message safe to show: removes every password it could hold. */
+  readonly redact: (text: string) => string;
+  /** The broker asked, without passwords (for AMQP snapshots). */
+  readonly from: string;
+}
+
+/** A listener of new snapshots. */
+export type SnapshotListener = (snapshot: Snapshot) => void;
+
+/** See the module documentation. */
+export class DashboardState {
+  readonly #options: DashboardStateOptions;
+  readonly #listeners = new Set<SnapshotListener>();
+  readonly #history = new Map<string, HistoryPoint[]>();
+  readonly #stop = new AbortController();
+  #latest: Snapshot | undefined;
+  #loop: Promise<void> | undefined;
+
+  /** A state that reads nothing until {@linkcode DashboardState.start}. */
+  constructor(options: DashboardStateOptions) {
+    this.#options = options;
+    for (const queue of options.admins.keys()) this.#history.set(queue, []);
+  }
+
+  /** The work queues shown. */
+  get queues(): string[] {
+    return [...this.#options.admins.keys()];
+  }
+
+  /** The admin of work queue `queue`, if it is shown. */
+  admin(queue: string): Admin | undefined {
+    return this.#options.admins.get(queue);
+  }
+
+  /** The latest snapshot, once one was read. */
+  get latest(): Snapshot | undefined {
+    return this.#latest;
+  }
+
+  /** The history of every queue, oldest point first. */
+  get history(): Readonly<Record<string, readonly HistoryPoint[]>> {
+    return Object.fromEntries(this.#history);
+  }
+
+  /** Reads a first snapshot, then one per interval until {@linkcode DashboardState.close}. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#loop = (async () => {
+      while (!this.#stop.signal.aborted) {
+        await pause(this.#options.interval, this.#stop.signal);
+        if (!this.#stop.signal.aborted) await this.refresh();
+      }
+    })();
+  }
+
+  /** Hears each new snapshot; returns the function that stops it. */
+  subscribe(listener: SnapshotListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Reads a snapshot now and hands it to the subscribers. */
+  async refresh(): Promise<Snapshot> {
+    const at = Date.now();
+    const { management } = this.#options;
+    const queues = await Promise.all(this.queues.map((queue) => this.#read(queue)));
+    const snapshot: Snapshot = {
+      at: new Date(at).toISOString(),
+      source: management ? "management" : "amqp",
+      from: management ? this.#options.redact(management.url) : this.#options.from,
+      queues,
+      notes: management
+        ? [
+          "the management API refreshes its numbers every few seconds (collect_statistics_interval, 5 s by default)",
+        ]
+        : [
+          AMQP_NOTE.replace("over AMQP, ", "Over AMQP, "),
+          "Over AMQP the workers show as a number of consumers; the management API names them.",
+        ],
+    };
+    for (const summary of queues) {
+      const points = this.#history.get(summary.queue)!;
+      points.push(pointOf(summary, at));
+      if (points.length > this.#options.historySize) points.shift();
+    }
+    this.#latest = snapshot;
+    for (const listener of this.#listeners) listener(snapshot);
+    return snapshot;
+  }
+
+  async #read(queue: string): Promise<QueueSummary> {
+    const admin = this.#options.admins.get(queue)!;
+    const { management } = this.#options;
+    try {
+      if (management === undefined) return summarize(await admin.status(), null);
+      // The management API's numbers lag by its statistics interval (5 s by default): the
+      // counts AMQP gives at once (ready, consumers, dead) come from AMQP, the rest from it.
+      const [report, workers, main, dead] = await Promise.all([
+        managementStatus(admin.names, management),
+        managementConsumers(admin.names, management),
+        admin.counts("main"),
+        admin.counts("dead"),
+      ]);
+      return withCounts(summarize(report, workers), main, dead);
+    } catch (err) {
+      return failedSummary(queue, this.#options.redact(describeError(err)));
+    }
+  }
+
+  /** Stops reading. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+    this.#listeners.clear();
+  }
+}

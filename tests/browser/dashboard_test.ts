@@ -1,0 +1,265 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard in a real browser (Debian's Chromium, headless, through playwright-core),
+ * against a PRIVATE RabbitMQ node with the management plugin and a user whose password must
+ * never reach the browser. Two work queues: one that only fills up, one that a worker drains.
+ * The page loads with no console error; its counts match the broker; live updates arrive;
+ * replay and purge work through the buttons (after the confirmation); the schedules show the
+ * active scheduler; a cross-site form cannot purge; no response holds the password.
+ * Screenshots go to `dist/screenshots/`.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
+import type { Page } from "npm:playwright-core@^1.65.1";
+import { queueNames } from "../../src/broker/topology.ts";
+import { Producer } from "../../src/producer/producer.ts";
+import { Scheduler } from "../../src/scheduler/scheduler.ts";
+import { Worker } from "../../src/worker/worker.ts";
+import { catalog } from "../../tasks/mod.ts";
+import { handlers } from "../../tasks/handlers/mod.ts";
+import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { chromiumInstalled, launchBrowser } from "../_helpers/browser.ts";
+import { rootPath } from "../_helpers/cli.ts";
+import { startDashboard } from "../_helpers/dashboard.ts";
+import { putDeadLetters } from "../_helpers/dead_letters.ts";
+import { freePort } from "../_helpers/ports.ts";
+import { queueDepth } from "../_helpers/probe.ts";
+import { rabbitmqInstalled, startRabbitNode } from "../_helpers/rabbit_node.ts";
+
+const ready = (await rabbitmqInstalled()) && (await chromiumInstalled());
+if (!ready) {
+  console.warn(
+    "dashboard_test: needs rabbitmq-server and /usr/bin/chromium (Debian's chromium package; .ci/run installs it on the host); skipping",
+  );
+}
+
+/** The password of the user the dashboard connects as. */
+const SECRET = "dash-s3cret-9f2c";
+
+const SCREENSHOTS = rootPath("dist/screenshots/");
+
+/** Resolves once the overview shows `value` in cell `field` of `queue`. */
+async function shows(page: Page, queue: string, field: string, value: string, timeout = 15_000) {
+  await page.waitForFunction(
+    ([q, f, v]) =>
+      document.querySelector(`#queues tr[data-queue="${q}"] td[data-field="${f}"]`)?.textContent ===
+        v,
+    [queue, field, value] as const,
+    { timeout },
+  );
+}
+
+Deno.test({
+  name: "the dashboard in a real browser: counts, live updates, workers, replay, purge, schedules",
+  ignore: !ready,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const managementPort = freePort();
+    await using node = await startRabbitNode({
+      prefix: "warren-dash",
+      plugins: ["rabbitmq_management"],
+      config: [
+        `management.tcp.port = ${managementPort}`,
+        "management.tcp.ip = 127.0.0.1",
+        "collect_statistics_interval = 500",
+      ],
+    });
+    await node.ctl("add_user", "dash", SECRET);
+    await node.ctl("set_user_tags", "dash", "administrator");
+    await node.ctl("set_permissions", "-p", "/", "dash", ".*", ".*", ".*");
+    const url = `amqp://dash:${SECRET}@127.0.0.1:${node.port}`;
+    const filling = uniqueQueue("warren_dash_fill");
+    const draining = uniqueQueue("warren_dash_drain");
+    await using client = await rawClient(url);
+    client.track(filling, draining);
+
+    const producer = await Producer.connect(catalog, { url, queue: filling });
+    const worker = await Worker.start(handlers, { url, queue: draining, id: "dash-worker-1" });
+    const scheduler = await Scheduler.start(catalog, [
+      { name: "tick", task: "sleep", payload: { ms: 1 }, every: 1_000 },
+    ], { url, queue: draining, id: "dash-scheduler" });
+    await using dashboard = await startDashboard([
+      "--url",
+      url,
+      "--queue",
+      `${filling},${draining}`,
+      "--management",
+      `http://127.0.0.1:${managementPort}`,
+      "--interval",
+      "300ms",
+    ], { broker: `127.0.0.1:${node.port}`, net: [`127.0.0.1:${managementPort}`] });
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    const bodies: Promise<string>[] = [];
+    page.on(
+      "console",
+      (m) => m.type() === "error" && problems.push(`console: ${m.text()} (${m.location().url})`),
+    );
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("requestfailed", (r) => {
+      // The event stream is cut when the page goes: not a failure of the page.
+      if (!r.url().endsWith("/api/events")) problems.push(`failed: ${r.url()}`);
+    });
+    page.on("response", (r) => {
+      if (!r.url().endsWith("/api/events")) bodies.push(r.text().catch(() => ""));
+    });
+    await Deno.mkdir(SCREENSHOTS, { recursive: true });
+    try {
+      for (let i = 0; i < 7; i++) await producer.enqueue("sleep", { ms: 1 });
+      for (let i = 0; i < 2; i++) await producer.enqueue("sleep", { ms: 1 }, { delay: 3_600_000 });
+      await putDeadLetters(client, queueNames(filling).dead, [
+        { id: "dead-1", body: '{"task":"sum","start":9,"end":1}', reason: "invalid-payload" },
+        { id: "dead-2", body: '{"task":"sleep","ms":5}' },
+        { id: "dead-3", body: '{"task":"sleep","ms":6}' },
+      ]);
+
+      await t.step(
+        "the page loads, with no console error, and counts what the broker holds",
+        async () => {
+          await page.goto(dashboard.url);
+          await page.waitForSelector("body[data-ready='1']");
+          await shows(page, filling, "ready", "7");
+          await shows(page, filling, "delayed", "2");
+          await shows(page, filling, "dead", "3");
+          assertEquals(await queueDepth(client, filling), 7);
+          assertEquals(await queueDepth(client, queueNames(filling).dead), 3);
+          assert((await page.locator("#source").innerText()).includes("management API"));
+          assertEquals(problems, []);
+        },
+      );
+
+      await t.step("live updates arrive within a few seconds", async () => {
+        const started = Date.now();
+        for (let i = 0; i < 5; i++) await producer.enqueue("sleep", { ms: 1 });
+        await shows(page, filling, "ready", "12", 10_000);
+        const seconds = (Date.now() - started) / 1000;
+        console.log(`overview showed 5 new tasks ${seconds.toFixed(1)} s after they were enqueued`);
+        assertLessOrEqual(seconds, 10);
+      });
+
+      await t.step("the worker consuming a queue is named, from the management API", async () => {
+        await page.waitForFunction(
+          (q) =>
+            document.querySelector(`table.workers[data-queue="${q}"]`)?.textContent?.includes(
+              "dash-worker-1",
+            ),
+          draining,
+          { timeout: 15_000 },
+        );
+        await page.waitForSelector(".chart canvas");
+        await page.screenshot({ path: `${SCREENSHOTS}overview.png`, fullPage: true });
+      });
+
+      await t.step("replay through the button, after the confirmation", async () => {
+        await page.click("#nav-dead");
+        await page.waitForSelector("#dead-table tbody tr");
+        assertEquals(await page.locator("#dead-table tbody tr").count(), 3);
+        await page.click("#dead-replay");
+        await page.waitForSelector("#confirm");
+        await page.screenshot({ path: `${SCREENSHOTS}dead-letters.png`, fullPage: true });
+        await page.click("#confirm-yes");
+        await page.waitForSelector("#dead-done");
+        assert(
+          (await page.locator("#dead-done").innerText()).startsWith("Replayed 3 dead letter(s)"),
+        );
+        assertEquals(await queueDepth(client, queueNames(filling).dead), 0);
+        assertEquals(await queueDepth(client, filling), 15);
+      });
+
+      await t.step("purge through the button; cancelling first changes nothing", async () => {
+        await putDeadLetters(client, queueNames(filling).dead, [
+          { id: "dead-4", body: '{"task":"sleep","ms":7}' },
+          { id: "dead-5", body: '{"task":"sleep","ms":8}' },
+        ]);
+        await page.click("#dead-load");
+        await page.waitForFunction(() =>
+          document.querySelectorAll("#dead-table tbody tr").length === 2
+        );
+        await page.click("#dead-purge");
+        await page.click("#confirm-no");
+        assertEquals(await queueDepth(client, queueNames(filling).dead), 2);
+        await page.click("#dead-purge");
+        await page.click("#confirm-yes");
+        await page.waitForFunction(() =>
+          document.querySelector("#dead-done")?.textContent?.startsWith("Purged 2")
+        );
+        assertEquals(await queueDepth(client, queueNames(filling).dead), 0);
+      });
+
+      await t.step("the schedules show their fires and the active scheduler", async () => {
+        await page.click("#nav-schedules");
+        await page.selectOption("#queue", draining);
+        await page.waitForSelector('#schedules-table tr[data-schedule="tick"]');
+        assert(
+          (await page.locator("#scheduler").innerText()).includes(
+            "Active scheduler: dash-scheduler",
+          ),
+        );
+        await page.screenshot({ path: `${SCREENSHOTS}schedules.png`, fullPage: true });
+      });
+
+      await t.step("a task is looked up by its id", async () => {
+        await putDeadLetters(client, queueNames(filling).dead, [{
+          id: "dead-6",
+          body: '{"task":"sleep","ms":9}',
+        }]);
+        await page.click("#nav-tasks");
+        await page.fill("#task-id", "dead-6");
+        await page.click("#task-search");
+        await page.waitForSelector("#task-found");
+        assert((await page.locator("#task-found").innerText()).includes("is a dead letter"));
+      });
+
+      await t.step("a cross-site form cannot purge", async () => {
+        const evil = Deno.serve(
+          { hostname: "127.0.0.1", port: 0, onListen() {} },
+          () =>
+            new Response(
+              `<form id="f" method="post" action="${dashboard.url}api/queues/${filling}/dead/purge">
+              <input name="confirm" value="${queueNames(filling).dead}"></form>
+              <script>document.getElementById("f").submit()</script>`,
+              { headers: { "content-type": "text/html" } },
+            ),
+        );
+        try {
+          const answer = page.waitForResponse((r) => r.url().endsWith("/dead/purge"));
+          await page.goto(`http://127.0.0.1:${evil.addr.port}/`);
+          assertEquals((await answer).status(), 403);
+          assertEquals(await queueDepth(client, queueNames(filling).dead), 1);
+        } finally {
+          await evil.shutdown();
+        }
+      });
+
+      await t.step("no response and no page holds the broker's password", async () => {
+        for (
+          const path of [
+            "/api/overview",
+            "/api/history",
+            "/api/meta",
+            `/api/queues/${filling}/dead`,
+            "/api/queues/nope/dead",
+          ]
+        ) {
+          bodies.push(fetch(new URL(path, dashboard.url)).then((r) => r.text()));
+        }
+        const texts = await Promise.all(bodies);
+        assert(texts.length > 20, `${texts.length} responses seen`);
+        for (const text of texts) assert(!text.includes(SECRET), text.slice(0, 300));
+        const problemsBefore = problems.filter((p) => !p.includes("403"));
+        assertEquals(problemsBefore, []);
+      });
+    } finally {
+      await page.close();
+      await scheduler.close();
+      await worker.close();
+      await producer.close();
+      const { code, stderr } = await dashboard.stop();
+      assertEquals(code, 0, stderr);
+      assert(!stderr.includes(SECRET));
+    }
+  },
+});
