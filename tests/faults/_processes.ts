@@ -55,7 +55,10 @@ export class ProducerProcess implements AsyncDisposable {
     });
   }
 
-  async #pump(stream: ReadableStream<Uint8Array>, add: (text: string) => void): Promise<void> {
+  async #pump(
+    stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+    add: (text: string) => void,
+  ): Promise<void> {
     for await (const text of stream.pipeThrough(new TextDecoderStream())) {
       add(text);
       this.#wake();
