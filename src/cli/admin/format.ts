@@ -4,7 +4,7 @@
  * @module
  */
 import type { DeadLetterList } from "../../admin/dead_letters.ts";
-import type { StatusReport } from "../../admin/status.ts";
+import type { QueueStatus, StatusReport } from "../../admin/status.ts";
 
 /** A column: its heading and whether its cells line up on the right (numbers). */
 interface Column {
@@ -36,9 +36,19 @@ export function describeSource(report: StatusReport): string {
     : `AMQP passive declares at ${report.from}`;
 }
 
-/** A status report as a table with a heading line and its notes. */
+/** Whether a queue is a delay queue that holds nothing and nobody reads (the table leaves it out). */
+function idleDelayQueue(q: QueueStatus): boolean {
+  return q.role !== "main" && q.role !== "dead" && q.exists && q.ready === 0 &&
+    (q.unacked ?? 0) === 0 && q.consumers === 0 && !q.publishRate && !q.deliverRate;
+}
+
+/**
+ * A status report as a table with a heading line and its notes. Delay queues that hold nothing
+ * are left out of the table and counted in one line (`--json` lists them all).
+ */
 export function formatStatus(report: StatusReport): string {
-  const rows = report.queues.map((q) =>
+  const idle = report.queues.filter(idleDelayQueue);
+  const rows = report.queues.filter((q) => !idleDelayQueue(q)).map((q) =>
     q.exists
       ? [
         q.name,
@@ -65,10 +75,14 @@ export function formatStatus(report: StatusReport): string {
   const delayed = report.delayed === null
     ? []
     : [`delayed: ${report.delayed} task(s) waiting in the delay queues`];
+  const hidden = idle.length === 0
+    ? []
+    : [`not shown: ${idle.length} empty delay queue(s) (--json lists every queue)`];
   return [
     `Queue '${report.queue}' at ${report.at}, from the ${describeSource(report)}`,
     ...lines,
     ...delayed,
+    ...hidden,
     ...report.notes.map((note) => `note: ${note}`),
   ].join("\n");
 }

@@ -84,3 +84,39 @@ Deno.test("formatDeadLetters() shows one line per dead letter, errors on one lin
   );
   assertEquals(oneLine("x".repeat(10), 5), "xxxx…");
 });
+
+Deno.test("formatStatus() leaves out delay queues that hold nothing, and counts them", () => {
+  const queue = (name: string, role: "main" | "delay" | "dead", ready: number) => ({
+    name,
+    role,
+    exists: true,
+    ready,
+    unacked: null,
+    consumers: 0,
+    publishRate: null,
+    deliverRate: null,
+  });
+  const lines = formatStatus({
+    delayed: 2,
+    queue: "q",
+    source: "amqp",
+    from: "amqp://localhost:5672",
+    at: "2025-01-01T00:00:00.000Z",
+    queues: [
+      queue("q", "main", 0),
+      queue("q.delay.0", "delay", 0),
+      queue("q.delay.1", "delay", 2),
+      queue("q.delay.2", "delay", 0),
+      queue("q.dead", "dead", 0),
+    ],
+    notes: [],
+  }).split("\n");
+  assertEquals(lines.slice(1), [
+    "QUEUE      READY  UNACKED  CONSUMERS  PUBLISH/S  DELIVER/S",
+    "q              0      n/a          0        n/a        n/a",
+    "q.delay.1      2      n/a          0        n/a        n/a",
+    "q.dead         0      n/a          0        n/a        n/a",
+    "delayed: 2 task(s) waiting in the delay queues",
+    "not shown: 2 empty delay queue(s) (--json lists every queue)",
+  ]);
+});
