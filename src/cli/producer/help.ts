@@ -53,7 +53,7 @@ Output: one line per confirmed task on stdout ('enqueued <task> <id>'), or with 
 per outcome ('done <task> <id> <result>', 'failed <task> <id> <reason>: <error>' or
 'timeout <task> <id> no outcome in time'), and a summary on stderr. On a terminal, more than
 ${PROGRESS_THRESHOLD} tasks show a progress bar instead.
-Durations: 30s, 500ms, 2m, 1h, or a plain number of seconds.
+Durations: 30s, 500ms, 2m, 1h, 3d, or a plain number of seconds.
 Exit status: 0 when every task was confirmed (and, with --wait, done), 1 on broker errors,
 failed or timed-out tasks, 2 on bad input or usage.`;
 }

@@ -4,13 +4,7 @@
  * @module
  */
 import type { PrepareOptions } from "../../task/prepare.ts";
-import {
-  DURATION_FORMS,
-  integerFlag,
-  type ParsedArgs,
-  parseDurationFlag,
-  stringFlag,
-} from "../shared/args.ts";
+import { integerFlag, type ParsedArgs, parseDurationFlag, stringFlag } from "../shared/args.ts";
 import { UsageError } from "../shared/exit.ts";
 
 const ISO_TIME =
@@ -53,8 +47,8 @@ export function timingFlags(flags: ParsedArgs["flags"]): PrepareOptions {
 
 /** Help lines of the timing flags. */
 export const TIMING_HELP =
-  `  --delay DURATION    run no sooner than this from now (${DURATION_FORMS};
-                      up to about 621 days): the broker holds the task until then
+  `  --delay DURATION    run no sooner than this from now (90s, 10m, 2h, 3d; up to about
+                      621 days): the broker holds the task until then
   --at TIME           run no sooner than this ISO 8601 time (2026-12-24T18:00:00Z); a time
                       in the past runs now
   --expires WHEN      a duration from now (10m) or a time: a task not started by then is
