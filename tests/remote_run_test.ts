@@ -51,7 +51,7 @@ Deno.test("the producer runs from a URL with the import map from the same place"
     }).output();
     const text = new TextDecoder();
     assertEquals(code, 0, text.decode(stderr));
-    assertMatch(text.decode(stdout), /^enqueued sum [0-9a-f-]{36}\n$/);
+    assertMatch(text.decode(stdout), /^enqueued sum [A-Za-z0-9_-]{22}\n$/);
     const { messageCount } = await client.channel.checkQueue(queue);
     assertEquals(messageCount, 1);
   } finally {
