@@ -8,6 +8,7 @@
 import { dirname } from "node:path";
 import { BrokerAdmin } from "./broker.ts";
 import { runCpu } from "./cpu.ts";
+import { dashboardTable, runDashboardLoad } from "./dashboard_load.ts";
 import { delayedTable, runDelayed } from "./delayed.ts";
 import { runMatrix, summarise } from "./matrix.ts";
 import { runMemory } from "./memory.ts";
@@ -63,6 +64,13 @@ async function bench(options: BenchOptions): Promise<void> {
   if (options.delayed) {
     document.delayed = await runDelayed(admin, options.n, options.rounds, log);
     console.log(`\nDelayed tasks\n${delayedTable(document.delayed)}`);
+  }
+  if (options.dashboard) {
+    const load = await runDashboardLoad(admin, log);
+    if (load) {
+      document.dashboard = load;
+      console.log(`\nThe dashboard under load\n${dashboardTable(load)}`);
+    }
   }
   if (options.cpu) {
     document.cpu = await runCpu(admin, options.rounds, options.quietMs, log);

@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly matrix: boolean;
   /** Whether the property costs are measured. */
   readonly properties: boolean;
+  /** Whether the dashboard load test runs. */
+  readonly dashboard: boolean;
   /** Whether the delayed-task measurements run. */
   readonly delayed: boolean;
   /** Whether the memory measurements run. */
@@ -71,7 +73,11 @@ Options:
   --delayed         measure the enqueue rate of delayed tasks against immediate ones (--n
                     tasks, --rounds rounds), and an idle worker's memory while 100,000 delayed
                     tasks wait (instead of the matrix)
-  --matrix          run the matrix too, with --memory, --cpu, --properties or --delayed
+  --dashboard       the dashboard under load: 5,000 tasks/s through a queue for 30 s while a
+                    headless Chromium keeps the dashboard open; its CPU, memory and page latency
+                    (needs /usr/bin/chromium; instead of the matrix)
+  --matrix          run the matrix too, with --memory, --cpu, --properties, --delayed or
+                    --dashboard
   --cpu-prof DIR    write CPU profiles of the consumers and producers to DIR/<variant>-…
   -h, --help        show this help`;
 
@@ -117,7 +123,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       "json-out",
       "cpu-prof",
     ],
-    boolean: ["quick", "memory", "cpu", "properties", "delayed", "matrix", "help"],
+    boolean: ["quick", "memory", "cpu", "properties", "delayed", "dashboard", "matrix", "help"],
     alias: { help: "h" },
     unknown: (arg: string, key?: string) => {
       throw new Error(key === undefined ? `unexpected argument '${arg}'` : `unknown option ${arg}`);
@@ -128,6 +134,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const cpu = flags.cpu === true;
   const properties = flags.properties === true;
   const delayed = flags.delayed === true;
+  const dashboard = flags.dashboard === true;
   const cpuProf = typeof flags["cpu-prof"] === "string" ? flags["cpu-prof"] : undefined;
   return {
     n: integer(flags.n, "n", quick ? 5_000 : 50_000),
@@ -147,11 +154,12 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     jsonOut: typeof flags["json-out"] === "string"
       ? flags["json-out"]
       : new URL("./results/latest.json", import.meta.url).pathname,
-    matrix: flags.matrix === true || (!memory && !cpu && !properties && !delayed),
+    matrix: flags.matrix === true || (!memory && !cpu && !properties && !delayed && !dashboard),
     memory,
     cpu,
     properties,
     delayed,
+    dashboard,
     ...(cpuProf === undefined ? {} : { cpuProfDir: cpuProf }),
     help: flags.help === true,
   };

@@ -5,6 +5,7 @@
  */
 import type { PropertyCost } from "./property_costs.ts";
 import { type CpuResult, type CpuRun, SPEEDUP_TARGET } from "./cpu.ts";
+import type { DashboardLoad } from "./dashboard_load.ts";
 import type { DelayedResult } from "./delayed.ts";
 import { higherIsBetter, type Metric, METRICS, type RowSummary } from "./matrix.ts";
 import type { MemoryFigure } from "./memory.ts";
@@ -198,6 +199,8 @@ export interface BenchDocument {
   readonly cpu?: CpuResult;
   /** The delayed-task figures. */
   readonly delayed?: DelayedResult;
+  /** The dashboard under load. */
+  readonly dashboard?: DashboardLoad;
 }
 
 /**
