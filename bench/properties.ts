@@ -23,11 +23,10 @@ export type PropertyName = typeof PROPERTY_NAMES[number];
 
 /** What Warren sets on the tasks it publishes (the `plain-props` variant). */
 export const WARREN_PROPERTIES: readonly PropertyName[] = [
-  "messageId",
+  "shortId",
   "contentType",
   "type",
   "timestamp",
-  "appId",
   "mandatory",
 ];
 
