@@ -40,7 +40,7 @@ export function denoRunArgs(spec: ScriptSpec): string[] {
   ];
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
+async function* lines(stream: ReadableStream<Uint8Array<ArrayBuffer>>): AsyncIterable<string> {
   let rest = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     rest += chunk;

@@ -5,7 +5,9 @@
  */
 
 /** The lines of `stream`, trimmed, without the empty ones. */
-export async function* lines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
+export async function* lines(
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+): AsyncIterable<string> {
   let rest = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     rest += chunk;
