@@ -29,8 +29,9 @@
 #                         distribution on loopback), one Erlang cookie in /var/lib/rabbitmq and
 #                         /root, then starts the broker as user rabbitmq and waits (up to
 #                         $RMQ4_START_TIMEOUT s) until 127.0.0.1:5672 answers inside. Cleans up
-#                         leftovers of NAME first; on failure prints the broker log, tears down.
-#                         Sets RMQ4_NAME=NAME for rmq4_exec.
+#                         leftovers of NAME first. A broker that does not answer: prints what
+#                         its processes wait on and its log, tears down, and tries once more on
+#                         a fresh overlay. Sets RMQ4_NAME=NAME for rmq4_exec.
 #   rmq4_exec CMD...      Runs CMD inside namespace $RMQ4_NAME + its chroot, as root, cwd = the
 #                         checkout, with a clean environment (PATH, HOME=/root, LANG=C.UTF-8,
 #                         SHELL, TMPDIR=/tmp, DENO_NO_UPDATE_CHECK=1); pass more with `env`, e.g.
@@ -47,7 +48,7 @@
 #   RMQ4_CHROOT [$RMQ4_CACHE/trixie-rabbitmq4] the pristine chroot (overlay lower layer)
 #   RMQ4_DENO_DIR [$RMQ4_CACHE/deno-dir]       host dir bound at /root/.cache/deno inside
 #   RMQ4_STATE [/var/tmp/warren-ci]            per-namespace state: $RMQ4_STATE/NAME/{upper,work,root}
-#   RMQ4_REPO [this checkout]  RMQ4_REPO_MODE [copy]  RMQ4_START_TIMEOUT [120]
+#   RMQ4_REPO [this checkout]  RMQ4_REPO_MODE [copy]  RMQ4_START_TIMEOUT [90]
 #   RMQ4_SUITE [trixie]  RMQ4_MIRROR [first Debian URI of /etc/apt/sources*]  RMQ4_DENO_BIN [auto]
 #   RMQ4_PACKAGES [rabbitmq-server,procps,openssl,util-linux,bsdutils,hostname,netbase,ca-certificates]
 #
@@ -75,7 +76,7 @@ RMQ4_DENO_DIR=${RMQ4_DENO_DIR:-$RMQ4_CACHE/deno-dir}
 RMQ4_STATE=${RMQ4_STATE:-/var/tmp/warren-ci}
 RMQ4_REPO=${RMQ4_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)}
 RMQ4_REPO_MODE=${RMQ4_REPO_MODE:-copy}
-RMQ4_START_TIMEOUT=${RMQ4_START_TIMEOUT:-120}
+RMQ4_START_TIMEOUT=${RMQ4_START_TIMEOUT:-90}
 RMQ4_SUITE=${RMQ4_SUITE:-trixie}
 RMQ4_MIRROR=${RMQ4_MIRROR:-}
 RMQ4_DENO_BIN=${RMQ4_DENO_BIN:-}
@@ -437,13 +438,24 @@ rmq4__prepare_root() {
     chmod 0400 "$root/var/lib/rabbitmq/.erlang.cookie" "$root/root/.erlang.cookie"
 }
 
-rmq4_setup() {
-  local name=${1:-} root start i
-  rmq4__check_name "$name" || return 1
-  [ "$(id -u)" -eq 0 ] || { rmq4__say "rmq4_setup needs root"; return 1; }
+# What the processes of namespace $1 (chroot $2) are doing, for a broker that does not answer.
+rmq4__diagnose() {
+  local p
+  rmq4__say "processes in $1 (pid, state, kernel wait, elapsed, command):"
+  for p in $(rmq4__ns_pids "$1" "$2"); do
+    ps -o pid=,stat=,wchan:24=,etime=,args= -p "$p" 2>/dev/null | cut -c1-160 >&2
+  done
+  rmq4__say "its logs:"
+  tail -n 40 "$2/var/log/rabbitmq/warren-ci-console.log" "$2"/var/log/rabbitmq/rabbit@*.log \
+    >&2 2>/dev/null
+}
+
+# Sets up namespace $1 and starts its broker; returns 0 once 127.0.0.1:5672 answers inside,
+# 1 (namespace torn down) when it does not within $RMQ4_START_TIMEOUT s.
+rmq4__setup_once() {
+  local name=$1 root start i
   start=$SECONDS
   rmq4_teardown "$name" >/dev/null 2>&1 || { rmq4__say "cannot clean up old $name"; return 1; }
-  rmq4_ensure_chroot || return 1
   root=$(rmq4_root "$name")
   if ! ip netns add "$name" || ! ip netns exec "$name" ip link set lo up; then
     rmq4__say "cannot create network namespace $name"; rmq4_teardown "$name"; return 1
@@ -468,10 +480,23 @@ rmq4_setup() {
     if [ "$i" -ge 5 ] && ! rmq4__ns_pids "$name" "$root" | grep -q .; then break; fi
     sleep 1
   done
-  rmq4__say "RabbitMQ did not answer in $name within $RMQ4_START_TIMEOUT s; its logs:"
-  tail -n 40 "$root/var/log/rabbitmq/warren-ci-console.log" "$root"/var/log/rabbitmq/rabbit@*.log \
-    >&2 2>/dev/null
+  rmq4__say "RabbitMQ did not answer in $name within $RMQ4_START_TIMEOUT s"
+  rmq4__diagnose "$name" "$root"
   rmq4_teardown "$name"
+  return 1
+}
+
+rmq4_setup() {
+  local name=${1:-} attempt
+  rmq4__check_name "$name" || return 1
+  [ "$(id -u)" -eq 0 ] || { rmq4__say "rmq4_setup needs root"; return 1; }
+  rmq4_ensure_chroot || return 1
+  # A fresh node that hangs while booting (seen once, stuck in its first free-disk check) is
+  # given one more try on a new overlay before the run is declared broken.
+  for attempt in 1 2; do
+    rmq4__setup_once "$name" && return 0
+    [ "$attempt" -eq 1 ] && rmq4__say "setting $name up again"
+  done
   return 1
 }
 
