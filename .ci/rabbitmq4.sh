@@ -30,8 +30,8 @@
 #                         /root, then starts the broker as user rabbitmq and waits (up to
 #                         $RMQ4_START_TIMEOUT s) until 127.0.0.1:5672 answers inside. Cleans up
 #                         leftovers of NAME first. A broker that does not answer: prints what
-#                         its processes wait on and its log, tears down, and tries once more on
-#                         a fresh overlay. Sets RMQ4_NAME=NAME for rmq4_exec.
+#                         its processes wait on and its log, and tears down. Sets RMQ4_NAME=NAME
+#                         for rmq4_exec.
 #   rmq4_exec CMD...      Runs CMD inside namespace $RMQ4_NAME + its chroot, as root, cwd = the
 #                         checkout, with a clean environment (PATH, HOME=/root, LANG=C.UTF-8,
 #                         SHELL, TMPDIR=/tmp, DENO_NO_UPDATE_CHECK=1); pass more with `env`, e.g.
@@ -339,7 +339,8 @@ rmq4_teardown() {
     # Erlang VMs first, with SIGTERM: a graceful stop (init:stop); epmd and shells follow.
     for p in $(rmq4__beam_pids "$name" "$root"); do kill -TERM "$p" 2>/dev/null; done
     for i in $(seq 1 30); do # up to 15 s for the VMs to stop
-      rmq4__beam_pids "$name" "$root" | grep -q . || break
+      # Not `| grep -q`: under pipefail, grep leaving early fails the pipeline (SIGPIPE).
+      [ -n "$(rmq4__beam_pids "$name" "$root")" ] || break
       sleep 0.5
     done
     for i in $(seq 1 40); do
@@ -452,7 +453,7 @@ rmq4__diagnose() {
 
 # Sets up namespace $1 and starts its broker; returns 0 once 127.0.0.1:5672 answers inside,
 # 1 (namespace torn down) when it does not within $RMQ4_START_TIMEOUT s.
-rmq4__setup_once() {
+rmq4__setup_node() {
   local name=$1 root start i
   start=$SECONDS
   rmq4_teardown "$name" >/dev/null 2>&1 || { rmq4__say "cannot clean up old $name"; return 1; }
@@ -477,27 +478,23 @@ rmq4__setup_once() {
         "($((SECONDS - start)) s)"
       return 0
     fi
-    if [ "$i" -ge 5 ] && ! rmq4__ns_pids "$name" "$root" | grep -q .; then break; fi
+    # The broker's processes are gone: it stopped. (Not `| grep -q`, which under pipefail
+    # fails the pipeline whenever grep leaves before the pids are all written.)
+    if [ "$i" -ge 5 ] && [ -z "$(rmq4__ns_pids "$name" "$root")" ]; then break; fi
     sleep 1
   done
-  rmq4__say "RabbitMQ did not answer in $name within $RMQ4_START_TIMEOUT s"
+  rmq4__say "RabbitMQ did not answer in $name within $((SECONDS - start)) s"
   rmq4__diagnose "$name" "$root"
   rmq4_teardown "$name"
   return 1
 }
 
 rmq4_setup() {
-  local name=${1:-} attempt
+  local name=${1:-}
   rmq4__check_name "$name" || return 1
   [ "$(id -u)" -eq 0 ] || { rmq4__say "rmq4_setup needs root"; return 1; }
   rmq4_ensure_chroot || return 1
-  # A fresh node that hangs while booting (seen once, stuck in its first free-disk check) is
-  # given one more try on a new overlay before the run is declared broken.
-  for attempt in 1 2; do
-    rmq4__setup_once "$name" && return 0
-    [ "$attempt" -eq 1 ] && rmq4__say "setting $name up again"
-  done
-  return 1
+  rmq4__setup_node "$name"
 }
 
 rmq4__version_in() {
