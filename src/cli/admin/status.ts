@@ -25,7 +25,7 @@ export const STATUS_HELP =
   `Shows the queues of a work queue Q: Q itself, its delay levels Q.delay.<k> (where delayed
 tasks and retries wait; level k holds a task 2^k x 100 ms), and Q.dead, each with ready
 messages, unacked messages, consumers, and publish and deliver rates, and how many tasks are
-delayed in all.
+delayed in all. The table leaves out the delay levels that hold nothing (--json lists them).
 
 Usage: ${PROGRAM} status [options]
 
