@@ -9,6 +9,8 @@
  * - `Q.dead`: durable dead-letter queue; Warren publishes there itself, with headers saying why.
  * - `Q.scheduler`: an exclusive queue, held by the active scheduler (see `scheduler/`).
  * - `Q.schedules`: the schedules' state, one message (see `scheduler/state.ts`).
+ * - `Q.events`: a stream, the tasks' history (see `wire/events.ts`), kept for a time and a size.
+ * - `Q.control`: a stream of cancel requests (see `wire/control.ts`), read by every worker.
  * - `Q.retry.<ms>`: the delay queues of Warren 0.1 (one per delay). They empty themselves into
  *   `Q` as their messages' delays pass; nothing declares them any more.
  *
@@ -41,6 +43,10 @@ export interface QueueNames {
   readonly scheduler: string;
   /** The queue that holds the schedules' state (their last fires). */
   readonly schedules: string;
+  /** The stream of the tasks' history. */
+  readonly events: string;
+  /** The stream of cancel requests. */
+  readonly control: string;
   /** The delay queue of Warren 0.1 for retries after `delayMs` milliseconds. */
   retry(delayMs: number): string;
 }
@@ -54,6 +60,8 @@ const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
   [/\.delay\.\d+$/, "delay level"],
   [/\.scheduler$/, "scheduler lock"],
   [/\.schedules$/, "schedule state queue"],
+  [/\.events$/, "history stream"],
+  [/\.control$/, "control stream"],
 ];
 
 /**
@@ -89,6 +97,8 @@ export function queueNames(queue: string): QueueNames {
     delay: (k) => `${queue}.delay.${k}`,
     scheduler: `${queue}.scheduler`,
     schedules: `${queue}.schedules`,
+    events: `${queue}.events`,
+    control: `${queue}.control`,
     retry: (delayMs) => `${queue}.retry.${Math.round(delayMs)}`,
   };
 }
@@ -145,4 +155,33 @@ export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Opt
   const args = typeArguments(type);
   if (type === "quorum" && features.quorumDeliveryLimit) args["x-delivery-limit"] = -1;
   return { durable: true, arguments: args };
+}
+
+/** How long and how much a stream keeps (the older segments go first). */
+export interface StreamRetention {
+  /** Milliseconds an event is kept, at least. */
+  readonly maxAgeMs: number;
+  /** Bytes the stream may hold. */
+  readonly maxBytes: number;
+}
+
+/** The largest segment of a Warren stream: retention drops whole segments. */
+const MAX_SEGMENT_BYTES = 100_000_000;
+
+/**
+ * How to declare a stream (`Q.events`, `Q.control`): durable, with `x-max-age` and
+ * `x-max-length-bytes` from `retention`, in segments of at most 100 MB (or a tenth of the
+ * size) so that retention trims in small steps.
+ */
+export function streamOptions(retention: StreamRetention): Options.AssertQueue {
+  const segment = Math.max(1_000_000, Math.min(MAX_SEGMENT_BYTES, retention.maxBytes / 10));
+  return {
+    durable: true,
+    arguments: {
+      "x-queue-type": "stream",
+      "x-max-age": `${Math.max(1, Math.ceil(retention.maxAgeMs / 1000))}s`,
+      "x-max-length-bytes": retention.maxBytes,
+      "x-stream-max-segment-size-bytes": Math.floor(segment),
+    },
+  };
 }

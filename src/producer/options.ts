@@ -7,9 +7,10 @@ import type { BrokerOptions, ResolvedBroker } from "../broker/options.ts";
 import { resolveBrokerOptions, resolveMaxPriority } from "../broker/options.ts";
 import { checkNumber } from "../util/numbers.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
+import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 
 /** Options of `Producer.connect`. */
-export interface ProducerOptions extends BrokerOptions {
+export interface ProducerOptions extends BrokerOptions, HistoryOptions {
   /**
    * Most messages published and not yet confirmed; further publishes wait for room.
    * @default {1000}
@@ -48,6 +49,12 @@ export interface ProducerOptions extends BrokerOptions {
    * @default {false}
    */
   results?: boolean;
+  /**
+   * With `history`, write each task's payload into its `enqueued` event (it is left out by
+   * default: payloads can be large, or private).
+   * @default {false}
+   */
+  historyPayloads?: boolean;
 }
 
 /** Options of `Producer.enqueue`. */
@@ -99,6 +106,12 @@ export interface ResultOptions {
    * @default {60000}
    */
   timeout?: number;
+  /**
+   * Hears the task's progress reports while the outcome is awaited in the history (a task
+   * awaited through its reply reports none).
+   * @default {none}
+   */
+  onProgress?: (progress: { readonly fraction: number; readonly note?: string }) => void;
 }
 
 /** {@linkcode ProducerOptions}, checked, with the defaults filled in. */
@@ -115,6 +128,10 @@ export interface ResolvedProducerOptions extends ResolvedBroker {
   readonly maxMessageBytes: number;
   /** The classic work queue's `x-max-priority`, if any. */
   readonly maxPriority: number | undefined;
+  /** The history's settings. */
+  readonly history: ResolvedHistory;
+  /** Whether `enqueued` events carry the payload. */
+  readonly historyPayloads: boolean;
 }
 
 /** Default of {@linkcode ProducerOptions.window}. */
@@ -145,6 +162,8 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       { integer: false, min: 0 },
     ),
     results: options.results ?? false,
+    history: resolveHistory(options, action),
+    historyPayloads: options.historyPayloads ?? false,
     maxPriority: resolveMaxPriority(options, action),
     maxMessageBytes: checkNumber(
       options.maxMessageBytes ?? DEFAULT_MAX_BYTES,

@@ -13,7 +13,11 @@ import { declareQueues } from "../broker/declare.ts";
 import { DelayLevels, delayRoute } from "../broker/delays.ts";
 import { brokerFeatures } from "../broker/features.ts";
 import { checkPriority, type PrioritySupport, prioritySupport } from "../broker/priorities.ts";
-import { mainQueueOptions } from "../broker/topology.ts";
+import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
+import { type CancelOptions, requestCancel } from "../history/cancels.ts";
+import { enqueuedEvent } from "../history/enqueued.ts";
+import { awaitOutcome } from "../history/lookup.ts";
+import { encodeEvent } from "../wire/events.ts";
 import type { ConfirmChannel, Message } from "../deps/amqplib.ts";
 import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
@@ -40,7 +44,7 @@ import {
   type Receipt,
 } from "./publish_window.ts";
 import { feed, type PublishSummary } from "./feed.ts";
-import { ResultWaiters } from "./result_waiters.ts";
+import { ReplyLostError, ResultWaiters } from "./result_waiters.ts";
 
 export type { PublishSummary };
 
@@ -156,29 +160,61 @@ export class Producer<C extends Catalog> {
   }
 
   /**
-   * The outcome of a task enqueued with `{ result: true }`: its result, decoded by the task's
-   * result schema (so typed by it when given the task's receipt), or why it was dead-lettered.
-   * Rejects with `ResultTimeoutError` after `options.timeout`. Outcomes of tasks published
-   * before a lost connection (or before a move to a new channel, see `nackRetries`) are lost
-   * with it: the reply address was that channel's.
+   * The outcome of a task: its result, decoded by the task's result schema (so typed by it when
+   * given the task's receipt), or why it was dead-lettered. A task enqueued with
+   * `{ result: true }` is answered by its worker's reply; with `history` on, any task's outcome
+   * (enqueued by this producer or another, before or after a lost connection) is read from the
+   * history, at once when it has finished. Rejects with `ResultTimeoutError` after
+   * `options.timeout`, and with a `ConfigError` when neither way can give it.
    */
   result<N extends TaskName<C>>(
     task: Receipt<N>,
     options?: ResultOptions,
   ): Promise<TaskOutcome<TaskResult<C, N>>>;
-  /** The outcome of task `id`, enqueued with `{ result: true }`. */
+  /** The outcome of task `id`. */
   result(task: string, options?: ResultOptions): Promise<TaskOutcome>;
   async result(task: Receipt | string, options: ResultOptions = {}): Promise<TaskOutcome> {
     const id = typeof task === "string" ? task : task.id;
-    const outcome = await this.#results?.wait(id, options.timeout ?? DEFAULT_RESULT_TIMEOUT_MS);
+    const timeout = options.timeout ?? DEFAULT_RESULT_TIMEOUT_MS;
+    const started = Date.now();
+    let outcome: TaskOutcome | undefined;
+    try {
+      outcome = await this.#results?.wait(id, timeout);
+    } catch (err) {
+      if (!(err instanceof ReplyLostError) || !this.#options.history.enabled) throw err;
+    }
     if (outcome === undefined) {
-      throw new ConfigError(
-        `Cannot wait for the result of task ${id}: it was not enqueued with { result: true }`,
-      );
+      if (!this.#options.history.enabled) {
+        throw new ConfigError(
+          `Cannot wait for the result of task ${id}: it was not enqueued with { result: true }, and this producer reads no history (create it with { history: true })`,
+        );
+      }
+      const link = await this.#connection!.ready(this.#options.connectTimeout);
+      outcome = await awaitOutcome(link, this.#options.names, id, {
+        timeout: Math.max(0, timeout - (Date.now() - started)),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
     }
     if (!outcome.ok) return outcome;
     const contract = this.#catalog.get(outcome.task);
     return contract ? { ...outcome, result: decodeResult(contract, outcome.result) } : outcome;
+  }
+
+  /**
+   * Asks every worker not to run task `id`, or to stop running it: a queued or delayed task is
+   * dead-lettered with reason `cancelled` when it comes (or dropped, with `drop`), and a
+   * running one has its signal fired. Resolves when the broker confirmed the request (in
+   * `Q.control`, where workers started later read it too). Cancelling a finished task changes
+   * nothing; `Admin.cancel` says which tasks were finished or unknown.
+   */
+  async cancel(id: string, options: CancelOptions = {}): Promise<void> {
+    if (this.#closed) throw new PublishError("closed", id, "Cannot cancel: the producer is closed");
+    const link = await this.#connection!.ready(this.#options.connectTimeout);
+    await requestCancel(link, this.#options.names, id, {
+      ...options,
+      retention: this.#options.history.control,
+      logger: this.#options.logger,
+    });
   }
 
   /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */
@@ -213,10 +249,13 @@ export class Producer<C extends Catalog> {
   }
 
   async #setup(link: Link): Promise<void> {
-    const { names, queueType, logger, maxPriority } = this.#options;
+    const { names, queueType, logger, maxPriority, history } = this.#options;
     const adopted = await declareQueues(
       link,
-      [[names.main, mainQueueOptions(names, queueType, maxPriority)]],
+      [
+        [names.main, mainQueueOptions(names, queueType, maxPriority)],
+        ...(history.enabled ? [[names.events, streamOptions(history.events)] as const] : []),
+      ],
       logger,
     );
     this.#priorities = prioritySupport(names.main, queueType, {
@@ -233,9 +272,13 @@ export class Producer<C extends Catalog> {
     await this.#channel.open(link);
   }
 
-  /** Sends on a new channel every message not yet confirmed. */
+  /**
+   * Sends on a new channel every message not yet confirmed. The outcomes of the others were to
+   * come back on the old channel: their waiters turn to the history.
+   */
   #resend(channel: ConfirmChannel): void {
     const pending = this.#window.all();
+    this.#results?.orphan(new Set(pending.map((p) => p.message.id)));
     if (pending.length > 0) this.#options.logger.info("publish.resend", { count: pending.length });
     for (const publish of pending) this.#transmit(publish, channel);
   }
@@ -303,9 +346,34 @@ export class Producer<C extends Catalog> {
     }
     pending.channel = channel;
     pending.returned = false;
+    // The history's event goes first, on the same channel: it reaches the stream before any
+    // worker can write that the task started.
+    const recorded = this.#options.history.enabled ? this.#recordEnqueued(channel, message) : null;
     // mandatory (in the properties): a message that reaches no queue comes back
     this.#channel.publish(channel, route, message, message.properties, (err) => {
-      this.#onConfirm(pending, channel, err);
+      if (recorded === null) this.#onConfirm(pending, channel, err);
+      else recorded.then(() => this.#onConfirm(pending, channel, err));
+    });
+  }
+
+  /**
+   * Publishes the `enqueued` event of `message`; resolves when the broker answered. A refused
+   * event is logged, and fails no task.
+   */
+  #recordEnqueued(channel: ConfirmChannel, message: EncodedTask): Promise<void> {
+    const { body, properties } = encodeEvent(enqueuedEvent(message, this.#options.historyPayloads));
+    const route = { exchange: "", routingKey: this.#options.names.events };
+    return new Promise((resolve) => {
+      this.#channel.publish(channel, route, { body }, properties, (err) => {
+        if (err) {
+          this.#options.logger.warn("history.unwritten", {
+            id: message.id,
+            event: "enqueued",
+            error: describeError(err),
+          });
+        }
+        resolve();
+      });
     });
   }
 

@@ -9,6 +9,21 @@ import { ResultTimeoutError } from "../errors/result_timeout_error.ts";
 import { withTimeout } from "../util/deadline.ts";
 import { decodeOutcome, type TaskOutcome } from "../wire/outcome_codec.ts";
 
+/** The reply of a task was addressed to a channel that is gone: look in the history. */
+export class ReplyLostError extends Error {
+  /** The task's id. */
+  readonly id: string;
+
+  /** The reply to task `id` was lost. */
+  constructor(id: string) {
+    super(
+      `The outcome of task ${id} was to come back on a channel that has closed since (a lost connection): it can only be read from the history (producers and workers with history on)`,
+    );
+    this.name = "ReplyLostError";
+    this.id = id;
+  }
+}
+
 /** Outcomes awaited by task id. */
 export class ResultWaiters {
   readonly #waiters = new Map<string, PromiseWithResolvers<TaskOutcome>>();
@@ -24,6 +39,17 @@ export class ResultWaiters {
     const waiter = Promise.withResolvers<TaskOutcome>();
     waiter.promise.catch(() => {});
     this.#waiters.set(id, waiter);
+  }
+
+  /**
+   * Gives up the waiters of every task but those in `keep` (sent again on the new channel):
+   * their replies were addressed to the channel that is gone, and they reject with
+   * {@linkcode ReplyLostError}.
+   */
+  orphan(keep: ReadonlySet<string>): void {
+    for (const [id, waiter] of this.#waiters) {
+      if (!keep.has(id)) waiter.reject(new ReplyLostError(id));
+    }
   }
 
   /** Takes a reply off the reply channel: resolves the waiter of the task it names. */

@@ -17,4 +17,10 @@ export interface TaskContext {
   readonly task: string;
   /** A logger whose lines carry the task's name and id. */
   readonly log: Logger;
+  /**
+   * Reports how far the task is: `fraction` from 0 to 1, and what it is doing. Written to the
+   * history (when the worker records one) at most once a second; shown by `admin.ts task ID`
+   * and by a producer's `--wait`. Throws a `RangeError` for a fraction outside 0 to 1.
+   */
+  progress(fraction: number, note?: string): void;
 }

@@ -19,6 +19,7 @@ export const DEAD_REASONS = [
   "invalid-payload",
   "version-mismatch",
   "expired",
+  "cancelled",
   "failed",
   "non-retryable",
   "invalid-result",

@@ -39,6 +39,11 @@ class AttemptContext implements TaskContext {
   get log(): Logger {
     return this.#base.log;
   }
+
+  /** Bound, so that a handler may take it out of its context: `{ progress }`. */
+  readonly progress = (fraction: number, note?: string): void => {
+    this.#base.progress(fraction, note);
+  };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

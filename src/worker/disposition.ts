@@ -6,6 +6,7 @@
  * | what happened                                     | disposition                          |
  * | ------------------------------------------------- | ------------------------------------ |
  * | body cannot be run (not JSON, unknown task, …)    | dead, with the decoder's reason      |
+ * | cancelled (before or while it ran, unless done)   | dead, `cancelled`; or drop, if asked |
  * | another contract version, policy `dead`           | dead, `version-mismatch`             |
  * | redelivered after its workers died too often      | dead, `worker-died`                  |
  * | redelivered on a classic queue (no broker count)  | requeue, its redeliveries counted    |
@@ -94,6 +95,18 @@ export interface DispositionInput {
   readonly settings: DispositionSettings;
   /** The time now, in epoch milliseconds. */
   readonly now: number;
+  /** The cancel request of the task, if one was made. */
+  readonly cancelled?: CancelFacts;
+}
+
+/** What a cancel request says, as the disposition sees it. */
+export interface CancelFacts {
+  /** Drop the task rather than dead-letter it. */
+  readonly drop: boolean;
+  /** Who asked, and when: for the error text. */
+  readonly by: string;
+  /** When it was asked, ISO 8601. */
+  readonly at: string;
 }
 
 /** What happens to a delivery. */
@@ -131,6 +144,16 @@ export type Disposition =
     readonly error: string;
     /** Attempts made, when it ran (or its workers died running it). */
     readonly attempts?: number;
+    /** For a cancelled task: whether it was waiting or running. */
+    readonly stage?: "queued" | "running";
+  }
+  | {
+    /** Ack, and nothing else: the task was cancelled with `drop`. */
+    readonly kind: "drop";
+    /** Why, for the log. */
+    readonly error: string;
+    /** Whether it was waiting or running. */
+    readonly stage: "queued" | "running";
   }
   | {
     /** A copy back at the end of the work queue, confirmed, then ack. */
@@ -155,8 +178,9 @@ export function decide(input: DispositionInput): Disposition {
   if (!decoded.ok) return { kind: "dead", reason: decoded.reason, error: decoded.error };
   const { contract } = decoded;
   const number = decoded.attempts + 1;
+  if (attempt?.ok) return { kind: "done", attempt: number };
+  if (input.cancelled) return cancel(input.cancelled, attempt ? number : undefined, decoded);
   if (attempt === undefined) return admit(delivery, decoded, settings, now);
-  if (attempt.ok) return { kind: "done", attempt: number };
   if ("invalidResult" in attempt) {
     return {
       kind: "dead",
@@ -167,6 +191,19 @@ export function decide(input: DispositionInput): Disposition {
   }
   if (attempt.givenUp) return { kind: "requeue", reason: attempt.message, headers: {} };
   return failure(contract, number, attempt.error, attempt.message, settings);
+}
+
+/** What a cancel of a task that did not finish comes to: a dead letter, or a drop. */
+function cancel(
+  request: CancelFacts,
+  attempt: number | undefined,
+  decoded: DecodedTask,
+): Disposition {
+  const stage = attempt === undefined ? "queued" : "running";
+  const error = `cancelled by ${request.by} at ${request.at}, while ${stage}`;
+  if (request.drop) return { kind: "drop", error, stage };
+  const attempts = attempt ?? decoded.attempts;
+  return { kind: "dead", reason: "cancelled", error, stage, ...(attempts > 0 ? { attempts } : {}) };
 }
 
 function admit(

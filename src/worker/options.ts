@@ -14,6 +14,7 @@ import type { Catalog } from "../task/catalog.ts";
 import { resolveMaxPriority } from "../broker/options.ts";
 import { checkNumber } from "../util/numbers.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
+import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 import type { TaskEvent } from "./events.ts";
 
 /** What a worker does with a task stamped with another version of its contract. */
@@ -23,7 +24,7 @@ export type VersionMismatchPolicy = "warn" | "dead";
 export const VERSION_MISMATCH_POLICIES: readonly VersionMismatchPolicy[] = ["warn", "dead"];
 
 /** Options of `Worker.start`. */
-export interface WorkerOptions extends BrokerOptions {
+export interface WorkerOptions extends BrokerOptions, HistoryOptions {
   /**
    * Most tasks delivered to this worker and not yet acknowledged; it also bounds how many
    * handlers run at once. 1 is fair dispatch: each worker takes one task at a time.
@@ -95,6 +96,20 @@ export interface WorkerOptions extends BrokerOptions {
    */
   threads?: ThreadsOption;
   /**
+   * Follow the cancel requests of `Q.control`: a cancelled task that comes is not run (it is
+   * dead-lettered with reason `cancelled`, or dropped if the request said so), and a running
+   * one has its signal fired (a thread's task is ended a second later if it does not stop).
+   * @default {true}
+   */
+  cancels?: boolean;
+  /**
+   * How far back a starting worker reads cancel requests, in milliseconds: the longest a task
+   * may wait (queued or delayed) and still be cancelled by a request made before this worker
+   * started.
+   * @default {historyMaxAge: 7 days}
+   */
+  cancelWindow?: number;
+  /**
    * Hears every task event from the first delivery on (see also `Worker.on`).
    * @default {none}
    */
@@ -144,6 +159,10 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
   readonly threads: ThreadsOption | undefined;
   /** The classic work queue's `x-max-priority`, if any. */
   readonly maxPriority: number | undefined;
+  /** The history's settings. */
+  readonly history: ResolvedHistory;
+  /** The window of cancel requests read at start, or `undefined` when cancels are off. */
+  readonly cancelWindow: number | undefined;
 }
 
 /** Default of {@linkcode WorkerOptions.prefetch}. */
@@ -195,6 +214,7 @@ export function resolveWorkerOptions(
   if (options.threads) {
     checkNumber(options.threads.size, "threads.size", action, { min: 1, max: 256 });
   }
+  const history = resolveHistory(options, action);
   return {
     ...resolveBrokerOptions(options),
     prefetch: checkNumber(options.prefetch ?? DEFAULT_PREFETCH, "prefetch", action, {
@@ -225,6 +245,13 @@ export function resolveWorkerOptions(
     onVersionMismatch,
     threads: options.threads,
     maxPriority: resolveMaxPriority(options, action),
+    history,
+    cancelWindow: options.cancels === false ? undefined : checkNumber(
+      options.cancelWindow ?? history.control.maxAgeMs,
+      "cancelWindow",
+      action,
+      { min: 0 },
+    ),
   };
 }
 

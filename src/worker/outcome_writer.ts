@@ -1,9 +1,9 @@
 /**
  * Carrying out a delivery's disposition: the one place that publishes its copies (a retry
  * through the delay queues, a dead letter, a requeue), replies to the producer that asked for
- * the outcome, acknowledges the delivery, and emits its event. Every copy is confirmed by the
- * broker before the delivery is acked; a delivery whose session is no longer live is left to
- * the broker, which requeued it.
+ * the outcome, writes its history event, acknowledges the delivery, and emits its event. Every
+ * copy and history event is confirmed by the broker before the delivery is acked; a delivery
+ * whose session is no longer live is left to the broker, which requeued it.
  *
  * @module
  */
@@ -13,7 +13,9 @@ import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { copyProperties } from "../wire/copies.ts";
 import type { DeadReason } from "../wire/dead_reasons.ts";
 import { HEADERS } from "../wire/headers.ts";
+import { encodeEvent, type NewHistoryEvent } from "../wire/events.ts";
 import { encodeOutcome, type TaskOutcome } from "../wire/outcome_codec.ts";
+import type { CancelRequest } from "../wire/control.ts";
 import type { ConsumerSession } from "./consumer_session.ts";
 import type { Disposition } from "./disposition.ts";
 import type { TaskEvent } from "./events.ts";
@@ -26,8 +28,10 @@ export interface Delivery {
   readonly session: ConsumerSession;
   /** When it came (`performance.now()`). */
   readonly started: number;
-  /** Fires when the worker gives the delivery up (closing, connection lost). */
+  /** Fires when the worker gives the delivery up (closing, connection lost, cancelled). */
   readonly cancel: AbortController;
+  /** The cancel request that fired `cancel` while the task ran. */
+  cancelled?: CancelRequest;
 }
 
 /** What the delivery is, as far as its outcome goes. */
@@ -52,6 +56,8 @@ export interface WriterOptions {
   readonly emit: (event: TaskEvent) => void;
   /** Whether acks should go out at once (nothing else is running). */
   readonly ackNow: () => boolean;
+  /** Whether each outcome is written to the history (`Q.events`). */
+  readonly history: boolean;
 }
 
 /** Milliseconds since `start`, to 0.01 ms. */
@@ -87,7 +93,19 @@ export class OutcomeWriter {
         return await this.#dead(delivery, subject, disposition);
       case "requeue":
         return await this.#requeue(delivery, subject, disposition);
+      case "drop":
+        return await this.#drop(delivery, subject, disposition);
     }
+  }
+
+  /**
+   * Writes `event` to the history on the delivery's session (confirmed); resolves at once when
+   * the history is off. Outcomes are written before the delivery is acked.
+   */
+  record(delivery: Delivery, event: NewHistoryEvent): Promise<void> {
+    if (!this.#options.history || !delivery.session.live) return Promise.resolve();
+    const { body, properties } = encodeEvent(event);
+    return delivery.session.publish(this.#options.names.events, body, properties);
   }
 
   /** Reports a delivery that the broker requeues because its session is gone. */
@@ -106,9 +124,14 @@ export class OutcomeWriter {
     // that was acknowledged without a trace.
     const ms = since(delivery.started);
     this.#options.emit({ event: "task.done", task, id, attempt, ms, result: subject.result });
-    if (replyAddress(delivery.message) !== undefined) {
-      await this.#reply(delivery, { id, task, ok: true, result: subject.result });
-    }
+    const { workerId: worker } = this.#options;
+    const result = subject.result === undefined ? {} : { result: subject.result };
+    await Promise.all([
+      this.record(delivery, { event: "succeeded", id, task, worker, attempt, ms, ...result }),
+      replyAddress(delivery.message) === undefined
+        ? undefined
+        : this.#reply(delivery, { id, task, ok: true, result: subject.result }),
+    ]);
     // Done is done: should the session be gone by now, the broker redelivers it (a duplicate).
     this.#ack(delivery);
   }
@@ -126,7 +149,19 @@ export class OutcomeWriter {
       [HEADERS.attempts]: retry.attempt,
       [HEADERS.redeliveries]: 0,
     });
-    await session.publishVia(route.exchange, route.routingKey, message.content, properties);
+    const next = new Date(Date.now() + retry.delay).toISOString();
+    await Promise.all([
+      session.publishVia(route.exchange, route.routingKey, message.content, properties),
+      this.record(delivery, {
+        event: "retried",
+        id: subject.id,
+        ...this.#taskOf(subject),
+        worker: this.#options.workerId,
+        attempt: retry.attempt,
+        error: retry.error,
+        next,
+      }),
+    ]);
     if (!this.#ack(delivery)) return this.returned(subject);
     this.#options.emit({
       event: "task.failed",
@@ -142,7 +177,12 @@ export class OutcomeWriter {
   async #dead(
     delivery: Delivery,
     subject: Subject,
-    dead: { readonly reason: DeadReason; readonly error: string; readonly attempts?: number },
+    dead: {
+      readonly reason: DeadReason;
+      readonly error: string;
+      readonly attempts?: number;
+      readonly stage?: "queued" | "running";
+    },
   ): Promise<void> {
     const { session, message } = delivery;
     if (!session.live) return this.returned(subject);
@@ -152,14 +192,17 @@ export class OutcomeWriter {
       ...(dead.attempts === undefined ? {} : { [HEADERS.attempts]: dead.attempts }),
     });
     await session.publish(this.#options.names.dead, message.content, properties);
-    const task = subject.task === undefined ? {} : { task: subject.task };
-    await this.#reply(delivery, {
-      id: subject.id,
-      ok: false,
-      reason: dead.reason,
-      error: dead.error,
-      ...task,
-    });
+    const task = this.#taskOf(subject);
+    await Promise.all([
+      this.record(delivery, this.#deadEvent(subject, dead)),
+      this.#reply(delivery, {
+        id: subject.id,
+        ok: false,
+        reason: dead.reason,
+        error: dead.error,
+        ...task,
+      }),
+    ]);
     this.#options.emit({
       event: "task.dead",
       ...task,
@@ -181,7 +224,16 @@ export class OutcomeWriter {
     const { session, message } = delivery;
     if (!session.live) return this.returned(subject);
     const properties = copyProperties(message, subject.id, { ...requeue.headers });
-    await session.publish(this.#options.names.main, message.content, properties);
+    await Promise.all([
+      session.publish(this.#options.names.main, message.content, properties),
+      this.record(delivery, {
+        event: "returned",
+        id: subject.id,
+        ...this.#taskOf(subject),
+        worker: this.#options.workerId,
+        reason: requeue.reason,
+      }),
+    ]);
     if (!this.#ack(delivery)) return this.returned(subject);
     this.#options.emit({
       event: "task.returned",
@@ -189,6 +241,60 @@ export class OutcomeWriter {
       id: subject.id,
       reason: requeue.reason,
     });
+  }
+
+  /** Acks a cancelled task and copies it nowhere: the request said to drop it. */
+  async #drop(
+    delivery: Delivery,
+    subject: Subject,
+    drop: { readonly error: string; readonly stage: "queued" | "running" },
+  ): Promise<void> {
+    if (!delivery.session.live) return this.returned(subject);
+    await this.record(delivery, {
+      event: "cancelled",
+      id: subject.id,
+      ...this.#taskOf(subject),
+      worker: this.#options.workerId,
+      stage: drop.stage,
+      dropped: true,
+    });
+    if (!this.#ack(delivery)) return this.returned(subject);
+    this.#options.emit({
+      event: "task.dead",
+      ...this.#taskOf(subject),
+      id: subject.id,
+      ms: since(delivery.started),
+      error: `${drop.error} (dropped: no dead letter)`,
+      reason: "cancelled",
+    });
+  }
+
+  /** The history event of a dead letter: `expired`, `cancelled`, or `dead`. */
+  #deadEvent(
+    subject: Subject,
+    dead: {
+      readonly reason: DeadReason;
+      readonly error: string;
+      readonly attempts?: number;
+      readonly stage?: "queued" | "running";
+    },
+  ): NewHistoryEvent {
+    const base = { id: subject.id, ...this.#taskOf(subject), worker: this.#options.workerId };
+    if (dead.reason === "expired") return { event: "expired", ...base, error: dead.error };
+    if (dead.reason === "cancelled") {
+      return { event: "cancelled", ...base, stage: dead.stage ?? "queued" };
+    }
+    return {
+      event: "dead",
+      ...base,
+      reason: dead.reason,
+      error: dead.error,
+      ...(dead.attempts === undefined ? {} : { attempts: dead.attempts }),
+    };
+  }
+
+  #taskOf(subject: Subject): { task?: string } {
+    return subject.task === undefined ? {} : { task: subject.task };
   }
 
   /**

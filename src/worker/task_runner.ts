@@ -37,9 +37,15 @@ export class TaskRunner {
 
   /**
    * Runs attempt number `attempt` of `task`; `signal` fires when the worker gives the task up
-   * (closing, connection lost), and the verdict then says `givenUp`.
+   * (closing, connection lost, cancelled), and the verdict then says `givenUp`. The handler's
+   * `context.progress` calls `progress`.
    */
-  async run(task: DecodedTask, attempt: number, signal: AbortSignal): Promise<RunOutcome> {
+  async run(
+    task: DecodedTask,
+    attempt: number,
+    signal: AbortSignal,
+    progress: (fraction: number, note?: string) => void = () => {},
+  ): Promise<RunOutcome> {
     const { contract, payload, id } = task;
     const bound = this.#handlers.get(contract.name)!;
     const log = this.#log;
@@ -51,6 +57,7 @@ export class TaskRunner {
       get log(): Logger {
         return child ??= log.child({ task: contract.name, id });
       },
+      progress,
     };
     const outcome = this.#pool && contract.cpu
       ? await this.#pool.run(bound, payload, context, contract.timeout, signal)

@@ -4,7 +4,8 @@
  * its resolved options, a {@linkcode ConsumerSession} per link (channels, unacked deliveries,
  * batched acks, the live-channel check), the pure {@linkcode decide} (what happens to a
  * delivery), the {@linkcode TaskRunner} (one attempt, in a {@linkcode ThreadPool} for CPU-heavy
- * tasks) and the {@linkcode OutcomeWriter} (doing what was decided, and reporting it).
+ * tasks), the {@linkcode OutcomeWriter} (doing what was decided, and reporting it) and the
+ * {@linkcode CancelList} (the cancel requests it follows in `Q.control`).
  *
  * @module
  */
@@ -13,7 +14,10 @@ import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
 import { DelayLevels } from "../broker/delays.ts";
 import { brokerFeatures } from "../broker/features.ts";
-import { deadQueueOptions, mainQueueOptions } from "../broker/topology.ts";
+import { deadQueueOptions, mainQueueOptions, streamOptions } from "../broker/topology.ts";
+import { CancelList } from "../history/cancels.ts";
+import type { CancelRequest } from "../wire/control.ts";
+import { messageId } from "../wire/task_codec.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import type { Catalog } from "../task/catalog.ts";
@@ -24,7 +28,8 @@ import { Emitter } from "../util/emitter.ts";
 import { Gate } from "../util/gate.ts";
 import type { Logger } from "../util/logger.ts";
 import { ConsumerSession } from "./consumer_session.ts";
-import { decide, deliveryFacts } from "./disposition.ts";
+import { type CancelFacts, decide, deliveryFacts } from "./disposition.ts";
+import { ProgressThrottle } from "./progress.ts";
 import { logTaskEvent, type TaskEvent } from "./events.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
 import { type Delivery, OutcomeWriter } from "./outcome_writer.ts";
@@ -58,6 +63,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   readonly #closed = Promise.withResolvers<void>();
   readonly #writer: OutcomeWriter;
   readonly #warnedVersions = new Set<string>();
+  readonly #cancels: CancelList | undefined;
   #connection: BrokerConnection | undefined;
   #pool: ThreadPool | undefined;
   #runner: TaskRunner;
@@ -77,7 +83,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       delays: new DelayLevels(names, queueType, this.#log),
       emit: (event) => this.#report(event),
       ackNow: () => this.#inFlight.size <= 1,
+      history: this.#options.history.enabled,
     });
+    const { cancelWindow } = this.#options;
+    this.#cancels = cancelWindow === undefined
+      ? undefined
+      : new CancelList(cancelWindow, (request) => this.#onCancelRequest(request));
     this.#runner = new TaskRunner(handlers, this.#log, undefined);
     this.#closed.promise.catch(() => {});
     if (options.onEvent) this.on("*", options.onEvent);
@@ -173,6 +184,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
           "the broker did not confirm their outcome in time; closing the connection returns them to the queue",
       });
     }
+    await this.#cancels?.detach();
     await this.#connection?.close();
     await this.#idle.wait();
     this.#pool?.close();
@@ -187,15 +199,19 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   }
 
   async #setup(link: Link): Promise<void> {
-    const { names, queueType, prefetch, id, maxPriority } = this.#options;
+    const { names, queueType, prefetch, id, maxPriority, history } = this.#options;
     await declareQueues(
       link,
       [
         [names.main, mainQueueOptions(names, queueType, maxPriority)],
         [names.dead, deadQueueOptions(queueType, brokerFeatures(link.serverVersion))],
+        ...(history.enabled ? [[names.events, streamOptions(history.events)] as const] : []),
+        ...(this.#cancels ? [[names.control, streamOptions(history.control)] as const] : []),
       ],
       this.#log,
     );
+    // Every cancel made until now is known before the first task is taken.
+    await this.#cancels?.attach(link, names);
     const session = await ConsumerSession.open(link, prefetch, {
       onDelivery: (message, from) => this.#onDelivery(message, from),
       onCancelled: (from) => this.#onCancelled(from),
@@ -253,7 +269,14 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const facts = deliveryFacts(message);
     const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
     const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
-    const admission = decide({ delivery: facts, decoded, settings, now: Date.now() });
+    const cancelled = decoded.ok ? this.#cancels?.get(decoded.id) : undefined;
+    const admission = decide({
+      delivery: facts,
+      decoded,
+      settings,
+      now: Date.now(),
+      ...cancelFacts(cancelled),
+    });
     if (admission.kind !== "run" || !decoded.ok) {
       if (admission.kind === "run") throw new Error("a delivery that did not decode cannot run");
       return await this.#writer.write(delivery, subject, admission);
@@ -261,11 +284,60 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const { contract, id } = decoded;
     if (admission.versionMismatch) this.#warnVersion(contract.name, admission.versionMismatch);
     const { attempt } = admission;
-    this.#report({ event: "task.started", task: contract.name, id, attempt });
-    const { verdict, result } = await this.#runner.run(decoded, attempt, delivery.cancel.signal);
-    const final = decide({ delivery: facts, decoded, attempt: verdict, settings, now: Date.now() });
+    const task = contract.name;
+    const worker = this.#options.id;
+    this.#report({ event: "task.started", task, id, attempt });
+    this.#record(delivery, { event: "started", id, task, worker, attempt });
+    const progress = new ProgressThrottle((fraction, note) =>
+      this.#record(delivery, {
+        event: "progress",
+        id,
+        task,
+        worker,
+        attempt,
+        fraction,
+        ...(note === undefined ? {} : { note }),
+      })
+    );
+    const { verdict, result } = await this.#runner
+      .run(
+        decoded,
+        attempt,
+        delivery.cancel.signal,
+        (fraction, note) => progress.report(fraction, note),
+      )
+      .finally(() => progress.stop());
+    const final = decide({
+      delivery: facts,
+      decoded,
+      attempt: verdict,
+      settings,
+      now: Date.now(),
+      ...cancelFacts(delivery.cancelled),
+    });
     if (final.kind === "run") throw new Error("a task that ran cannot be run again");
     await this.#writer.write(delivery, { ...subject, result }, final);
+  }
+
+  /** Writes a history event of a running task; a failure is logged, never thrown. */
+  #record(delivery: Delivery, event: Parameters<OutcomeWriter["record"]>[1]): void {
+    this.#writer.record(delivery, event).catch((err) =>
+      this.#log.warn("history.unwritten", {
+        id: event.id,
+        event: event.event,
+        error: describeError(err),
+      })
+    );
+  }
+
+  /** Fires the signal of the running task that `request` cancels, if this worker runs it. */
+  #onCancelRequest(request: CancelRequest): void {
+    for (const delivery of this.#inFlight) {
+      if (messageId(delivery.message) !== request.id || delivery.cancel.signal.aborted) continue;
+      delivery.cancelled = request;
+      this.#log.info("task.cancelling", { id: request.id, by: request.by });
+      delivery.cancel.abort(new Error(`cancelled by ${request.by} at ${request.at}`));
+    }
   }
 
   #warnVersion(task: string, mismatch: { sent: string; expected: string }): void {
@@ -293,4 +365,10 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       delivery.session.link.restart("the outcome of a task could not be published");
     }
   }
+}
+
+/** The disposition's view of a cancel request, as a spreadable option. */
+function cancelFacts(request: CancelRequest | undefined): { cancelled?: CancelFacts } {
+  if (!request) return {};
+  return { cancelled: { drop: request.drop === true, by: request.by, at: request.at } };
 }

@@ -1,5 +1,6 @@
 /**
- * The handler of `sleep`: waits, and stops early when its abort signal fires.
+ * The handler of `sleep`: waits, reporting its progress each second, and stops early when its
+ * abort signal fires.
  *
  * @module
  */
@@ -18,4 +19,22 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", abort, { once: true });
   });
+}
+
+/**
+ * Waits `ms` milliseconds a second at a time, telling `progress` how far it is after each
+ * second; rejects with the signal's reason when it fires.
+ */
+export async function sleepInSteps(
+  ms: number,
+  signal: AbortSignal,
+  progress: (fraction: number, note?: string) => void,
+): Promise<void> {
+  let slept = 0;
+  while (slept < ms) {
+    const step = Math.min(1_000, ms - slept);
+    await delay(step, signal);
+    slept += step;
+    if (slept < ms) progress(slept / ms, `slept ${slept} of ${ms} ms`);
+  }
 }

@@ -23,7 +23,8 @@ export interface RawClient extends AsyncDisposable {
   readonly channel: Channel;
   /**
    * Deletes these work queues when the client is disposed, with what Warren derives from each:
-   * its `.dead` and `.schedules` queues, and its delay levels (queues and exchanges).
+   * its `.dead` and `.schedules` queues, its `.events` and `.control` streams, and its delay
+   * levels (queues and exchanges).
    */
   track(...queues: string[]): void;
 }
@@ -45,7 +46,15 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
       const cleaner = await connection.createChannel();
       cleaner.on("error", () => {});
       for (const queue of tracked) {
-        for (const name of [queue, `${queue}.dead`, `${queue}.schedules`]) {
+        for (
+          const name of [
+            queue,
+            `${queue}.dead`,
+            `${queue}.schedules`,
+            `${queue}.events`,
+            `${queue}.control`,
+          ]
+        ) {
           await cleaner.deleteQueue(name);
         }
         for (let k = 0; k < DELAY_LEVELS; k++) {

@@ -8,13 +8,14 @@ import { rootPath } from "../_helpers/cli.ts";
 
 /** Each folder of `src/` and its rank: a module may import from its own rank or below. */
 const RANKS: Readonly<Record<string, number>> = {
-  "cli": 6,
-  "admin": 5,
-  "metrics": 5,
-  "dashboard": 5,
-  "producer": 4,
-  "scheduler": 4,
-  "worker": 4,
+  "cli": 7,
+  "admin": 6,
+  "metrics": 6,
+  "dashboard": 6,
+  "producer": 5,
+  "scheduler": 5,
+  "worker": 5,
+  "history": 4,
   "broker": 3,
   "task": 2,
   "wire": 1,

@@ -33,6 +33,7 @@ export interface ThreadPoolOptions {
 interface Thread {
   readonly worker: Worker;
   onDone: ((message: DoneMessage) => void) | undefined;
+  onProgress: ((fraction: number, note?: string) => void) | undefined;
   retired: boolean;
 }
 
@@ -103,7 +104,11 @@ export class ThreadPool {
   async run(
     task: BoundTask,
     payload: Record<string, unknown>,
-    context: { readonly id: string; readonly attempt: number },
+    context: {
+      readonly id: string;
+      readonly attempt: number;
+      readonly progress: (fraction: number, note?: string) => void;
+    },
     timeoutMs: number,
     cancel: AbortSignal,
   ): Promise<AttemptResult> {
@@ -118,10 +123,12 @@ export class ThreadPool {
         clearTimeout(graceTimer);
         cancel.removeEventListener("abort", onCancel);
         thread.onDone = undefined;
+        thread.onProgress = undefined;
         if (replace) this.#replace(thread);
         else this.#release(thread);
         resolve(result);
       };
+      thread.onProgress = (fraction, note) => context.progress(fraction, note);
       thread.onDone = (message) =>
         finish(
           message.ok ? { ok: true, value: message.value } : {
@@ -168,7 +175,7 @@ export class ThreadPool {
 
   #spawn(): Promise<Thread> {
     const worker = new Worker(THREAD_MAIN.href, { type: "module", name: "warren handler" });
-    const thread: Thread = { worker, onDone: undefined, retired: false };
+    const thread: Thread = { worker, onDone: undefined, onProgress: undefined, retired: false };
     this.#all.add(thread);
     const { promise, resolve, reject } = Promise.withResolvers<Thread>();
     worker.onmessage = (event: MessageEvent<FromThread>) => {
@@ -183,6 +190,8 @@ export class ThreadPool {
         } else resolve(thread);
       } else if (message.type === "log") {
         this.#options.logger[message.level](message.event, message.fields);
+      } else if (message.type === "progress") {
+        thread.onProgress?.(message.fraction, message.note);
       } else {
         thread.onDone?.(message);
       }

@@ -77,8 +77,18 @@ export interface LogMessage {
   readonly fields?: LogFields;
 }
 
+/** Thread → main: the running handler reported its progress (checked in the thread). */
+export interface ProgressMessage {
+  /** The message type. */
+  readonly type: "progress";
+  /** How much is done, from 0 to 1. */
+  readonly fraction: number;
+  /** What it is doing. */
+  readonly note?: string;
+}
+
 /** What the main thread sends. */
 export type ToThread = InitMessage | RunMessage | AbortMessage;
 
 /** What a thread sends. */
-export type FromThread = ReadyMessage | DoneMessage | LogMessage;
+export type FromThread = ReadyMessage | DoneMessage | LogMessage | ProgressMessage;

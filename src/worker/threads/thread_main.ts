@@ -7,6 +7,7 @@
 import { describeError } from "../../errors/describe.ts";
 import type { Handlers } from "../../task/handlers.ts";
 import type { LogFields, Logger, LogLevel } from "../../util/logger.ts";
+import { checkProgress } from "../progress.ts";
 import type { FromThread, ThreadError, ToThread } from "./protocol.ts";
 
 let handlers: Handlers | undefined;
@@ -67,6 +68,10 @@ self.onmessage = async (event: MessageEvent<ToThread>) => {
         id: message.id,
         task: message.task,
         log: threadLogger({ task: message.task, id: message.id }),
+        progress: (fraction: number, note?: string) => {
+          checkProgress(fraction, note);
+          send({ type: "progress", fraction, ...(note === undefined ? {} : { note }) });
+        },
       });
       send({ type: "done", ok: true, value });
     } catch (err) {

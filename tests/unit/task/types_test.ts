@@ -159,6 +159,7 @@ Deno.test("task results are the result schemas' output types, on both sides", as
     id: "t",
     task: "sum",
     log: silentLogger,
+    progress: () => {},
   };
   const result = await handlers.get("sum")!.handler({ start: 1, end: 10 }, context);
   assertEquals(result, 55n);

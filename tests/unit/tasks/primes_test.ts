@@ -95,6 +95,7 @@ Deno.test("the primes handler counts with the context's signal", async () => {
     id: "t",
     task: "primes",
     log: silentLogger,
+    progress: () => {},
   };
   assertEquals(await handlers.get("primes")!.handler({ limit: 100 }, context), 25);
 });

@@ -66,6 +66,7 @@ Deno.test("the sha256 handler hashes with the parsed payload", async () => {
     id: "t",
     task: "sha256",
     log: silentLogger,
+    progress: () => {},
   };
   const payload = sha256Schema.parse({ text: "abc" });
   assertEquals(await handlers.get("sha256")!.handler(payload, context), hex("abc"));

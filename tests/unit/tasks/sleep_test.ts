@@ -56,7 +56,7 @@ Deno.test({
   name: "the sleep handler returns how long it slept and stops on its signal",
   ...SANITIZE,
 }, async () => {
-  const context = { attempt: 1, id: "t", task: "sleep", log: silentLogger };
+  const context = { attempt: 1, id: "t", task: "sleep", log: silentLogger, progress: () => {} };
   assertEquals(
     await handlers.get("sleep")!.handler({ ms: 1 }, {
       ...context,

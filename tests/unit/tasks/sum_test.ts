@@ -13,6 +13,7 @@ const context = {
   id: "t",
   task: "sum",
   log: silentLogger,
+  progress: () => {},
 };
 
 function loopSum(start: number, end: number): bigint {

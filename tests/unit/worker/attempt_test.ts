@@ -13,7 +13,7 @@ import type { BoundTask } from "../../../src/task/handlers.ts";
 import { TaskTimeoutError } from "../../../src/errors/task_timeout_error.ts";
 import { silentLogger } from "../../../src/util/logger.ts";
 
-const context = { attempt: 2, id: "id-1", task: "t", log: silentLogger };
+const context = { attempt: 2, id: "id-1", task: "t", log: silentLogger, progress: () => {} };
 /** A time limit that never fires in these tests; the ops sanitizer (SANITIZE) checks it is cleared. */
 const LONG = 60_000;
 /** A short time limit, under test (not a sleep). */

@@ -1,0 +1,126 @@
+/**
+ * Cancels through the stream `Q.control`: {@linkcode requestCancel} appends a request (from
+ * any machine); each worker keeps a {@linkcode CancelList} that reads the requests of a window
+ * (the longest a task may wait) when it starts, and follows the stream while it runs, so a
+ * cancel reaches workers started after it, and outlives a broker restart.
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import type { Link } from "../broker/link.ts";
+import { declareQueues } from "../broker/declare.ts";
+import { publishConfirmed } from "../broker/publish.ts";
+import { type QueueNames, streamOptions, type StreamRetention } from "../broker/topology.ts";
+import type { Logger } from "../util/logger.ts";
+import { type CancelRequest, decodeCancel, encodeCancel } from "../wire/control.ts";
+import { StreamReader } from "./stream_reader.ts";
+
+/** Who asks for a cancel when the caller does not say: `host:pid`. */
+export function defaultCanceller(): string {
+  const readable = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state ===
+    "granted";
+  return `${readable ? hostname() : "pid"}:${Deno.pid}`;
+}
+
+/** Options of {@linkcode requestCancel}. */
+export interface CancelOptions {
+  /**
+   * Drop the task rather than dead-letter it with reason `cancelled`.
+   * @default {false}
+   */
+  drop?: boolean;
+  /**
+   * Who asks, as the request records it.
+   * @default {host:pid}
+   */
+  by?: string;
+}
+
+/**
+ * Appends a cancel of task `id` to `Q.control` (declared with `options.retention` if it does
+ * not exist); resolves when the broker confirmed it.
+ */
+export async function requestCancel(
+  link: Link,
+  names: QueueNames,
+  id: string,
+  options: CancelOptions & { readonly retention: StreamRetention; readonly logger: Logger },
+): Promise<void> {
+  await declareQueues(link, [[names.control, streamOptions(options.retention)]], options.logger);
+  const channel = await link.confirmChannel({ onClose: "ignore" });
+  try {
+    const body = encodeCancel(id, {
+      by: options.by ?? defaultCanceller(),
+      ...(options.drop ? { drop: true } : {}),
+    });
+    await publishConfirmed(channel, names.control, body, {
+      correlationId: id,
+      contentType: "application/json",
+    });
+  } finally {
+    await link.closeChannel(channel);
+  }
+}
+
+/**
+ * The cancel requests of the last `windowMs`, read from `Q.control` and followed while it is
+ * attached; `onCancel` hears each new one.
+ */
+export class CancelList {
+  readonly #windowMs: number;
+  readonly #onCancel: (request: CancelRequest) => void;
+  readonly #requests = new Map<string, CancelRequest>();
+  #reader: StreamReader | undefined;
+  #nextOffset: number | undefined;
+
+  /** A list of the requests of the last `windowMs`. */
+  constructor(windowMs: number, onCancel: (request: CancelRequest) => void) {
+    this.#windowMs = windowMs;
+    this.#onCancel = onCancel;
+  }
+
+  /** How many requests the list holds. */
+  get size(): number {
+    return this.#requests.size;
+  }
+
+  /**
+   * Reads `Q.control` on `link` (from where it left off, or from the start of the window) and
+   * resolves when it has read every request made until now; then follows it.
+   */
+  async attach(link: Link, names: QueueNames): Promise<void> {
+    await this.detach();
+    const from = this.#nextOffset === undefined
+      ? new Date(Date.now() - this.#windowMs)
+      : { offset: this.#nextOffset };
+    this.#reader = await StreamReader.open(link, names.control, (message, offset) => {
+      this.#nextOffset = offset + 1;
+      const request = decodeCancel(message.content);
+      if (request) this.#add(request);
+    }, { from, prefetch: 200 });
+    await this.#reader.caughtUp;
+  }
+
+  /** The request to cancel task `id`, if there is one in the window. */
+  get(id: string): CancelRequest | undefined {
+    return this.#requests.get(id);
+  }
+
+  /** Stops following the stream (the list is kept, for the next {@linkcode attach}). */
+  async detach(): Promise<void> {
+    const reader = this.#reader;
+    this.#reader = undefined;
+    await reader?.stop();
+  }
+
+  #add(request: CancelRequest): void {
+    const oldest = new Date(Date.now() - this.#windowMs).toISOString();
+    for (const [id, kept] of this.#requests) {
+      if (kept.at >= oldest) break;
+      this.#requests.delete(id);
+    }
+    if (request.at < oldest || this.#requests.has(request.id)) return;
+    this.#requests.set(request.id, request);
+    this.#onCancel(request);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Looking tasks up in the history stream `Q.events`: one task's record and timeline, a list of
+ * tasks, and waiting for a task's outcome. Each reads from a time, not from the stream's
+ * start: a Warren id says when it was made, so a lookup by id starts there (less a margin for
+ * clocks that differ); other ids start at `since`, else the oldest event kept.
+ *
+ * @module
+ */
+import type { Link } from "../broker/link.ts";
+import type { QueueNames } from "../broker/topology.ts";
+import type { ConsumeMessage } from "../deps/amqplib.ts";
+import { ResultTimeoutError } from "../errors/result_timeout_error.ts";
+import { decodeEvent, type HistoryEvent, outcomeOf, type ProgressEvent } from "../wire/events.ts";
+import type { TaskOutcome } from "../wire/outcome_codec.ts";
+import { timeOfId } from "../wire/task_id.ts";
+import { readUntilNow, StreamReader, type StreamStart } from "./stream_reader.ts";
+import { applyEvent, type TaskRecord, type TaskState } from "./timeline.ts";
+
+/** How much earlier than an id's own time a lookup starts: clocks of machines differ. */
+export const CLOCK_MARGIN_MS = 5 * 60_000;
+
+const MISSING_HINT =
+  "the queue has no history: start its producers and workers with history on (--history, or { history: true })";
+
+/** Where a lookup of task `id` starts reading: `since`, else the id's time, else the start. */
+export function lookupStart(id: string, since?: Date): StreamStart {
+  if (since) return since;
+  const made = timeOfId(id);
+  return made ? new Date(made.getTime() - CLOCK_MARGIN_MS) : "first";
+}
+
+/** The event in `message`, when it is one of task `id`'s (others are skipped unparsed). */
+function eventOf(message: ConsumeMessage, id?: string): HistoryEvent | undefined {
+  if (id !== undefined && message.properties.correlationId !== id) return undefined;
+  const event = decodeEvent(message.content);
+  return event && (id === undefined || event.id === id) ? event : undefined;
+}
+
+/** Options of {@linkcode findTask}. */
+export interface FindOptions {
+  /**
+   * Read from this time.
+   * @default {the time the id says it was made, less 5 minutes; else the oldest event}
+   */
+  since?: Date;
+}
+
+/**
+ * The record of task `id`, with its events, from everything the history holds up to now;
+ * `undefined` when it has no event of that id.
+ */
+export async function findTask(
+  link: Link,
+  names: QueueNames,
+  id: string,
+  options: FindOptions = {},
+): Promise<TaskRecord | undefined> {
+  let record: TaskRecord | undefined;
+  const now = Date.now();
+  await readUntilNow(link, names.events, (message) => {
+    const event = eventOf(message, id);
+    if (event) record = applyEvent(record, event, { now, keep: true });
+  }, { from: lookupStart(id, options.since), missingHint: MISSING_HINT });
+  return record;
+}
+
+/** Which tasks {@linkcode listTasks} gives. */
+export interface TaskQuery {
+  /** Events from this time on. */
+  readonly since: Date;
+  /**
+   * Only tasks in this state.
+   * @default {any}
+   */
+  readonly state?: TaskState;
+  /**
+   * Only tasks of this name.
+   * @default {any}
+   */
+  readonly task?: string;
+  /**
+   * At most this many, the latest first.
+   * @default {100}
+   */
+  readonly limit?: number;
+}
+
+/** Tasks with events since `query.since`, the most recently updated first. */
+export async function listTasks(
+  link: Link,
+  names: QueueNames,
+  query: TaskQuery,
+): Promise<TaskRecord[]> {
+  const records = new Map<string, TaskRecord>();
+  const now = Date.now();
+  await readUntilNow(link, names.events, (message) => {
+    const event = eventOf(message);
+    if (event) records.set(event.id, applyEvent(records.get(event.id), event, { now }));
+  }, { from: query.since, missingHint: MISSING_HINT });
+  const since = query.since.toISOString();
+  return [...records.values()]
+    .filter((r) =>
+      r.updatedAt >= since && (query.state === undefined || r.state === query.state) &&
+      (query.task === undefined || r.task === query.task)
+    )
+    .sort((a, b) => a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0)
+    .slice(0, query.limit ?? 100);
+}
+
+/** Options of {@linkcode awaitOutcome}. */
+export interface AwaitOptions extends FindOptions {
+  /** How long to wait, in milliseconds. */
+  readonly timeout: number;
+  /** Hears each progress report on the way. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+/**
+ * The outcome of task `id` as the history tells it: at once when it has finished, else when it
+ * does. Rejects with a `ResultTimeoutError` after `options.timeout`.
+ */
+export async function awaitOutcome(
+  link: Link,
+  names: QueueNames,
+  id: string,
+  options: AwaitOptions,
+): Promise<TaskOutcome> {
+  const outcome = Promise.withResolvers<TaskOutcome>();
+  const reader = await StreamReader.open(link, names.events, (message) => {
+    const event = eventOf(message, id);
+    if (!event) return;
+    if (event.event === "progress") options.onProgress?.(event);
+    const found = outcomeOf(event);
+    if (found) outcome.resolve(found);
+  }, { from: lookupStart(id, options.since), mark: false, missingHint: MISSING_HINT });
+  const timer = setTimeout(
+    () => outcome.reject(new ResultTimeoutError(id, options.timeout)),
+    options.timeout,
+  );
+  try {
+    return await Promise.race([outcome.promise, reader.ended.then(() => outcome.promise)]);
+  } finally {
+    clearTimeout(timer);
+    await reader.stop();
+  }
+}
