@@ -113,6 +113,10 @@ export type { TaskOutcome } from "./src/wire/outcome_codec.ts";
 export type { EncodedTask, TaskProperties } from "./src/wire/task_codec.ts";
 export { DEAD_REASONS, type DeadReason } from "./src/wire/dead_reasons.ts";
 
+export type { HistoryOptions } from "./src/history/options.ts";
+export type { CancelOptions } from "./src/history/cancels.ts";
+export type { TaskRecord, TaskState } from "./src/history/timeline.ts";
+
 export { Worker } from "./src/worker/worker.ts";
 export type { ThreadsOption, VersionMismatchPolicy, WorkerOptions } from "./src/worker/options.ts";
 export type {
@@ -138,6 +142,7 @@ export { PermissionError } from "./src/errors/permission_error.ts";
 export { PublishError, type PublishFailure } from "./src/errors/publish_error.ts";
 export { ResultTimeoutError } from "./src/errors/result_timeout_error.ts";
 export { TaskTimeoutError } from "./src/errors/task_timeout_error.ts";
+export { UnknownIdError } from "./src/errors/unknown_id_error.ts";
 export { UnknownTaskError } from "./src/errors/unknown_task_error.ts";
 export { ValidationError, type ValidationIssue } from "./src/errors/validation_error.ts";
 

@@ -1,6 +1,7 @@
 /**
  * {@linkcode Admin}: operator tools for a work queue over one AMQP connection: the state of its
- * queues, the dead letters (list, replay) and purges.
+ * queues, the dead letters (list, replay), purges, and the tasks' history (lookups, results,
+ * cancels).
  *
  * @module
  */
@@ -19,9 +20,22 @@ import { inspectQueue, purgeQueue, type QueueCounts, requireQueue } from "./queu
 import { replayDeadLetters, type ReplayOptions, type ReplaySummary } from "./replay.ts";
 import { readSchedules, type SchedulesReport } from "./schedules.ts";
 import { amqpStatus, type StatusReport } from "./status.ts";
+import { type CancelOptions, requestCancel } from "../history/cancels.ts";
+import {
+  awaitOutcome,
+  type FindOptions,
+  findTasks,
+  listTasks,
+  type TaskQuery,
+} from "../history/lookup.ts";
+import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
+import { isFinished, type TaskRecord, type TaskState } from "../history/timeline.ts";
+import { MissingQueueError } from "../errors/missing_queue_error.ts";
+import type { TaskOutcome } from "../wire/outcome_codec.ts";
+import { isDeadReason } from "../wire/dead_reasons.ts";
 
 /** Options of {@linkcode Admin.connect}. */
-export interface AdminOptions extends BrokerOptions {
+export interface AdminOptions extends BrokerOptions, HistoryOptions {
   /**
    * Rounds over all URLs before connecting is given up.
    * @default {3}
@@ -33,6 +47,24 @@ export interface AdminOptions extends BrokerOptions {
    */
   reconnect?: boolean;
 }
+
+/** What became of one cancel asked of {@linkcode Admin.cancel}. */
+export interface CancelReport {
+  /** The task's id. */
+  readonly id: string;
+  /**
+   * `requested`: the request is in `Q.control`; `finished`: the task had finished, so nothing
+   * was asked; `unknown`: the history has no task of that id, so nothing was asked.
+   */
+  readonly outcome: "requested" | "finished" | "unknown";
+  /** The task's state, as the history had it (absent without a history). */
+  readonly state?: TaskState;
+  /** Whether the history was there to check the task against. */
+  readonly checked: boolean;
+}
+
+/** Options of {@linkcode Admin.cancel}. */
+export interface AdminCancelOptions extends CancelOptions, FindOptions {}
 
 /** Which of a work queue's queues: the work queue itself or its dead-letter queue. */
 export type AdminQueue = "main" | "dead";
@@ -56,15 +88,22 @@ export type AdminQueue = "main" | "dead";
 export class Admin {
   readonly #connection: BrokerConnection;
   readonly #broker: ResolvedBroker;
+  readonly #history: ResolvedHistory;
 
-  private constructor(connection: BrokerConnection, broker: ResolvedBroker) {
+  private constructor(
+    connection: BrokerConnection,
+    broker: ResolvedBroker,
+    history: ResolvedHistory,
+  ) {
     this.#connection = connection;
     this.#broker = broker;
+    this.#history = history;
   }
 
   /** Connects to the broker; rejects with a `ConnectionError` when none answers. */
   static async connect(options: AdminOptions = {}): Promise<Admin> {
     const broker = resolveBrokerOptions(options);
+    const history = resolveHistory(options, "connect admin");
     const connection = await BrokerConnection.open({
       urls: broker.urls,
       name: "warren-admin",
@@ -74,7 +113,7 @@ export class Admin {
         ? {}
         : { connectAttempts: options.connectAttempts }),
     }, async () => {});
-    return new Admin(connection, broker);
+    return new Admin(connection, broker, history);
   }
 
   /** The names of the work queue's queues. */
@@ -131,8 +170,98 @@ export class Admin {
     return readSchedules(await this.#link(), this.names);
   }
 
+  /**
+   * Task `id` as the history tells it: its state, attempts, progress, result or error, and its
+   * events in order; `undefined` when the history has no event of it. Rejects with a
+   * `MissingQueueError` when the queue has no history.
+   */
+  async task(id: string, options: FindOptions = {}): Promise<TaskRecord | undefined> {
+    return (await findTasks(await this.#link(), this.names, [id], options)).get(id);
+  }
+
+  /** The tasks with events since `query.since`, filtered, the most recently updated first. */
+  async tasks(query: TaskQuery): Promise<TaskRecord[]> {
+    return listTasks(await this.#link(), this.names, query);
+  }
+
+  /**
+   * The outcome of task `id`, waiting up to `timeout` milliseconds for it to finish (0: only
+   * a task that has finished); `undefined` when it has not, in that time.
+   */
+  async result(
+    id: string,
+    options: FindOptions & { readonly timeout?: number } = {},
+  ): Promise<TaskOutcome | undefined> {
+    const link = await this.#link();
+    const timeout = options.timeout ?? 0;
+    if (timeout <= 0) {
+      const record = (await findTasks(link, this.names, [id], options)).get(id);
+      if (!record || !isFinished(record.state)) return undefined;
+      return outcomeOfRecord(record);
+    }
+    try {
+      return await awaitOutcome(link, this.names, id, { ...options, timeout });
+    } catch (err) {
+      if ((err as Error).name === "ResultTimeoutError") return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Asks every worker not to run these tasks, or to stop running them (see
+   * `Producer.cancel`), after checking each against the history: a task that finished, or
+   * that the history does not know, is not asked for. Without a history (no `Q.events`),
+   * every one is asked for, unchecked.
+   */
+  async cancel(
+    ids: readonly string[],
+    options: AdminCancelOptions = {},
+  ): Promise<CancelReport[]> {
+    const link = await this.#link();
+    let records: Map<string, TaskRecord> | undefined;
+    try {
+      records = await findTasks(link, this.names, ids, options);
+    } catch (err) {
+      if (!(err instanceof MissingQueueError)) throw err;
+    }
+    const reports: CancelReport[] = [];
+    for (const id of ids) {
+      const record = records?.get(id);
+      const checked = records !== undefined;
+      const state = record ? { state: record.state } : {};
+      if (checked && !record) {
+        reports.push({ id, outcome: "unknown", checked });
+      } else if (record && isFinished(record.state)) {
+        reports.push({ id, outcome: "finished", checked, ...state });
+      } else {
+        await requestCancel(link, this.names, id, {
+          ...options,
+          retention: this.#history.control,
+          logger: this.#broker.logger,
+        });
+        reports.push({ id, outcome: "requested", checked, ...state });
+      }
+    }
+    return reports;
+  }
+
   /** Closes the connection. */
   async close(): Promise<void> {
     await this.#connection.close();
   }
+}
+
+/** The outcome that a finished task's record says. */
+function outcomeOfRecord(record: TaskRecord): TaskOutcome {
+  const task = record.task === undefined ? {} : { task: record.task };
+  if (record.state === "succeeded") {
+    return { id: record.id, task: record.task ?? "", ok: true, result: record.result };
+  }
+  return {
+    id: record.id,
+    ...task,
+    ok: false,
+    reason: record.reason !== undefined && isDeadReason(record.reason) ? record.reason : "failed",
+    error: record.error ?? record.state,
+  };
 }

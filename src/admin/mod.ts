@@ -18,7 +18,15 @@
  *
  * @module
  */
-export { Admin, type AdminOptions, type AdminQueue } from "./admin.ts";
+export {
+  Admin,
+  type AdminCancelOptions,
+  type AdminOptions,
+  type AdminQueue,
+  type CancelReport,
+} from "./admin.ts";
+export type { FindOptions, TaskQuery } from "../history/lookup.ts";
+export type { TaskRecord, TaskState } from "../history/timeline.ts";
 export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts";
 export { type DeadLetterFilter, describeFilter, matchesFilter } from "./filters.ts";
 export type { ReplayOptions, ReplaySummary } from "./replay.ts";

@@ -12,7 +12,7 @@ import { DELAY_LEVELS, DELAY_UNIT_MS } from "../wire/delays.ts";
 import { inspectQueue } from "./queues.ts";
 
 /** The part a queue plays for a work queue: `retry` is a delay queue of Warren 0.1. */
-export type QueueRole = "main" | "delay" | "retry" | "dead";
+export type QueueRole = "main" | "delay" | "retry" | "dead" | "events" | "control";
 
 /** Where the numbers of a {@linkcode StatusReport} came from. */
 export type StatusSource = "management" | "amqp";
@@ -77,6 +77,8 @@ export function queueRole(
 ): { role: QueueRole; delayMs?: number } | undefined {
   if (name === names.main) return { role: "main" };
   if (name === names.dead) return { role: "dead" };
+  if (name === names.events) return { role: "events" };
+  if (name === names.control) return { role: "control" };
   for (const [role, infix] of [["delay", ".delay."], ["retry", ".retry."]] as const) {
     const prefix = `${names.main}${infix}`;
     const rest = name.slice(prefix.length);
@@ -89,7 +91,7 @@ export function queueRole(
 
 /** Puts rows in report order: main, delay queues by delay, dead. */
 export function sortQueues(queues: readonly QueueStatus[]): QueueStatus[] {
-  const rank = { main: 0, delay: 1, retry: 2, dead: 3 } as const;
+  const rank = { main: 0, delay: 1, retry: 2, dead: 3, events: 4, control: 5 } as const;
   return [...queues].sort((a, b) =>
     rank[a.role] - rank[b.role] || (a.delayMs ?? 0) - (b.delayMs ?? 0)
   );
@@ -153,6 +155,11 @@ export async function amqpStatus(
     const counts = await inspectQueue(link, names.delay(k));
     if (counts === undefined) break;
     rows.push(row(names.delay(k), "delay", counts));
+  }
+  // The streams exist once history or cancels were used: shown when they do.
+  for (const [name, role] of [[names.events, "events"], [names.control, "control"]] as const) {
+    const counts = await inspectQueue(link, name);
+    if (counts) rows.push(row(name, role, counts));
   }
   return {
     queue: names.main,

@@ -55,13 +55,42 @@ export async function findTask(
   id: string,
   options: FindOptions = {},
 ): Promise<TaskRecord | undefined> {
-  let record: TaskRecord | undefined;
+  return (await findTasks(link, names, [id], options)).get(id);
+}
+
+/**
+ * The records of tasks `ids` (those the history has events of), in one read from the earliest
+ * start that one of them needs.
+ */
+export async function findTasks(
+  link: Link,
+  names: QueueNames,
+  ids: readonly string[],
+  options: FindOptions = {},
+): Promise<Map<string, TaskRecord>> {
+  const records = new Map<string, TaskRecord>();
+  const wanted = new Set(ids);
   const now = Date.now();
   await readUntilNow(link, names.events, (message) => {
+    const id: unknown = message.properties.correlationId;
+    if (typeof id !== "string" || !wanted.has(id)) return;
     const event = eventOf(message, id);
-    if (event) record = applyEvent(record, event, { now, keep: true });
-  }, { from: lookupStart(id, options.since), missingHint: MISSING_HINT });
-  return record;
+    if (event) records.set(id, applyEvent(records.get(id), event, { now, keep: true }));
+  }, {
+    from: earliest(ids.map((id) => lookupStart(id, options.since))),
+    missingHint: MISSING_HINT,
+  });
+  return records;
+}
+
+/** The earliest of some starts. */
+function earliest(starts: readonly StreamStart[]): StreamStart {
+  let first: Date | undefined;
+  for (const start of starts) {
+    if (!(start instanceof Date)) return "first";
+    if (first === undefined || start < first) first = start;
+  }
+  return first ?? "first";
 }
 
 /** Which tasks {@linkcode listTasks} gives. */
@@ -113,6 +142,8 @@ export interface AwaitOptions extends FindOptions {
   readonly timeout: number;
   /** Hears each progress report on the way. */
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** Stops waiting when it fires (the promise then rejects with its reason). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -137,10 +168,14 @@ export async function awaitOutcome(
     () => outcome.reject(new ResultTimeoutError(id, options.timeout)),
     options.timeout,
   );
+  const abort = () => outcome.reject(options.signal?.reason);
+  if (options.signal?.aborted) abort();
+  options.signal?.addEventListener("abort", abort, { once: true });
   try {
     return await Promise.race([outcome.promise, reader.ended.then(() => outcome.promise)]);
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", abort);
     await reader.stop();
   }
 }

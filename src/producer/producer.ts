@@ -177,23 +177,41 @@ export class Producer<C extends Catalog> {
     const id = typeof task === "string" ? task : task.id;
     const timeout = options.timeout ?? DEFAULT_RESULT_TIMEOUT_MS;
     const started = Date.now();
-    let outcome: TaskOutcome | undefined;
-    try {
-      outcome = await this.#results?.wait(id, timeout);
-    } catch (err) {
-      if (!(err instanceof ReplyLostError) || !this.#options.history.enabled) throw err;
-    }
-    if (outcome === undefined) {
-      if (!this.#options.history.enabled) {
-        throw new ConfigError(
-          `Cannot wait for the result of task ${id}: it was not enqueued with { result: true }, and this producer reads no history (create it with { history: true })`,
-        );
-      }
+    const history = this.#options.history.enabled;
+    const direct = this.#results?.wait(id, timeout);
+    const fromHistory = async (signal?: AbortSignal) => {
       const link = await this.#connection!.ready(this.#options.connectTimeout);
-      outcome = await awaitOutcome(link, this.#options.names, id, {
+      return await awaitOutcome(link, this.#options.names, id, {
         timeout: Math.max(0, timeout - (Date.now() - started)),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(signal ? { signal } : {}),
       });
+    };
+    // A reply that can no longer come is read from the history, when there is one.
+    const replied = direct?.catch((err) => {
+      if (err instanceof ReplyLostError && history) return fromHistory();
+      throw err;
+    });
+    replied?.catch(() => {}); // awaited below, unless the history answers first
+    let outcome: TaskOutcome;
+    if (replied && history && options.onProgress) {
+      // Progress is only in the history: follow it while the reply is awaited.
+      const stop = new AbortController();
+      const followed = fromHistory(stop.signal);
+      followed.catch(() => {});
+      try {
+        outcome = await Promise.race([replied, followed]);
+      } finally {
+        stop.abort(new Error("the outcome came"));
+      }
+    } else if (replied) {
+      outcome = await replied;
+    } else if (history) {
+      outcome = await fromHistory();
+    } else {
+      throw new ConfigError(
+        `Cannot wait for the result of task ${id}: it was not enqueued with { result: true }, and this producer reads no history (create it with { history: true })`,
+      );
     }
     if (!outcome.ok) return outcome;
     const contract = this.#catalog.get(outcome.task);

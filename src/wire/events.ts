@@ -58,7 +58,8 @@ export const TERMINAL_EVENTS: readonly HistoryEventName[] = [
   "cancelled",
 ];
 
-interface EventBase<E extends HistoryEventName> {
+/** What every event has. */
+export interface EventBase<E extends HistoryEventName> {
   /** The format's version: 1. */
   readonly v: typeof EVENT_FORMAT;
   /** What happened. */
@@ -71,7 +72,8 @@ interface EventBase<E extends HistoryEventName> {
   readonly at: string;
 }
 
-interface WorkerEvent<E extends HistoryEventName> extends EventBase<E> {
+/** What every event a worker writes has. */
+export interface WorkerEvent<E extends HistoryEventName> extends EventBase<E> {
   /** The id of the worker that wrote it. */
   readonly worker: string;
 }

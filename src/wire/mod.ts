@@ -34,7 +34,34 @@ export {
   type UndecodableTask,
 } from "./task_codec.ts";
 export { BROKER_HEADERS, DELIVERY_COUNT_HEADER, HEADERS } from "./headers.ts";
-export { newTaskId, TASK_ID_LENGTH } from "./task_id.ts";
+export { newTaskId, TASK_ID_LENGTH, taskIdAt, timeOfId } from "./task_id.ts";
+export {
+  type CancelledEvent,
+  type DeadEvent,
+  decodeEvent,
+  type EncodedEvent,
+  encodeEvent,
+  type EnqueuedEvent,
+  EVENT_FORMAT,
+  EVENT_TYPE,
+  type EventBase,
+  type ExpiredEvent,
+  HISTORY_EVENTS,
+  type HistoryEvent,
+  type HistoryEventName,
+  isTerminal,
+  MARKER_TYPE,
+  type NewHistoryEvent,
+  outcomeOf,
+  type ProgressEvent,
+  type RetriedEvent,
+  type ReturnedEvent,
+  type StartedEvent,
+  type SucceededEvent,
+  TERMINAL_EVENTS,
+  type WorkerEvent,
+} from "./events.ts";
+export { type CancelRequest, decodeCancel, encodeCancel } from "./control.ts";
 export { DEAD_REASONS, type DeadReason, isDeadReason } from "./dead_reasons.ts";
 export { decodeOutcome, encodeOutcome, type TaskOutcome } from "./outcome_codec.ts";
 export { type PrepareOptions, prepareTask, prepareWireTask } from "../task/prepare.ts";

@@ -37,8 +37,14 @@ export function describeSource(report: StatusReport): string {
 }
 
 /** Whether a queue is a delay queue that holds nothing and nobody reads (the table leaves it out). */
+/** What the last column says of Warren's streams (their READY is the messages they keep). */
+const STREAM_NOTES: Partial<Record<QueueStatus["role"], string>> = {
+  events: "(stream: task history)",
+  control: "(stream: cancels)",
+};
+
 function idleDelayQueue(q: QueueStatus): boolean {
-  return q.role !== "main" && q.role !== "dead" && q.exists && q.ready === 0 &&
+  return (q.role === "delay" || q.role === "retry") && q.exists && q.ready === 0 &&
     (q.unacked ?? 0) === 0 && q.consumers === 0 && !q.publishRate && !q.deliverRate;
 }
 
@@ -57,6 +63,7 @@ export function formatStatus(report: StatusReport): string {
         count(q.consumers),
         rate(q.publishRate),
         rate(q.deliverRate),
+        STREAM_NOTES[q.role] ?? "",
       ]
       : [q.name, "-", "-", "-", "-", "-", "(does not exist)"]
   );

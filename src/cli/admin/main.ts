@@ -1,6 +1,7 @@
 /**
  * The admin CLI: operator tools for a work queue. `status` shows its queues; `dead list`,
- * `dead replay` and `dead purge` handle its dead letters; `purge` empties it. Exits 0 on
+ * `dead replay` and `dead purge` handle its dead letters; `purge` empties it; `task`, `tasks`
+ * and `result` read the history; `cancel` cancels tasks. Exits 0 on
  * success, 1 on broker errors, 2 on bad usage or when a destructive command is not confirmed.
  *
  * @module
@@ -12,15 +13,28 @@ import { purgeCommand } from "./purge.ts";
 import { schedulesCommand } from "./schedules.ts";
 import { dashboardCommand } from "./dashboard.ts";
 import { statusCommand } from "./status.ts";
+import { resultCommand, taskCommand, tasksCommand } from "./history.ts";
+import { cancelCommand } from "./cancel.ts";
 import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 
 const HELP = `Operator tools for a Warren work queue Q: the state of its queues, its dead letters,
-and purges.
+purges, and its tasks' history and cancels.
 
 Usage:
   ${PROGRAM} status [--watch] [--json] [--management URL]
                       ready and unacked messages, consumers and rates of Q, its delay
-                      levels Q.delay.<k> and Q.dead; how many tasks are delayed
+                      levels Q.delay.<k>, Q.dead and the streams Q.events and Q.control;
+                      how many tasks are delayed
+  ${PROGRAM} task ID [--since WHEN] [--json]
+                      one task's state, result or error, and its timeline, from the
+                      history (Q.events)
+  ${PROGRAM} tasks [--state S] [--task NAME] [--since 1h] [--limit N] [--json]
+                      the tasks of the history, the latest first
+  ${PROGRAM} result ID [--wait DURATION] [--json]
+                      a finished task's result (or why it has none)
+  ${PROGRAM} cancel ID... [--drop] [--json]
+                      cancel tasks: queued or delayed ones never run, running ones are
+                      stopped
   ${PROGRAM} dead list [--limit N] [--json]
                       show dead letters (task, id, reason, attempts, error, when, worker),
                       removing none
@@ -43,7 +57,8 @@ ${URL_QUEUE_HELP}
 
 Destructive commands (purge, dead purge, dead replay) ask you to type yes when standard input
 is a terminal, and otherwise refuse (exit 2) unless given --yes.
-Exit status: 0 on success, 1 on broker errors, 2 on bad usage or when not confirmed.`;
+Exit status: 0 on success, 1 on broker errors, 2 on bad usage (or an unknown task id) or when
+not confirmed, 3 when a task has no result (result) or had already finished (cancel).`;
 
 const DEAD_HELP = `Dead letters of the work queue Q, in Q.dead.
 
@@ -53,6 +68,9 @@ Usage:
   ${PROGRAM} dead purge [--yes]                    delete them all
 
 '${PROGRAM} dead <command> --help' describes each command.`;
+
+const COMMAND_LIST =
+  "status, task, tasks, result, cancel, schedules, dashboard, dead list, dead replay, dead purge or purge";
 
 const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h";
 
@@ -91,6 +109,14 @@ async function run(args: readonly string[]): Promise<number> {
       return await schedulesCommand(rest);
     case "dashboard":
       return await dashboardCommand(rest);
+    case "task":
+      return await taskCommand(rest);
+    case "tasks":
+      return await tasksCommand(rest);
+    case "result":
+      return await resultCommand(rest);
+    case "cancel":
+      return await cancelCommand(rest);
     default:
       if (isHelp(command)) {
         console.log(HELP);
@@ -98,13 +124,23 @@ async function run(args: readonly string[]): Promise<number> {
       }
       throw new UsageError(
         command === undefined
-          ? "name a command: status, schedules, dashboard, dead list, dead replay, dead purge or purge"
-          : `unknown command '${command}': use status, schedules, dashboard, dead list, dead replay, dead purge or purge`,
+          ? `name a command: ${COMMAND_LIST}`
+          : `unknown command '${command}': use ${COMMAND_LIST}`,
       );
   }
 }
 
-const COMMANDS = new Set(["status", "purge", "dead", "schedules", "dashboard"]);
+const COMMANDS = new Set([
+  "status",
+  "purge",
+  "dead",
+  "schedules",
+  "dashboard",
+  "task",
+  "tasks",
+  "result",
+  "cancel",
+]);
 const DEAD_COMMANDS = new Set(["list", "replay", "purge"]);
 
 /** The command that `args` name, for the help that usage errors point to: `admin.ts dead list`. */

@@ -15,7 +15,7 @@ import { Producer } from "../../producer/producer.ts";
 import { DIRECT_REPLY_TO } from "../../producer/producer_channel.ts";
 import type { Receipt } from "../../producer/publish_window.ts";
 import { DEFAULT_MAX_BYTES } from "../../wire/task_codec.ts";
-import { choiceFlag, durationFlag, integerFlag, parseFlags } from "../shared/args.ts";
+import { booleanFlag, choiceFlag, durationFlag, integerFlag, parseFlags } from "../shared/args.ts";
 import { timingFlags } from "./timing.ts";
 import { BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
@@ -24,6 +24,10 @@ import { producerHelp, PROGRAM, taskHelp } from "./help.ts";
 import { readTaskInput } from "./input.ts";
 import { createProgress } from "./progress.ts";
 import { taskFlags } from "./task_flags.ts";
+import { HISTORY_STRING_FLAGS, historyFlags } from "../shared/history_flags.ts";
+
+/** Most tasks whose progress `--wait` shows on a terminal (each one reads the history). */
+const PROGRESS_SHOWN_MAX = 10;
 
 /** Counts for the summary line. */
 interface Counts {
@@ -57,12 +61,15 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         "expires",
         "priority",
         "max-priority",
+        ...HISTORY_STRING_FLAGS,
         ...fields.filter((f) => f.kind !== "boolean").map((f) => f.flag),
       ],
       boolean: [
         "help",
         "quiet",
         "wait",
+        "history",
+        "history-payloads",
         ...fields.filter((f) => f.kind === "boolean").map((f) => f.flag),
       ],
       alias: { help: "h" },
@@ -90,6 +97,13 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   const maxBytes = integerFlag(flags, "max-bytes", DEFAULT_MAX_BYTES, 1);
   const input = await readTaskInput(catalog, task, fields, parsed, args, { maxBytes, ...timing });
   const settings = brokerSettings(flags);
+  const history = historyFlags(flags);
+  if (flags["history-payloads"] === true && !history.history) {
+    throw new UsageError("--history-payloads goes with --history");
+  }
+  // On a terminal, the progress of a few awaited tasks is shown (it is read from the history).
+  const showProgress = wait && history.history === true && Deno.stderr.isTerminal() &&
+    input.total <= PROGRESS_SHOWN_MAX;
 
   const started = performance.now();
   const producer = await Producer.connect(catalog, {
@@ -98,6 +112,8 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     queueType: settings.queueType,
     results: wait,
     maxMessageBytes: maxBytes,
+    ...history,
+    historyPayloads: booleanFlag(flags, "history-payloads"),
     ...(flags["max-priority"] === undefined
       ? {}
       : { maxPriority: integerFlag(flags, "max-priority", 1, 1, 255) }),
@@ -125,8 +141,18 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     if (!outcome.ok && progress.active) progress.log(line);
     print(line);
   };
+  const onProgress = (receipt: Receipt) => (p: { fraction: number; note?: string }) => {
+    const line = `progress ${receipt.task} ${receipt.id} ${Math.round(p.fraction * 100)}%${
+      p.note === undefined ? "" : ` ${p.note}`
+    }`;
+    if (progress.active) progress.log(line);
+    else console.error(line);
+  };
   const awaitOutcome = (receipt: Receipt) =>
-    producer.result(receipt.id, { timeout: Math.max(0, deadline - performance.now()) }).then(
+    producer.result(receipt.id, {
+      timeout: Math.max(0, deadline - performance.now()),
+      ...(showProgress ? { onProgress: onProgress(receipt) } : {}),
+    }).then(
       report,
       (err) => {
         if (err instanceof ValidationError) {

@@ -151,6 +151,28 @@ export function durationFlag(flags: ParsedArgs["flags"], name: string, fallback:
 }
 
 /**
+ * The time a `--since` flag names: a duration back from now (`1h`, `30m`, `7d`) or an ISO 8601
+ * time; `fallbackMs` back from now when absent.
+ */
+export function sinceFlag(
+  flags: ParsedArgs["flags"],
+  name: string,
+  fallbackMs: number,
+  now: number = Date.now(),
+): Date {
+  const text = stringFlag(flags, name);
+  if (text === undefined) return new Date(now - fallbackMs);
+  if (/^\d/.test(text) && !text.includes("-")) return new Date(now - parseDurationFlag(name, text));
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `--${name} must be a duration back from now (${DURATION_FORMS}) or an ISO 8601 time such as 2026-12-01T09:00:00Z: got '${text}'`,
+    );
+  }
+  return new Date(time);
+}
+
+/**
  * The backoff of `--backoff-base` and `--backoff-max`, or `undefined` when neither is given; a
  * missing one takes its default (1s, 60s).
  */

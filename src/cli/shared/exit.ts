@@ -9,6 +9,7 @@ import { describeError } from "../../errors/describe.ts";
 import { MissingQueueError } from "../../errors/missing_queue_error.ts";
 import { PermissionError } from "../../errors/permission_error.ts";
 import { PublishError } from "../../errors/publish_error.ts";
+import { UnknownIdError } from "../../errors/unknown_id_error.ts";
 import { UnknownTaskError } from "../../errors/unknown_task_error.ts";
 import { ValidationError } from "../../errors/validation_error.ts";
 
@@ -16,8 +17,10 @@ import { ValidationError } from "../../errors/validation_error.ts";
 export const EXIT_OK = 0;
 /** Exit code: the broker failed us (connection, refused or unconfirmed publishes). */
 export const EXIT_BROKER = 1;
-/** Exit code: bad input or usage. */
+/** Exit code: bad input or usage (an unknown task id too). */
 export const EXIT_USAGE = 2;
+/** Exit code: the task has no result: not finished, or it ended without one (dead, cancelled). */
+export const EXIT_NO_RESULT = 3;
 
 /** Wrong use of a CLI: an unknown flag, a missing argument, a bad value. */
 export class UsageError extends Error {
@@ -32,7 +35,8 @@ export class UsageError extends Error {
 export function exitCodeFor(err: unknown): number {
   const usage = err instanceof UsageError || err instanceof ConfigError ||
     err instanceof ValidationError || err instanceof UnknownTaskError ||
-    err instanceof PermissionError || err instanceof MissingQueueError;
+    err instanceof PermissionError || err instanceof MissingQueueError ||
+    err instanceof UnknownIdError;
   return usage ? EXIT_USAGE : EXIT_BROKER;
 }
 

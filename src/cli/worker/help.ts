@@ -6,6 +6,7 @@
 import type { Catalog } from "../../task/catalog.ts";
 import { LOG_LEVELS } from "../../util/logger.ts";
 import { BROKER_HELP } from "../shared/broker_flags.ts";
+import { HISTORY_HELP } from "../shared/history_flags.ts";
 
 /** The worker CLI's name in messages. */
 export const PROGRAM = "worker.ts";
@@ -55,6 +56,12 @@ ${BROKER_HELP}
                       contract (a producer built from another catalog): warn runs it and
                       logs task.version_mismatch once per task and version; dead
                       dead-letters it with reason version-mismatch (default warn)
+${HISTORY_HELP}
+  --cancel-window DURATION
+                      how far back a starting worker reads the cancels of Q.control: the
+                      longest a task may wait and still be cancelled (default: the
+                      history's max age, 7d)
+  --no-cancels        do not follow Q.control: cancels are ignored by this worker
   --id ID             worker id in the logs and on retried and dead-lettered tasks (default
                       <hostname>-<pid> with --allow-sys=hostname, else worker-<pid>)
   --metrics-port P    serve Prometheus metrics at http://HOST:P/metrics and a health check at

@@ -23,6 +23,7 @@ import { Worker } from "../../worker/worker.ts";
 import type { Scheduler } from "../../scheduler/scheduler.ts";
 import {
   backoffFlags,
+  booleanFlag,
   choiceFlag,
   durationFlag,
   integerFlag,
@@ -30,6 +31,7 @@ import {
   parseFlags,
   stringFlag,
 } from "../shared/args.ts";
+import { HISTORY_STRING_FLAGS, historyFlags } from "../shared/history_flags.ts";
 import { BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 import { onStopSignals } from "../shared/signals.ts";
@@ -96,8 +98,10 @@ async function run<C extends Catalog>(
       "on-version-mismatch",
       "max-priority",
       "schedules",
+      "cancel-window",
+      ...HISTORY_STRING_FLAGS,
     ],
-    boolean: ["help"],
+    boolean: ["help", "history", "no-cancels"],
     alias: { help: "h" },
   }, "");
   if (flags.help) {
@@ -181,6 +185,11 @@ async function run<C extends Catalog>(
         ...(backoff === undefined ? {} : { backoff }),
         ...(id === undefined ? {} : { id }),
         ...(metrics ? { onEvent: (event: TaskEvent) => metrics.record(event) } : {}),
+        ...historyFlags(flags),
+        ...(booleanFlag(flags, "no-cancels") ? { cancels: false } : {}),
+        ...(flags["cancel-window"] === undefined
+          ? {}
+          : { cancelWindow: durationFlag(flags, "cancel-window", 0) }),
       }),
       forced.promise,
     ]);
