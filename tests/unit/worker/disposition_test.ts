@@ -256,3 +256,59 @@ Deno.test("decide(): jitters with Math.random by default, within the range", () 
     assertLessOrEqual(decision.delay, 200);
   }
 });
+
+Deno.test("decide(): a cancelled task is dead-lettered or dropped, unless it is done", async (t) => {
+  const request = { drop: false, by: "ops:1", at: "2026-12-01T11:59:00.000Z" };
+  await t.step("before it runs: dead, cancelled while queued, never run", () => {
+    assertEquals(decideNow({ delivery: fresh, decoded: decoded(), settings, cancelled: request }), {
+      kind: "dead",
+      reason: "cancelled",
+      error: "cancelled by ops:1 at 2026-12-01T11:59:00.000Z, while queued",
+      stage: "queued",
+    });
+  });
+  await t.step("waiting for a retry: its attempts so far are kept", () => {
+    const input = { delivery: fresh, decoded: decoded(2), settings, cancelled: request };
+    assertEquals(decideNow(input), {
+      kind: "dead",
+      reason: "cancelled",
+      error: "cancelled by ops:1 at 2026-12-01T11:59:00.000Z, while queued",
+      stage: "queued",
+      attempts: 2,
+    });
+  });
+  await t.step("with drop: nothing but the ack", () => {
+    const input = {
+      delivery: fresh,
+      decoded: decoded(),
+      settings,
+      cancelled: { ...request, drop: true },
+    };
+    assertEquals(decideNow(input), {
+      kind: "drop",
+      error: "cancelled by ops:1 at 2026-12-01T11:59:00.000Z, while queued",
+      stage: "queued",
+    });
+  });
+  await t.step("while it ran, its signal fired: dead, cancelled while running", () => {
+    const attempt = failed(new Error("cancelled"), true);
+    const input = { delivery: fresh, decoded: decoded(), attempt, settings, cancelled: request };
+    assertEquals(decideNow(input), {
+      kind: "dead",
+      reason: "cancelled",
+      error: "cancelled by ops:1 at 2026-12-01T11:59:00.000Z, while running",
+      stage: "running",
+      attempts: 1,
+    });
+  });
+  await t.step("it finished before the cancel took hold: done", () => {
+    const input = {
+      delivery: fresh,
+      decoded: decoded(),
+      attempt: { ok: true } as const,
+      settings,
+      cancelled: request,
+    };
+    assertEquals(decideNow(input), { kind: "done", attempt: 1 });
+  });
+});

@@ -5,6 +5,7 @@ import {
   type FlagSpec,
   integerFlag,
   parseFlags,
+  sinceFlag,
   stringFlag,
 } from "../../../../src/cli/shared/args.ts";
 import { UsageError } from "../../../../src/cli/shared/exit.ts";
@@ -146,4 +147,16 @@ Deno.test("durationFlag() refuses other text, with examples of what it takes", (
       `--grace must be a duration such as 30s, 500ms, 2m, 1h or 3d (a plain number means seconds): got '${text}'`,
     );
   }
+});
+
+Deno.test("sinceFlag() reads a duration back from now or an ISO time, and refuses others", () => {
+  const now = Date.parse("2026-12-01T12:00:00.000Z");
+  const since = (text: string | undefined) =>
+    sinceFlag(text === undefined ? {} : { since: text }, "since", 3_600_000, now).toISOString();
+  assertEquals(since(undefined), "2026-12-01T11:00:00.000Z");
+  assertEquals(since("30m"), "2026-12-01T11:30:00.000Z");
+  assertEquals(since("2d"), "2026-11-29T12:00:00.000Z");
+  assertEquals(since("2026-12-01T09:00:00Z"), "2026-12-01T09:00:00.000Z");
+  const error = assertThrows(() => since("yesterday"), UsageError);
+  assertStringIncludes(error.message, "--since must be a duration back from now");
 });
