@@ -10,6 +10,7 @@ import { BrokerAdmin } from "./broker.ts";
 import { runCpu } from "./cpu.ts";
 import { dashboardTable, runDashboardLoad } from "./dashboard_load.ts";
 import { delayedTable, runDelayed } from "./delayed.ts";
+import { historyTable, lookupCancelTable, runCancels, runLookup } from "./history.ts";
 import { runMatrix, summarise } from "./matrix.ts";
 import { runMemory } from "./memory.ts";
 import { type BenchOptions, HELP, parseBenchArgs } from "./options.ts";
@@ -71,6 +72,18 @@ async function bench(options: BenchOptions): Promise<void> {
       document.dashboard = load;
       console.log(`\nThe dashboard under load\n${dashboardTable(load)}`);
     }
+  }
+  if (options.history) {
+    const runs = await runMatrix(admin, options, log);
+    const summary = summarise(options.rows, runs);
+    const lookup = await runLookup(admin, log);
+    const cancel = await runCancels(admin, log);
+    document.history = { runs, summary, lookup, cancel };
+    console.log(
+      `\nThe history's cost: Warren with history off and on, ${options.n} tasks per run, ${options.consumers} consumer processes, medians of ${options.rounds} round(s)`,
+    );
+    console.log(historyTable(summary));
+    console.log(`\nLookup and cancel\n${lookupCancelTable(lookup, cancel)}`);
   }
   if (options.cpu) {
     document.cpu = await runCpu(admin, options.rounds, options.quietMs, log);

@@ -6,7 +6,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { parseQueueType } from "../src/broker/topology.ts";
 import type { Row, Variant } from "./run.ts";
-import { VARIANTS } from "./run.ts";
+import { MATRIX_VARIANTS, VARIANTS } from "./run.ts";
 
 /** Everything the benchmark is asked to do. */
 export interface BenchOptions {
@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly properties: boolean;
   /** Whether the dashboard load test runs. */
   readonly dashboard: boolean;
+  /** Measure the history's cost, a lookup and cancel latency. */
+  readonly history: boolean;
   /** Whether the delayed-task measurements run. */
   readonly delayed: boolean;
   /** Whether the memory measurements run. */
@@ -56,7 +58,9 @@ Options:
   --n N             tasks per run (default 50000)
   --rounds N        runs of each variant per row, alternated (default 3)
   --rows LIST       queue type:prefetch pairs (default classic:1,classic:100,quorum:1,quorum:100)
-  --variants LIST   any of ${VARIANTS.join(",")} (default all); plain-props is plain
+  --variants LIST   any of ${
+  VARIANTS.join(",")
+} (default all but warren-history); plain-props is plain
                     amqplib publishing the messages Warren publishes (its properties, mandatory)
   --window N        unconfirmed publishes allowed per producer (default 1000)
   --consumers N     consumer processes per run (default 2)
@@ -76,6 +80,10 @@ Options:
   --dashboard       the dashboard under load: 5,000 tasks/s through a queue for 30 s while a
                     headless Chromium keeps the dashboard open; its CPU, memory and page latency
                     (needs /usr/bin/chromium; instead of the matrix)
+  --history         the history's cost: Warren with history off and on, side by side over
+                    --rows (default classic:1,classic:100,quorum:1,quorum:100); then a lookup
+                    of one id among 1,000,000 events, and the latency of 50 cancels of
+                    running tasks, request to abort (instead of the matrix)
   --matrix          run the matrix too, with --memory, --cpu, --properties, --delayed or
                     --dashboard
   --cpu-prof DIR    write CPU profiles of the consumers and producers to DIR/<variant>-…
@@ -123,7 +131,17 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       "json-out",
       "cpu-prof",
     ],
-    boolean: ["quick", "memory", "cpu", "properties", "delayed", "dashboard", "matrix", "help"],
+    boolean: [
+      "quick",
+      "memory",
+      "cpu",
+      "properties",
+      "delayed",
+      "dashboard",
+      "history",
+      "matrix",
+      "help",
+    ],
     alias: { help: "h" },
     unknown: (arg: string, key?: string) => {
       throw new Error(key === undefined ? `unexpected argument '${arg}'` : `unknown option ${arg}`);
@@ -135,6 +153,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
   const properties = flags.properties === true;
   const delayed = flags.delayed === true;
   const dashboard = flags.dashboard === true;
+  const history = flags.history === true;
   const cpuProf = typeof flags["cpu-prof"] === "string" ? flags["cpu-prof"] : undefined;
   return {
     n: integer(flags.n, "n", quick ? 5_000 : 50_000),
@@ -146,7 +165,11 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         ? "classic:1,classic:100"
         : "classic:1,classic:100,quorum:1,quorum:100",
     ),
-    variants: typeof flags.variants === "string" ? parseVariants(flags.variants) : VARIANTS,
+    variants: typeof flags.variants === "string"
+      ? parseVariants(flags.variants)
+      : history
+      ? ["warren", "warren-history"]
+      : MATRIX_VARIANTS,
     window: integer(flags.window, "window", 1000),
     consumers: integer(flags.consumers, "consumers", 2),
     stallMs: integer(flags.stall, "stall", 60) * 1000,
@@ -154,12 +177,14 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     jsonOut: typeof flags["json-out"] === "string"
       ? flags["json-out"]
       : new URL("./results/latest.json", import.meta.url).pathname,
-    matrix: flags.matrix === true || (!memory && !cpu && !properties && !delayed && !dashboard),
+    matrix: flags.matrix === true ||
+      (!memory && !cpu && !properties && !delayed && !dashboard && !history),
     memory,
     cpu,
     properties,
     delayed,
     dashboard,
+    history,
     ...(cpuProf === undefined ? {} : { cpuProfDir: cpuProf }),
     help: flags.help === true,
   };

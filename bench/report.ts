@@ -11,6 +11,7 @@ import { higherIsBetter, type Metric, METRICS, type RowSummary } from "./matrix.
 import type { MemoryFigure } from "./memory.ts";
 import type { BenchOptions } from "./options.ts";
 import type { RunResult, Variant } from "./run.ts";
+import type { CancelResult, LookupResult } from "./history.ts";
 
 /** Where the benchmark ran. */
 export interface Machine {
@@ -44,7 +45,8 @@ export function describeMachine(rabbitmq: string): Machine {
   };
 }
 
-const LABELS: Record<Metric, string> = {
+/** Each metric's label in the tables. */
+export const LABELS: Record<Metric, string> = {
   enqueueRate: "enqueue (tasks/s)",
   drainRate: "drain (tasks/s)",
   latencyP50: "latency p50 (ms)",
@@ -72,7 +74,8 @@ export function isBehind(summary: RowSummary, metric: Metric, variant: Variant):
   return higherIsBetter(metric) ? r < 0.9 : r > 1 / 0.9;
 }
 
-function value(metric: Metric, x: number | undefined): string {
+/** A metric's value as a table cell. */
+export function value(metric: Metric, x: number | undefined): string {
   if (x === undefined || Number.isNaN(x)) return "-";
   return higherIsBetter(metric) ? x.toFixed(0) : x.toFixed(1);
 }
@@ -201,6 +204,13 @@ export interface BenchDocument {
   readonly delayed?: DelayedResult;
   /** The dashboard under load. */
   readonly dashboard?: DashboardLoad;
+  /** The history: its cost (the matrix, history off and on), a lookup, cancel latency. */
+  readonly history?: {
+    readonly runs: readonly RunResult[];
+    readonly summary: readonly RowSummary[];
+    readonly lookup: LookupResult;
+    readonly cancel: CancelResult;
+  };
 }
 
 /**

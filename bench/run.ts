@@ -15,12 +15,21 @@ import { quantile } from "./stats.ts";
 
 /**
  * Who handles the tasks: plain amqplib; plain amqplib publishing the messages Warren publishes
- * (its properties and the `mandatory` flag); Warren; or Warren logging at warn level.
+ * (its properties and the `mandatory` flag); Warren; Warren logging at warn level; or Warren
+ * with its history on (producer and workers write every task's events to `Q.events`).
  */
-export type Variant = "plain" | "plain-props" | "warren" | "warren-warn";
+export type Variant = "plain" | "plain-props" | "warren" | "warren-warn" | "warren-history";
 
-/** The variants, in the order of the report's columns. */
-export const VARIANTS: readonly Variant[] = ["plain", "plain-props", "warren", "warren-warn"];
+/** The variants of the matrix, in the order of the report's columns. */
+export const MATRIX_VARIANTS: readonly Variant[] = [
+  "plain",
+  "plain-props",
+  "warren",
+  "warren-warn",
+];
+
+/** Every variant (`--history` compares the last with `warren`). */
+export const VARIANTS: readonly Variant[] = [...MATRIX_VARIANTS, "warren-history"];
 
 /** Whether plain amqplib programs (rather than Warren) run `variant`. */
 export function isPlain(variant: Variant): boolean {
@@ -101,6 +110,7 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
       "--prefetch",
       String(spec.prefetch),
       ...(spec.variant === "warren-warn" ? ["--log-level", "warn"] : []),
+      ...(spec.variant === "warren-history" ? ["--history"] : []),
     ],
     ...profileFlags(spec, "consumer"),
   };
@@ -109,6 +119,7 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
 function producerSpec(spec: RunSpec, queue: string): ScriptSpec {
   const args = [queue, spec.type, String(spec.n), String(spec.window)];
   if (spec.variant === "plain-props") args.push("props");
+  else if (spec.variant === "warren-history") args.push("history");
   else if (spec.props !== undefined) args.push(`props=${spec.props.join(",")}`);
   const script = isPlain(spec.variant) ? "bench/plain_producer.ts" : "bench/warren_producer.ts";
   return { script, args, ...profileFlags(spec, "producer") };
@@ -183,7 +194,7 @@ export async function runOnce(
     };
   } finally {
     await group?.kill();
-    await admin.deleteQueues([queue, `${queue}.dead`]);
+    await admin.deleteQueues([queue, `${queue}.dead`, `${queue}.events`, `${queue}.control`]);
     await Promise.all(logFiles.map((file) => Deno.remove(file).catch(() => {})));
   }
 }

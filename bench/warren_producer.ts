@@ -3,7 +3,7 @@
  * generator of `prepareTask()` messages, so each task is validated, confirmed, persistent and
  * mandatory. Prints a {@linkcode ProducerReport} as JSON on stdout.
  *
- * Usage: warren_producer.ts <queue> <classic|quorum> <n> <window>
+ * Usage: warren_producer.ts <queue> <classic|quorum> <n> <window> [history]
  *
  * @module
  */
@@ -17,7 +17,7 @@ import { benchCatalog } from "./catalog.ts";
 import type { ProducerReport } from "./protocol.ts";
 import { cpuMs, endOf, epochMs } from "./workload.ts";
 
-const [queue, type, nText, windowText] = Deno.args;
+const [queue, type, nText, windowText, history] = Deno.args;
 const n = Number(nText);
 const window = Number(windowText);
 if (!queue || (type !== "classic" && type !== "quorum") || !(n >= 1) || !(window >= 1)) {
@@ -31,6 +31,7 @@ const producer = await Producer.connect(catalog, {
   queue,
   queueType: type,
   window,
+  history: history === "history",
 });
 
 let firstPublish = 0;
