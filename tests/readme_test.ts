@@ -116,6 +116,14 @@ Deno.test("the README's library example type-checks against mod.ts", async () =>
   await typeCheck(block);
 });
 
+Deno.test("the README's progress example type-checks against mod.ts", async () => {
+  const readme = await Deno.readTextFile(rootPath("README.md"));
+  const section = readme.slice(readme.indexOf("### Progress"));
+  const block = /```ts ignore\n([\s\S]*?)```/.exec(section)?.[1];
+  assert(block !== undefined && block.includes("progress("), "a ts block under '### Progress'");
+  await typeCheck(block);
+});
+
 Deno.test("mod.ts's example with a broker type-checks", async () => {
   const doc = (await Deno.readTextFile(rootPath("mod.ts"))).split("\n")
     .map((line) => line.replace(/^ \* ?/, "")).join("\n");

@@ -106,7 +106,9 @@ export class StreamReader {
       else reader.#caughtUp.resolve();
       await channel.prefetch(prefetch);
       const { consumerTag } = await channel.consume(stream, (message) => {
+        // null: the broker cancelled the consumer (the stream was deleted)
         if (message) reader.#take(message, prefetch, onMessage);
+        else reader.#closed();
       }, {
         noAck: false,
         arguments: { "x-stream-offset": offsetArgument(options.from ?? "first") },
@@ -173,7 +175,7 @@ export class StreamReader {
   #closed(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    const err = new Error("the stream's channel closed (connection lost?)");
+    const err = new Error("the stream's consumer ended (connection lost, or stream deleted?)");
     this.#caughtUp.reject(err);
     this.#ended.reject(err);
   }

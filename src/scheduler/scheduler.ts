@@ -25,7 +25,10 @@ import {
 } from "../broker/options.ts";
 import { checkPriority, prioritySupport } from "../broker/priorities.ts";
 import { publishConfirmed } from "../broker/publish.ts";
-import { mainQueueOptions } from "../broker/topology.ts";
+import { enqueuedEvent } from "../history/enqueued.ts";
+import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
+import { encodeEvent } from "../wire/events.ts";
+import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
 import type { ConfirmChannel } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import type { Catalog } from "../task/catalog.ts";
@@ -51,7 +54,7 @@ import {
 } from "./state.ts";
 
 /** Options of {@linkcode Scheduler.start}. */
-export interface SchedulerOptions extends BrokerOptions {
+export interface SchedulerOptions extends BrokerOptions, HistoryOptions {
   /**
    * The scheduler's id, in the state snapshot and the logs.
    * @default {"scheduler-<pid>"}
@@ -101,6 +104,7 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   readonly #id: string;
   readonly #interval: number;
   readonly #maxPriority: number | undefined;
+  readonly #history: ResolvedHistory;
   readonly #stop = new AbortController();
   readonly #closed = Promise.withResolvers<void>();
   #connection: BrokerConnection | undefined;
@@ -120,6 +124,7 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
       { integer: false, min: 10 },
     );
     this.#maxPriority = options.maxPriority;
+    this.#history = resolveHistory(options, "start scheduler");
     this.#closed.promise.catch(() => {});
   }
 
@@ -172,6 +177,9 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
     const adopted = await declareQueues(link, [
       [names.main, mainQueueOptions(names, queueType, this.#maxPriority)],
       [names.schedules, stateQueueOptions(queueType, features)],
+      ...(this.#history.enabled
+        ? [[names.events, streamOptions(this.#history.events)] as const]
+        : []),
     ], logger);
     const support = prioritySupport(names.main, queueType, {
       maxPriority: this.#maxPriority,
@@ -303,7 +311,13 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   ): Promise<void> {
     const id = fireId(schedule.name, at);
     const message = prepareTask(this.#catalog, schedule.task, schedule.payload as never, { id });
-    await publishConfirmed(channel, this.#broker.names.main, message.body, message.properties);
+    const { names } = this.#broker;
+    if (this.#history.enabled) {
+      // The history's event first, as a producer writes it (see Producer).
+      const event = encodeEvent(enqueuedEvent(message, false));
+      await publishConfirmed(channel, names.events, event.body, event.properties);
+    }
+    await publishConfirmed(channel, names.main, message.body, message.properties);
     lastFires.set(schedule.name, at);
     this.#report({
       event: "schedule.fired",

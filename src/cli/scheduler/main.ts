@@ -9,6 +9,7 @@ import type { Catalog } from "../../task/catalog.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../../util/logger.ts";
 import { choiceFlag, durationFlag, integerFlag, parseFlags, stringFlag } from "../shared/args.ts";
 import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
+import { HISTORY_HELP, HISTORY_STRING_FLAGS, historyFlags } from "../shared/history_flags.ts";
 import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 import { readSchedulesFile } from "../shared/schedules_file.ts";
 import { onStopSignals } from "../shared/signals.ts";
@@ -43,6 +44,7 @@ Options:
   --max-priority N    the classic work queue's x-max-priority, as producers declare it
   --log-format F      text or json (default text)
   --log-level L       ${LOG_LEVELS.join(", ")} (default info)
+${HISTORY_HELP}
 ${BROKER_HELP}
   -h, --help          show this help
 
@@ -58,8 +60,9 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       "max-priority",
       "log-format",
       "log-level",
+      ...HISTORY_STRING_FLAGS,
     ],
-    boolean: ["help"],
+    boolean: ["help", "history"],
     alias: { help: "h" },
   }, "");
   if (flags.help) {
@@ -84,6 +87,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     queueType: settings.queueType,
     logger,
     electionInterval: durationFlag(flags, "election-interval", 1_000),
+    ...historyFlags(flags),
     ...(id === undefined ? {} : { id }),
     ...(flags["max-priority"] === undefined
       ? {}

@@ -204,6 +204,7 @@ async function run<C extends Catalog>(
         queueType: settings.queueType,
         logger,
         id: running.id,
+        ...historyFlags(flags),
         ...(maxPriority === undefined ? {} : { maxPriority }),
       });
       if (metrics) scheduler.on("schedule.fired", (event) => metrics.recordFire(event.schedule));
