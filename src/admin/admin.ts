@@ -30,6 +30,7 @@ import {
 } from "../history/lookup.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 import { isFinished, type TaskRecord, type TaskState } from "../history/timeline.ts";
+import { type FeedOptions, TaskFeed } from "../history/feed.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import type { TaskOutcome } from "../wire/outcome_codec.ts";
 import { isDeadReason } from "../wire/dead_reasons.ts";
@@ -182,6 +183,15 @@ export class Admin {
   /** The tasks with events since `query.since`, filtered, the most recently updated first. */
   async tasks(query: TaskQuery): Promise<TaskRecord[]> {
     return listTasks(await this.#link(), this.names, query);
+  }
+
+  /**
+   * Follows the history live from `options.since` (15 minutes ago by default), keeping the
+   * latest tasks' records; close it when done. Rejects with a `MissingQueueError` when the
+   * queue has no history.
+   */
+  async feed(options: FeedOptions = {}): Promise<TaskFeed> {
+    return TaskFeed.open(await this.#link(), this.names, options);
   }
 
   /**

@@ -13,6 +13,7 @@ import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { DEAD_REASONS } from "../wire/dead_reasons.ts";
+import { TASK_STATES } from "../history/timeline.ts";
 import { ASSETS, INDEX } from "./assets.ts";
 import {
   loopbackHostAllowed,
@@ -24,6 +25,7 @@ import {
 } from "./security.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { DashboardState } from "./state.ts";
+import type { TaskState } from "../history/timeline.ts";
 
 /** Who may use the dashboard. */
 export interface DashboardAccess {
@@ -58,6 +60,14 @@ const Filter = z.object({
 }).strict();
 
 const Confirmed = z.object({ confirm: z.string() });
+
+const TaskFilter = z.object({
+  state: z.enum(TASK_STATES as [string, ...string[]]).optional(),
+  task: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
+}).strict();
+
+const CancelBody = z.object({ confirm: z.string(), drop: z.boolean().optional() }).strict();
 
 /** A request the API refuses, with the status and message to answer. */
 class Refusal extends Error {
@@ -213,16 +223,51 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
     return c.json({ queue: admin.names.dead, purged: await admin.purge("dead") });
   });
   app.get("/api/queues/:queue/schedules", async (c) => c.json(await adminOf(c).schedules()));
+  app.get("/api/queues/:queue/tasks", async (c) => {
+    adminOf(c);
+    const filter = parse(TaskFilter, c.req.query(), "the filter");
+    return c.json(
+      await state.tasks(c.req.param("queue"), {
+        limit: filter.limit ?? 50,
+        ...(filter.state ? { state: filter.state as TaskState } : {}),
+        ...(filter.task ? { task: filter.task } : {}),
+      }),
+    );
+  });
   app.get("/api/queues/:queue/tasks/:id", async (c) => {
     const admin = adminOf(c);
     const id = c.req.param("id");
-    const { messages } = await admin.listDead({ id, limit: 1 });
+    const [record, dead] = await Promise.all([
+      admin.task(id).then(
+        (found) => ({ history: true, record: found ?? null }),
+        (err) => {
+          if (err instanceof MissingQueueError) return { history: false, record: null };
+          throw err;
+        },
+      ),
+      admin.listDead({ id, limit: 1 }),
+    ]);
     return c.json({
       id,
-      deadLetter: messages[0] ?? null,
-      history: null,
-      note: "Warren does not record task history yet: only a dead letter can be found by its id.",
+      ...record,
+      deadLetter: dead.messages[0] ?? null,
+      note: record.history
+        ? "From the task history (Q.events) and the dead letters."
+        : "This queue has no task history (start its producers and workers with --history): only a dead letter can be found by its id.",
     });
+  });
+  app.post("/api/queues/:queue/tasks/:id/cancel", async (c) => {
+    const admin = adminOf(c);
+    const id = c.req.param("id");
+    const body: unknown = await c.req.json().catch(() => {
+      throw new Refusal(400, "The request's body is not JSON");
+    });
+    const { confirm, drop } = parse(CancelBody, body, "the request");
+    if (confirm !== id) {
+      throw new Refusal(400, `Confirm with "confirm": "${id}", the task to cancel`);
+    }
+    const [report] = await admin.cancel([id], drop ? { drop } : {});
+    return c.json(report);
   });
 
   app.notFound((c) => c.json({ error: `No such page: ${c.req.path}` }, 404));

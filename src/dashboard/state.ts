@@ -4,6 +4,8 @@
  * snapshot and a bounded history for the charts, and hands each new snapshot to its
  * subscribers. However fast tasks flow, the broker is asked once per interval and each browser
  * gets at most one snapshot per interval: the dashboard's cost does not grow with the traffic.
+ * For queues with a history, it also follows each one's `Q.events` (a {@linkcode TaskFeed},
+ * opened when first asked for, and again after a lost connection): the Tasks page's live feed.
  *
  * @module
  */
@@ -13,6 +15,9 @@ import { type ManagementOptions, managementStatus } from "../admin/management.ts
 import { AMQP_NOTE } from "../admin/status.ts";
 import { describeError } from "../errors/describe.ts";
 import { pause } from "../util/deadline.ts";
+import { MissingQueueError } from "../errors/missing_queue_error.ts";
+import { TaskFeed } from "../history/feed.ts";
+import type { TaskRecord, TaskState } from "../history/timeline.ts";
 import {
   failedSummary,
   type HistoryPoint,
@@ -39,6 +44,11 @@ export interface DashboardStateOptions {
   readonly from: string;
 }
 
+/** What the feed of a queue gives: its latest tasks, or that it has no history. */
+export type FeedAnswer =
+  | { readonly history: true; readonly tasks: readonly TaskRecord[] }
+  | { readonly history: false; readonly tasks: readonly []; readonly note: string };
+
 /** A listener of new snapshots. */
 export type SnapshotListener = (snapshot: Snapshot) => void;
 
@@ -48,6 +58,7 @@ export class DashboardState {
   readonly #listeners = new Set<SnapshotListener>();
   readonly #history = new Map<string, HistoryPoint[]>();
   readonly #stop = new AbortController();
+  readonly #feeds = new Map<string, Promise<TaskFeed>>();
   #latest: Snapshot | undefined;
   #loop: Promise<void> | undefined;
 
@@ -142,10 +153,44 @@ export class DashboardState {
     }
   }
 
+  /**
+   * The latest tasks of work queue `queue` (shown), the most recently updated first, from its
+   * feed; says so when the queue has no history.
+   */
+  async tasks(
+    queue: string,
+    filter: { readonly state?: TaskState; readonly task?: string; readonly limit?: number },
+  ): Promise<FeedAnswer> {
+    const admin = this.admin(queue);
+    if (!admin) throw new MissingQueueError(queue, "the dashboard does not show it");
+    let opening = this.#feeds.get(queue);
+    if (opening === undefined || (await opening.catch(() => undefined))?.ended !== false) {
+      opening = admin.feed();
+      this.#feeds.set(queue, opening);
+    }
+    try {
+      return { history: true, tasks: (await opening).tasks(filter) };
+    } catch (err) {
+      this.#feeds.delete(queue);
+      if (!(err instanceof MissingQueueError)) throw err;
+      return {
+        history: false,
+        tasks: [],
+        note:
+          `${queue} has no task history: start its producers and workers with --history to record one (see the README's Task history)`,
+      };
+    }
+  }
+
   /** Stops reading. */
   async close(): Promise<void> {
     this.#stop.abort();
     await this.#loop;
     this.#listeners.clear();
+    const feeds = await Promise.allSettled(this.#feeds.values());
+    this.#feeds.clear();
+    await Promise.all(
+      feeds.map((feed) => feed.status === "fulfilled" ? feed.value.close() : undefined),
+    );
   }
 }

@@ -76,7 +76,12 @@ Deno.test({
     client.track(filling, draining);
 
     const producer = await Producer.connect(catalog, { url, queue: filling });
-    const worker = await Worker.start(handlers, { url, queue: draining, id: "dash-worker-1" });
+    const worker = await Worker.start(handlers, {
+      url,
+      queue: draining,
+      id: "dash-worker-1",
+      history: true,
+    });
     const scheduler = await Scheduler.start(catalog, [
       { name: "tick", task: "sleep", payload: { ms: 1 }, every: 1_000 },
     ], { url, queue: draining, id: "dash-scheduler" });
@@ -212,6 +217,36 @@ Deno.test({
         await page.waitForSelector("#task-found");
         assert((await page.locator("#task-found").innerText()).includes("is a dead letter"));
       });
+
+      await t.step(
+        "the Tasks page follows the history, shows a timeline, and cancels a task",
+        async () => {
+          const recording = await Producer.connect(catalog, {
+            url,
+            queue: draining,
+            history: true,
+          });
+          try {
+            const { id } = await recording.enqueue("sleep", { ms: 60_000 });
+            await page.selectOption("#queue", draining);
+            const row = `#tasks-feed tr[data-id="${id}"][data-state="running"]`;
+            await page.waitForSelector(row, { timeout: 15_000 });
+            await page.click(row);
+            await page.waitForSelector('#task-timeline tr[data-event="progress"]', {
+              timeout: 15_000,
+            });
+            assert((await page.locator("#task-state").innerText()).includes("running (attempt 1"));
+            await page.screenshot({ path: `${SCREENSHOTS}tasks.png`, fullPage: true });
+            await page.click("#task-cancel");
+            await page.click("#confirm-yes");
+            await page.waitForSelector('#task-state[data-state="cancelled"]', { timeout: 15_000 });
+            assert((await page.locator("#task-done").innerText()).includes("Cancel requested"));
+            assert(await page.locator('#task-timeline tr[data-event="cancelled"]').count() === 1);
+          } finally {
+            await recording.close();
+          }
+        },
+      );
 
       await t.step("a cross-site form cannot purge", async () => {
         const evil = Deno.serve(

@@ -134,6 +134,23 @@ Deno.test("the dashboard's API: headers, Host, Origin, confirmation and bad requ
     assertStringIncludes(missing.note, "history");
   });
 
+  await t.step("without a history, the feed says how to record one", async () => {
+    const feed = await (await api(`/api/queues/${queue}/tasks`)).json();
+    assertEquals(feed.history, false);
+    assertStringIncludes(feed.note, "--history");
+    const bad = await api(`/api/queues/${queue}/tasks?state=sleeping`);
+    assertEquals(bad.status, 400);
+    assertStringIncludes((await bad.json()).error, "state");
+  });
+
+  await t.step("a cancel needs the task's id as its confirmation", async () => {
+    const unconfirmed = await post(`/api/queues/${queue}/tasks/t-1/cancel`, { confirm: "t-2" });
+    assertEquals(unconfirmed.status, 400);
+    assertStringIncludes((await unconfirmed.json()).error, `"confirm": "t-1"`);
+    const cancelled = await post(`/api/queues/${queue}/tasks/t-1/cancel`, { confirm: "t-1" });
+    assertEquals((await cancelled.json()).outcome, "requested");
+  });
+
   const { code, stderr } = await dashboard.stop();
   assertEquals(code, 0, stderr);
 });

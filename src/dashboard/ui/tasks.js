@@ -1,54 +1,267 @@
-// Tasks: look a task up by id. What the broker holds of a task today is its dead letter, if it
-// has one; a task's whole timeline (and a live feed, and cancelling) needs the task history,
-// which this version of Warren does not record yet: the page says so instead of guessing.
-import { useState } from "/assets/preact-hooks.mjs";
+// Tasks: the live feed of a queue's latest tasks (from its task history, Q.events), one task's
+// timeline (attempts, progress, result or error), and cancelling it behind a confirmation. A
+// queue without a history has no feed: a task can then be found only as a dead letter.
+import { useEffect, useState } from "/assets/preact-hooks.mjs";
 import { html } from "/assets/htm-preact.mjs";
-import { getJson, queuePath } from "/assets/api.js";
+import { getJson, postJson, queuePath } from "/assets/api.js";
+import { Confirm } from "/assets/confirm.js";
 import { QueuePicker, useQueue } from "/assets/schedules.js";
+
+const STATES = [
+  "queued",
+  "delayed",
+  "running",
+  "retrying",
+  "succeeded",
+  "dead",
+  "expired",
+  "cancelled",
+];
+const FINISHED = new Set(["succeeded", "dead", "expired", "cancelled"]);
+const REFRESH_MS = 2000;
+
+const percent = (fraction) => `${Math.round(fraction * 100)}%`;
+const json = (value) => JSON.stringify(value) ?? "undefined";
+
+/** What an event says besides its time, name, attempt and worker. */
+function detail(event) {
+  switch (event.event) {
+    case "enqueued":
+      return [
+        event.notBefore ? `delayed until ${event.notBefore}` : "",
+        event.expires ? `expires ${event.expires}` : "",
+        event.priority === undefined ? "" : `priority ${event.priority}`,
+      ].filter(Boolean).join(", ");
+    case "progress":
+      return `${percent(event.fraction)} ${event.note ?? ""}`.trim();
+    case "retried":
+      return `${event.error}; next attempt at ${event.next}`;
+    case "returned":
+      return event.reason;
+    case "succeeded":
+      return `in ${event.ms} ms${"result" in event ? `: ${json(event.result)}` : ""}`;
+    case "dead":
+      return `${event.reason}: ${event.error}`;
+    case "expired":
+      return event.error;
+    case "cancelled":
+      return `while ${event.stage}${event.dropped ? ", dropped" : ""}`;
+    default:
+      return "";
+  }
+}
+
+/** A record's state in words. */
+function stateOf(record) {
+  const progress = record.progress
+    ? `, ${percent(record.progress.fraction)} ${record.progress.note ?? ""}`.trimEnd()
+    : "";
+  if (record.state === "running") {
+    return `running (attempt ${record.attempts} on ${record.worker}${progress})`;
+  }
+  if (FINISHED.has(record.state) && record.state !== "succeeded") {
+    return `${record.state} after ${record.attempts} attempt(s): ${record.error ?? ""}`;
+  }
+  return `${record.state} after ${record.attempts} attempt(s)`;
+}
+
+function describeCancel(report) {
+  if (report.outcome === "requested") return `Cancel requested for ${report.id}.`;
+  if (report.outcome === "finished") {
+    return `${report.id} had already finished (${report.state}): nothing to cancel.`;
+  }
+  return `${report.id} is not in the history: nothing was cancelled.`;
+}
+
+function Feed({ feed, onPick }) {
+  if (!feed) return null;
+  if (!feed.history) return html`<p class="note" id="tasks-no-history">${feed.note}</p>`;
+  return html`
+    <table id="tasks-feed">
+      <thead>
+        <tr>
+          <th>updated</th>
+          <th>task</th>
+          <th>id</th>
+          <th>state</th>
+          <th>attempts</th>
+          <th>detail</th>
+        </tr>
+      </thead>
+      <tbody>${feed.tasks.map((t) =>
+        html`
+          <tr data-id=${t.id} data-state=${t.state} class="pick" onClick=${() => onPick(t.id)}>
+            <td>${t.updatedAt}</td>
+            <td>${t.task ?? "?"}</td>
+            <td class="id">${t.id}</td>
+            <td>${t.state}</td>
+            <td>${t.attempts}</td>
+            <td>${t.state === "running" && t.progress
+              ? `${percent(t.progress.fraction)} ${t.progress.note ?? ""}`
+              : t.error ?? ""}</td>
+          </tr>
+        `
+      )}</tbody>
+    </table>
+    ${feed.tasks.length === 0
+      ? html`<p class="note">No task events in the last 15 minutes.</p>`
+      : null}
+  `;
+}
+
+function Timeline({ found, queue, onCancel }) {
+  const { record, deadLetter: letter } = found;
+  return html`
+    <div id="task-found">
+      ${record
+        ? html`
+          <p id="task-state" data-state=${record.state}>Task ${record.id} (${record.task ??
+            "?"}): ${stateOf(record)}</p>
+          ${record.state === "succeeded"
+            ? html`<p>result: <code id="task-result">${json(record.result)}</code></p>`
+            : null}
+          ${FINISHED.has(record.state) ? null : html`
+            <p class="actions"><button id="task-cancel" class="danger" onClick=${onCancel}>
+              Cancel this task</button></p>
+          `}
+          <table id="task-timeline">
+            <thead>
+              <tr>
+                <th>time</th>
+                <th>event</th>
+                <th>attempt</th>
+                <th>worker</th>
+                <th>detail</th>
+              </tr>
+            </thead>
+            <tbody>${record.events.map((e) =>
+              html`
+                <tr data-event=${e.event}>
+                  <td>${e.at}</td>
+                  <td>${e.event}</td>
+                  <td>${e.attempt ?? ""}</td>
+                  <td>${e.worker ?? ""}</td>
+                  <td>${detail(e)}</td>
+                </tr>
+              `
+            )}</tbody>
+          </table>
+        `
+        : found.history
+        ? html`<p>No task ${found.id} in the history of ${queue}.</p>`
+        : null}
+      ${letter
+        ? html`
+          <p>Task ${letter.id} (${letter.task ?? "?"}) is a dead letter in ${queue}.dead:
+            ${letter.reason ?? "no reason"} after ${letter.attempts} attempt(s), ${letter.when ??
+              ""}.</p>
+          <p class="error">${letter.error ?? ""}</p>
+          <pre>${letter.body}</pre>
+        `
+        : record || found.history
+        ? null
+        : html`<p>Task ${found.id} is not among the dead letters of ${queue}.</p>`}
+      <p class="note">${found.note}</p>
+    </div>
+  `;
+}
 
 export function Tasks({ queues }) {
   const [queue, setQueue] = useQueue(queues);
+  const [state, setState] = useState("");
+  const [feed, setFeed] = useState(null);
   const [id, setId] = useState("");
   const [found, setFound] = useState(null);
   const [error, setError] = useState(null);
-  const search = async (e) => {
-    e.preventDefault();
+  const [done, setDone] = useState(null);
+  const [asking, setAsking] = useState(false);
+
+  const lookup = async (taskId) => {
     setError(null);
-    setFound(null);
     try {
-      setFound(await getJson(queuePath(queue, `tasks/${encodeURIComponent(id.trim())}`)));
+      setFound(await getJson(queuePath(queue, `tasks/${encodeURIComponent(taskId)}`)));
+    } catch (err) {
+      setFound(null);
+      setError(err.message);
+    }
+  };
+
+  // Another queue: another task.
+  useEffect(() => {
+    setFound(null);
+    setDone(null);
+  }, [queue]);
+  // The feed, and the timeline shown while its task runs, refresh every 2 s.
+  useEffect(() => {
+    if (!queue) return undefined;
+    const load = async () => {
+      try {
+        setFeed(await getJson(queuePath(queue, `tasks${state ? `?state=${state}` : ""}`)));
+      } catch (err) {
+        setError(err.message);
+      }
+    };
+    load();
+    const timer = setInterval(load, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [queue, state]);
+  useEffect(() => {
+    const record = found?.record;
+    if (!record || FINISHED.has(record.state)) return undefined;
+    const timer = setInterval(() => lookup(record.id), REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [found]);
+
+  const pick = (taskId) => {
+    setId(taskId);
+    setDone(null);
+    lookup(taskId);
+  };
+  const answer = async (yes) => {
+    setAsking(false);
+    if (!yes || !found) return;
+    setError(null);
+    try {
+      const report = await postJson(
+        queuePath(queue, `tasks/${encodeURIComponent(found.id)}/cancel`),
+        { confirm: found.id },
+      );
+      setDone(describeCancel(report));
+      await lookup(found.id);
     } catch (err) {
       setError(err.message);
     }
   };
-  const letter = found?.deadLetter;
+
   return html`
     <section>
-      <form class="filters" onSubmit=${search}>
+      <form class="filters" onSubmit=${(e) => {
+        e.preventDefault();
+        pick(id.trim());
+      }}>
         <${QueuePicker} queues=${queues} queue=${queue} onPick=${setQueue} />
         <label>task id <input id="task-id" value=${id} required
           onInput=${(e) => setId(e.currentTarget.value)} /></label>
         <button id="task-search" type="submit">Find</button>
+        <label>feed <select id="tasks-state" value=${state}
+          onChange=${(e) => setState(e.currentTarget.value)}>
+          <option value="">every state</option>
+          ${STATES.map((s) => html`<option value=${s}>${s}</option>`)}
+        </select></label>
       </form>
       ${error ? html`<p class="error" id="task-error">${error}</p>` : null}
+      ${done ? html`<p class="done" id="task-done">${done}</p>` : null}
       ${found
-        ? html`<div id="task-found">
-        ${
-          letter
-            ? html`
-              <p>Task ${letter.id} (${letter.task ?? "?"}) is a dead letter in ${queue}.dead:
-                            ${letter.reason ?? "no reason"} after ${letter
-                              .attempts} attempt(s), ${letter.when ?? ""}.</p>
-              <p class="error">${letter.error ?? ""}</p>
-              <pre>${letter.body}</pre>
-            `
-            : html`<p>Task ${found.id} is not among the dead letters of ${queue}.</p>`
-        }
-        <p class="note">${found.note}</p>
-      </div>`
+        ? html`<${Timeline} found=${found} queue=${queue} onCancel=${() => setAsking(true)} />`
         : null}
-      <p class="note">A live feed of task events, each task's timeline (attempts, progress, result)
-        and cancelling a task need Warren's task history, which this version does not record.</p>
+      <h2>Latest tasks</h2>
+      <${Feed} feed=${feed} onPick=${pick} />
+      ${asking
+        ? html`
+          <${Confirm} action="Cancel task" onAnswer=${answer}
+            message=${`Cancel task ${found?.id} of ${queue}? A queued or delayed task will never run; a running one has its signal fired. It is dead-lettered with reason cancelled.`} />
+        `
+        : null}
     </section>
   `;
 }
