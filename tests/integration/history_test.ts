@@ -189,7 +189,7 @@ Deno.test("a lookup finds one task among 100,000 events, and the admin CLI print
     assertEquals(found.code, 0, found.stderr);
     assertStringIncludes(found.stdout, `Task ${target} (nap) of '${queue}': succeeded after 1`);
     assertMatch(found.stdout, /\nTIME +EVENT +ATTEMPT +WORKER +DETAIL\n/);
-    assertMatch(found.stdout, /Z  progress +1  lookup-worker  50%\n/);
+    assertMatch(found.stdout, /Z {2}progress +1 {2}lookup-worker {2}50%\n/);
     const json = await runCli("admin.ts", ["task", target, "--queue", queue, "--json"]);
     assertEquals(JSON.parse(json.stdout).events.length, 4);
     const unknown = await runCli("admin.ts", ["task", "no-such-task", "--queue", queue]);
