@@ -26,6 +26,7 @@ export {
   type CancelReport,
 } from "./admin.ts";
 export type { FindOptions, TaskQuery } from "../history/lookup.ts";
+export { type FeedOptions, TaskFeed } from "../history/feed.ts";
 export type { TaskRecord, TaskState } from "../history/timeline.ts";
 export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts";
 export { type DeadLetterFilter, describeFilter, matchesFilter } from "./filters.ts";
