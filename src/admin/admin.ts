@@ -20,12 +20,14 @@ import { inspectQueue, purgeQueue, type QueueCounts, requireQueue } from "./queu
 import { replayDeadLetters, type ReplayOptions, type ReplaySummary } from "./replay.ts";
 import { readSchedules, type SchedulesReport } from "./schedules.ts";
 import { amqpStatus, type StatusReport } from "./status.ts";
-import { type CancelOptions, requestCancel } from "../history/cancels.ts";
+import { type CancelOptions, findCancels, requestCancel } from "../history/cancels.ts";
+import type { CancelRequest } from "../wire/control.ts";
 import {
   awaitOutcome,
   type FindOptions,
   findTasks,
   listTasks,
+  lookupStart,
   type TaskQuery,
 } from "../history/lookup.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
@@ -62,6 +64,12 @@ export interface CancelReport {
   readonly state?: TaskState;
   /** Whether the history was there to check the task against. */
   readonly checked: boolean;
+}
+
+/** A task as {@linkcode Admin.task} finds it: its record, and the cancel asked of it. */
+export interface TaskLookup extends TaskRecord {
+  /** The request to cancel it, when one was made. */
+  readonly cancelRequest?: CancelRequest;
 }
 
 /** Options of {@linkcode Admin.cancel}. */
@@ -173,11 +181,17 @@ export class Admin {
 
   /**
    * Task `id` as the history tells it: its state, attempts, progress, result or error, and its
-   * events in order; `undefined` when the history has no event of it. Rejects with a
-   * `MissingQueueError` when the queue has no history.
+   * events in order, with the cancel request made of it, if any (a delayed task stays delayed
+   * until a worker gets it and carries the cancel out); `undefined` when the history has no
+   * event of it. Rejects with a `MissingQueueError` when the queue has no history.
    */
-  async task(id: string, options: FindOptions = {}): Promise<TaskRecord | undefined> {
-    return (await findTasks(await this.#link(), this.names, [id], options)).get(id);
+  async task(id: string, options: FindOptions = {}): Promise<TaskLookup | undefined> {
+    const link = await this.#link();
+    const record = (await findTasks(link, this.names, [id], options)).get(id);
+    if (!record) return undefined;
+    const request = (await findCancels(link, this.names, [id], lookupStart(id, options.since)))
+      .get(id);
+    return request ? { ...record, cancelRequest: request } : record;
   }
 
   /** The tasks with events since `query.since`, filtered, the most recently updated first. */

@@ -24,7 +24,9 @@ export {
   type AdminOptions,
   type AdminQueue,
   type CancelReport,
+  type TaskLookup,
 } from "./admin.ts";
+export type { CancelRequest } from "../wire/control.ts";
 export type { FindOptions, TaskQuery } from "../history/lookup.ts";
 export { type FeedOptions, TaskFeed } from "../history/feed.ts";
 export type { TaskRecord, TaskState } from "../history/timeline.ts";

@@ -13,7 +13,8 @@ import { publishConfirmed } from "../broker/publish.ts";
 import { type QueueNames, streamOptions, type StreamRetention } from "../broker/topology.ts";
 import type { Logger } from "../util/logger.ts";
 import { type CancelRequest, decodeCancel, encodeCancel } from "../wire/control.ts";
-import { StreamReader } from "./stream_reader.ts";
+import { MissingQueueError } from "../errors/missing_queue_error.ts";
+import { readUntilNow, StreamReader, type StreamStart } from "./stream_reader.ts";
 
 /** Who asks for a cancel when the caller does not say: `host:pid`. */
 export function defaultCanceller(): string {
@@ -60,6 +61,31 @@ export async function requestCancel(
   } finally {
     await link.closeChannel(channel);
   }
+}
+
+/**
+ * The cancel requests of tasks `ids` made since `from`, read from `Q.control` (none when it does
+ * not exist), the first of each.
+ */
+export async function findCancels(
+  link: Link,
+  names: QueueNames,
+  ids: readonly string[],
+  from: StreamStart,
+): Promise<Map<string, CancelRequest>> {
+  const wanted = new Set(ids);
+  const found = new Map<string, CancelRequest>();
+  try {
+    await readUntilNow(link, names.control, (message) => {
+      const id: unknown = message.properties.correlationId;
+      if (typeof id !== "string" || !wanted.has(id) || found.has(id)) return;
+      const request = decodeCancel(message.content);
+      if (request?.id === id) found.set(id, request);
+    }, { from, prefetch: 200 });
+  } catch (err) {
+    if (!(err instanceof MissingQueueError)) throw err;
+  }
+  return found;
 }
 
 /**

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { CancelReport } from "../../admin/admin.ts";
-import type { TaskRecord } from "../../history/timeline.ts";
+import type { CancelReport, TaskLookup } from "../../admin/admin.ts";
+import { isFinished, type TaskRecord } from "../../history/timeline.ts";
 import { stringifyJson } from "../../util/json.ts";
 import type { HistoryEvent } from "../../wire/events.ts";
 import { oneLine, table } from "./format.ts";
@@ -72,7 +72,7 @@ export function describeState(record: TaskRecord): string {
 }
 
 /** One task's record and timeline. */
-export function formatTask(record: TaskRecord, queue: string): string {
+export function formatTask(record: TaskLookup, queue: string): string {
   const rows = record.events.map((event) => [
     event.at,
     event.event,
@@ -83,6 +83,13 @@ export function formatTask(record: TaskRecord, queue: string): string {
   const head = [
     `Task ${record.id} (${record.task ?? "?"}) of '${queue}': ${describeState(record)}`,
     ...(record.state === "succeeded" ? [`result: ${stringifyJson(record.result)}`] : []),
+    ...(record.cancelRequest && !isFinished(record.state)
+      ? [
+        `cancel requested at ${record.cancelRequest.at} by ${record.cancelRequest.by}${
+          record.cancelRequest.drop ? " (drop)" : ""
+        }; the worker that gets (or runs) it carries it out`,
+      ]
+      : []),
   ];
   const lines = table(
     [

@@ -120,10 +120,17 @@ function Timeline({ found, queue, onCancel }) {
           ${record.state === "succeeded"
             ? html`<p>result: <code id="task-result">${json(record.result)}</code></p>`
             : null}
-          ${FINISHED.has(record.state) ? null : html`
-            <p class="actions"><button id="task-cancel" class="danger" onClick=${onCancel}>
-              Cancel this task</button></p>
-          `}
+          ${FINISHED.has(record.state) ? null : record.cancelRequest
+            ? html`
+              <p
+                id="task-cancel-requested">Cancel requested at ${record.cancelRequest
+                  .at} by ${record.cancelRequest
+                  .by}: the worker that gets (or runs) it carries it out.</p>
+            `
+            : html`
+              <p class="actions"><button id="task-cancel" class="danger" onClick=${onCancel}>
+                Cancel this task</button></p>
+            `}
           <table id="task-timeline">
             <thead>
               <tr>
