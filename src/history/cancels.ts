@@ -16,6 +16,9 @@ import { type CancelRequest, decodeCancel, encodeCancel } from "../wire/control.
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { readUntilNow, StreamReader, type StreamStart } from "./stream_reader.ts";
 
+/** How long a starting worker waits to have read the cancels of its window. */
+export const CATCH_UP_MS = 5_000;
+
 /** Who asks for a cancel when the caller does not say: `host:pid`. */
 export function defaultCanceller(): string {
   const readable = Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state ===
@@ -95,14 +98,16 @@ export async function findCancels(
 export class CancelList {
   readonly #windowMs: number;
   readonly #onCancel: (request: CancelRequest) => void;
+  readonly #log: Logger;
   readonly #requests = new Map<string, CancelRequest>();
   #reader: StreamReader | undefined;
   #nextOffset: number | undefined;
 
-  /** A list of the requests of the last `windowMs`. */
-  constructor(windowMs: number, onCancel: (request: CancelRequest) => void) {
+  /** A list of the requests of the last `windowMs`; `log` hears of a slow catch-up. */
+  constructor(windowMs: number, onCancel: (request: CancelRequest) => void, log: Logger) {
     this.#windowMs = windowMs;
     this.#onCancel = onCancel;
+    this.#log = log;
   }
 
   /** How many requests the list holds. */
@@ -112,9 +117,11 @@ export class CancelList {
 
   /**
    * Reads `Q.control` on `link` (from where it left off, or from the start of the window) and
-   * resolves when it has read every request made until now; then follows it.
+   * resolves when it has read every request made until now, or after `catchUpMs` (a broker
+   * that blocks publishes cannot take the marker that says where "now" is: a warning says so,
+   * and a request read later still stops its task); then follows it.
    */
-  async attach(link: Link, names: QueueNames): Promise<void> {
+  async attach(link: Link, names: QueueNames, catchUpMs = CATCH_UP_MS): Promise<void> {
     await this.detach();
     const from = this.#nextOffset === undefined
       ? new Date(Date.now() - this.#windowMs)
@@ -124,7 +131,19 @@ export class CancelList {
       const request = decodeCancel(message.content);
       if (request) this.#add(request);
     }, { from, prefetch: 200 });
-    await this.#reader.caughtUp;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      this.#reader.caughtUp.then(() => "read" as const, () => "unread" as const),
+      new Promise<"late">((resolve) => (timer = setTimeout(resolve, catchUpMs, "late"))),
+    ]);
+    clearTimeout(timer);
+    if (outcome !== "read") {
+      this.#log.warn("cancels.catching_up", {
+        stream: names.control,
+        detail:
+          `the cancel requests were not all read within ${catchUpMs} ms (the broker may be blocking publishes: a memory or disk alarm); tasks start meanwhile, and a cancel read later stops its task`,
+      });
+    }
   }
 
   /** The request to cancel task `id`, if there is one in the window. */
@@ -137,6 +156,15 @@ export class CancelList {
     const reader = this.#reader;
     this.#reader = undefined;
     await reader?.stop();
+  }
+
+  /**
+   * Stops following the stream without asking the broker anything, for a connection that is
+   * about to close (and may be blocked: it would not answer).
+   */
+  abandon(): void {
+    this.#reader?.abandon();
+    this.#reader = undefined;
   }
 
   #add(request: CancelRequest): void {

@@ -53,8 +53,11 @@ function offsetArgument(from: StreamStart): unknown {
 }
 
 /** Appends a marker to `stream`; resolves to its id once the broker confirmed it. */
-export async function appendMarker(link: Link, stream: string): Promise<string> {
-  const nonce = newTaskId();
+export async function appendMarker(
+  link: Link,
+  stream: string,
+  nonce: string = newTaskId(),
+): Promise<string> {
   const channel = await link.confirmChannel({ onClose: "ignore" });
   try {
     await publishConfirmed(channel, stream, Buffer.alloc(0), {
@@ -125,10 +128,22 @@ export class StreamReader {
       }
       throw err;
     }
+    // The marker goes after the consumer started: the reader follows the stream, so it meets the
+    // marker wherever it lands. It is not awaited here, as a broker that blocks publishes (a
+    // memory alarm) would hold the reader's start until it lifts.
+    if (options.mark ?? true) {
+      const nonce = reader.#nonce = newTaskId();
+      appendMarker(link, stream, nonce).catch((err) => reader.#caughtUp.reject(err));
+    } else {
+      reader.#caughtUp.resolve();
+    }
     return reader;
   }
 
-  /** Resolves when the marker appended at the start has been read (at once without one). */
+  /**
+   * Resolves when the marker appended at the start has been read (at once without one);
+   * rejects when it could not be appended.
+   */
   get caughtUp(): Promise<void> {
     return this.#caughtUp.promise;
   }
@@ -151,6 +166,17 @@ export class StreamReader {
     this.#ended.resolve();
     if (this.#tag !== undefined) await this.#channel.cancel(this.#tag).catch(() => {});
     await this.#link.closeChannel(this.#channel);
+  }
+
+  /**
+   * Stops reading without a word to the broker: for a connection about to close (which ends the
+   * consumer), and that may not answer (a blocked connection answers nothing).
+   */
+  abandon(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#caughtUp.reject(new Error("the reader was stopped"));
+    this.#ended.resolve();
   }
 
   #take(

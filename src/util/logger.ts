@@ -190,3 +190,29 @@ const COLORS: Record<LogLevel, string> = {
 function renderColorText(time: Date, level: LogLevel, event: string, fields: LogFields): string {
   return textLine(time, `${COLORS[level]}${TAGS[level]}\x1b[0m`, `\x1b[1m${event}\x1b[0m`, fields);
 }
+
+/**
+ * A logger that writes through `logger` with `prefix` before each event's name: the records of
+ * a part that logs the same events as another (a second connection's `connection.up`, say)
+ * stay apart from them.
+ *
+ * @example
+ * ```ts
+ * import { createLogger, prefixEvents } from "./logger.ts";
+ *
+ * const lines: string[] = [];
+ * const log = prefixEvents(createLogger({ write: (line) => lines.push(line) }), "cancels.");
+ * log.info("connection.up");
+ * lines[0]!.includes("cancels.connection.up"); // true
+ * ```
+ */
+export function prefixEvents(logger: Logger, prefix: string): Logger {
+  return {
+    debug: (event, fields) => logger.debug(prefix + event, fields),
+    info: (event, fields) => logger.info(prefix + event, fields),
+    warn: (event, fields) => logger.warn(prefix + event, fields),
+    error: (event, fields) => logger.error(prefix + event, fields),
+    child: (fields) => prefixEvents(logger.child(fields), prefix),
+    ...(logger.flush ? { flush: () => logger.flush?.() } : {}),
+  };
+}

@@ -15,7 +15,7 @@ import { declareQueues } from "../broker/declare.ts";
 import { DelayLevels } from "../broker/delays.ts";
 import { brokerFeatures } from "../broker/features.ts";
 import { deadQueueOptions, mainQueueOptions, streamOptions } from "../broker/topology.ts";
-import { CancelList } from "../history/cancels.ts";
+import { CancelList, CATCH_UP_MS } from "../history/cancels.ts";
 import type { CancelRequest } from "../wire/control.ts";
 import { messageId } from "../wire/task_codec.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
@@ -26,7 +26,7 @@ import type { Handlers } from "../task/handlers.ts";
 import { finishesWithin } from "../util/deadline.ts";
 import { Emitter } from "../util/emitter.ts";
 import { Gate } from "../util/gate.ts";
-import type { Logger } from "../util/logger.ts";
+import { type Logger, prefixEvents } from "../util/logger.ts";
 import { ConsumerSession } from "./consumer_session.ts";
 import { type CancelFacts, decide, deliveryFacts } from "./disposition.ts";
 import { ProgressThrottle } from "./progress.ts";
@@ -65,6 +65,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   readonly #warnedVersions = new Set<string>();
   readonly #cancels: CancelList | undefined;
   #connection: BrokerConnection | undefined;
+  /** The connection that reads the cancels, apart: its stream's troubles stop no task. */
+  #control: Promise<BrokerConnection | undefined> | undefined;
+  /** Resolves once the cancels were first read (or could not be). */
+  readonly #cancelsRead = Promise.withResolvers<void>();
+  /** Set when the worker failed to start or is closing: a late control connection is closed. */
+  #stopped = false;
   #pool: ThreadPool | undefined;
   #runner: TaskRunner;
   #session: ConsumerSession | undefined;
@@ -88,7 +94,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const { cancelWindow } = this.#options;
     this.#cancels = cancelWindow === undefined
       ? undefined
-      : new CancelList(cancelWindow, (request) => this.#onCancelRequest(request));
+      : new CancelList(cancelWindow, (request) => this.#onCancelRequest(request), this.#log);
     this.#runner = new TaskRunner(handlers, this.#log, undefined);
     this.#closed.promise.catch(() => {});
     if (options.onEvent) this.on("*", options.onEvent);
@@ -101,6 +107,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   ): Promise<Worker<C>> {
     const worker = new Worker(handlers, options);
     const { threads, urls, id, heartbeat } = worker.#options;
+    worker.#control = worker.#openControl();
     if (threads) {
       worker.#pool = await ThreadPool.start({ ...threads, logger: worker.#log });
       worker.#runner = new TaskRunner(handlers, worker.#log, worker.#pool);
@@ -114,6 +121,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       }, (link) => worker.#setup(link));
     } catch (err) {
       worker.#pool?.close();
+      worker.#stopped = true;
+      worker.#cancels?.abandon();
+      await finishesWithin(
+        worker.#control.then((control) => control?.close()),
+        SETTLE_TIMEOUT_MS,
+      );
       throw err;
     }
     worker.#connection.onLost((err) => worker.#onLost(err));
@@ -184,12 +197,53 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
           "the broker did not confirm their outcome in time; closing the connection returns them to the queue",
       });
     }
-    await this.#cancels?.detach();
+    // Closing the connection ends the cancel reader's consumer; asking first could hang on a
+    // blocked connection.
+    this.#stopped = true;
+    this.#cancels?.abandon();
+    await finishesWithin(this.#control!.then((control) => control?.close()), SETTLE_TIMEOUT_MS);
     await this.#connection?.close();
     await this.#idle.wait();
     this.#pool?.close();
     this.#log.info("worker.stopped", { worker });
     this.#closed.resolve();
+  }
+
+  /**
+   * Opens the connection that follows `Q.control` (when cancels are on): it declares the stream
+   * and reads the cancels of the window on each of its links, and reconnects by itself. A worker
+   * whose cancels cannot be read still runs its tasks, and says so.
+   */
+  async #openControl(): Promise<BrokerConnection | undefined> {
+    const cancels = this.#cancels;
+    if (!cancels) {
+      this.#cancelsRead.resolve();
+      return undefined;
+    }
+    const { urls, id, heartbeat, names, history } = this.#options;
+    try {
+      const connection = await BrokerConnection.open({
+        urls,
+        name: `warren worker ${id} cancels`,
+        logger: prefixEvents(this.#log, "cancels."),
+        ...(heartbeat === undefined ? {} : { heartbeat }),
+      }, async (link) => {
+        await declareQueues(link, [[names.control, streamOptions(history.control)]], this.#log);
+        await cancels.attach(link, names);
+        this.#cancelsRead.resolve();
+      });
+      if (!this.#stopped) return connection;
+      await connection.close();
+      return undefined;
+    } catch (err) {
+      this.#log.warn("cancels.unavailable", {
+        stream: names.control,
+        error: describeError(err),
+        detail: "this worker runs its tasks, and cannot cancel them",
+      });
+      this.#cancelsRead.resolve();
+      return undefined;
+    }
   }
 
   /** Logs a task event, then tells the listeners. */
@@ -206,12 +260,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
         [names.main, mainQueueOptions(names, queueType, maxPriority)],
         [names.dead, deadQueueOptions(queueType, brokerFeatures(link.serverVersion))],
         ...(history.enabled ? [[names.events, streamOptions(history.events)] as const] : []),
-        ...(this.#cancels ? [[names.control, streamOptions(history.control)] as const] : []),
       ],
       this.#log,
     );
-    // Every cancel made until now is known before the first task is taken.
-    await this.#cancels?.attach(link, names);
+    // Every cancel made until now is known before the first task is taken (or, should the
+    // cancels be slow to read, a cancel read later stops its task).
+    if (link.generation === 1) await finishesWithin(this.#cancelsRead.promise, 2 * CATCH_UP_MS);
     const session = await ConsumerSession.open(link, prefetch, {
       onDelivery: (message, from) => this.#onDelivery(message, from),
       onCancelled: (from) => this.#onCancelled(from),

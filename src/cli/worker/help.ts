@@ -61,7 +61,8 @@ ${HISTORY_HELP}
                       how far back a starting worker reads the cancels of Q.control: the
                       longest a task may wait and still be cancelled (default: the
                       history's max age, 7d)
-  --no-cancels        do not follow Q.control: cancels are ignored by this worker
+  --no-cancels        do not follow Q.control (on a second connection): this worker
+                      ignores cancels
   --id ID             worker id in the logs and on retried and dead-lettered tasks (default
                       <hostname>-<pid> with --allow-sys=hostname, else worker-<pid>)
   --metrics-port P    serve Prometheus metrics at http://HOST:P/metrics and a health check at
