@@ -4,8 +4,8 @@
  *
  * A stream has no "end" that an AMQP 0-9-1 consumer is told of, so a reader that must know when
  * it has read everything there was (a lookup; a worker reading the cancels before it takes
- * tasks) first appends a marker, a small message of type `warren.marker` with a fresh id, and
- * has caught up when it reads that marker back. Markers are skipped by every reader.
+ * tasks) appends a marker as it starts, a small message of type `warren.marker` with a fresh
+ * id, and has caught up when it reads that marker back. Markers are skipped by every reader.
  *
  * @module
  */
@@ -34,8 +34,8 @@ export interface StreamReaderOptions {
    */
   prefetch?: number;
   /**
-   * Append a marker first, so that {@linkcode StreamReader.caughtUp} says when everything
-   * that was in the stream then has been read.
+   * Append a marker as reading starts, so that {@linkcode StreamReader.caughtUp} says when
+   * everything that was in the stream then has been read.
    * @default {true}
    */
   mark?: boolean;
@@ -105,8 +105,6 @@ export class StreamReader {
     channel.on("close", () => reader.#closed());
     try {
       await channel.checkQueue(stream);
-      if (options.mark ?? true) reader.#nonce = await appendMarker(link, stream);
-      else reader.#caughtUp.resolve();
       await channel.prefetch(prefetch);
       const { consumerTag } = await channel.consume(stream, (message) => {
         // null: the broker cancelled the consumer (the stream was deleted)
