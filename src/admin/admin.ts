@@ -73,7 +73,14 @@ export interface TaskLookup extends TaskRecord {
 }
 
 /** Options of {@linkcode Admin.cancel}. */
-export interface AdminCancelOptions extends CancelOptions, FindOptions {}
+export interface AdminCancelOptions extends CancelOptions, FindOptions {
+  /**
+   * Ask for every cancel without checking the ids in the history first (for tasks whose
+   * producer records no history).
+   * @default {false}
+   */
+  unchecked?: boolean;
+}
 
 /** Which of a work queue's queues: the work queue itself or its dead-letter queue. */
 export type AdminQueue = "main" | "dead";
@@ -234,8 +241,8 @@ export class Admin {
   /**
    * Asks every worker not to run these tasks, or to stop running them (see
    * `Producer.cancel`), after checking each against the history: a task that finished, or
-   * that the history does not know, is not asked for. Without a history (no `Q.events`),
-   * every one is asked for, unchecked.
+   * that the history does not know, is not asked for. Without a history (no `Q.events`), or
+   * with `unchecked`, every one is asked for, unchecked.
    */
   async cancel(
     ids: readonly string[],
@@ -244,7 +251,7 @@ export class Admin {
     const link = await this.#link();
     let records: Map<string, TaskRecord> | undefined;
     try {
-      records = await findTasks(link, this.names, ids, options);
+      if (!options.unchecked) records = await findTasks(link, this.names, ids, options);
     } catch (err) {
       if (!(err instanceof MissingQueueError)) throw err;
     }
@@ -259,7 +266,8 @@ export class Admin {
         reports.push({ id, outcome: "finished", checked, ...state });
       } else {
         await requestCancel(link, this.names, id, {
-          ...options,
+          ...(options.drop ? { drop: true } : {}),
+          ...(options.by === undefined ? {} : { by: options.by }),
           retention: this.#history.control,
           logger: this.#broker.logger,
         });

@@ -150,6 +150,18 @@ Deno.test("cancels stop queued, delayed and running tasks across 3 workers, and 
       const unknown = await runCli("admin.ts", ["cancel", "no-such-task", "--queue", queue]);
       assertEquals(unknown.code, 2);
       assertStringIncludes(unknown.stdout, "no-such-task: not cancelled: no task of that id");
+      const unchecked = await runCli("admin.ts", [
+        "cancel",
+        "no-such-task",
+        "--unchecked",
+        "--queue",
+        queue,
+        "--json",
+      ]);
+      assertEquals(unchecked.code, 0, unchecked.stderr);
+      assertEquals(JSON.parse(unchecked.stdout), [
+        { id: "no-such-task", outcome: "requested", checked: false },
+      ]);
     },
   );
 });

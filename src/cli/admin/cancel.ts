@@ -27,6 +27,8 @@ Usage: ${PROGRAM} cancel ID... [options]
 
 Options:
   --drop              drop the tasks rather than dead-letter them
+  --unchecked         cancel without checking the ids in the history (tasks whose producer
+                      records no history)
   --since WHEN        read the history from this time to check the ids (see '${PROGRAM} task
                       --help')
   --json              one JSON array: [{"id", "outcome", "state", "checked"}], outcome one of
@@ -41,7 +43,7 @@ id is unknown (or on bad usage), 1 on broker errors.`;
 export async function cancelCommand(args: readonly string[]): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     string: ["url", "queue", "since"],
-    boolean: ["help", "json", "drop"],
+    boolean: ["help", "json", "drop", "unchecked"],
     alias: { help: "h" },
   }, "for 'cancel'");
   if (flags.help) {
@@ -57,6 +59,7 @@ export async function cancelCommand(args: readonly string[]): Promise<number> {
     const reports = await admin.cancel(positionals, {
       ...since,
       ...(booleanFlag(flags, "drop") ? { drop: true } : {}),
+      ...(booleanFlag(flags, "unchecked") ? { unchecked: true } : {}),
     });
     console.log(booleanFlag(flags, "json") ? stringifyJson(reports) : formatCancels(reports));
     if (reports.some((r) => r.outcome === "unknown")) return EXIT_USAGE;

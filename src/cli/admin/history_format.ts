@@ -143,11 +143,11 @@ export function formatCancels(reports: readonly CancelReport[]): string {
       case "requested":
         return report.checked
           ? `${report.id}: cancel requested (it was ${report.state})`
-          : `${report.id}: cancel requested (not checked: the queue has no history)`;
+          : `${report.id}: cancel requested (not checked against the history)`;
       case "finished":
         return `${report.id}: not cancelled: it had already finished (${report.state})`;
       case "unknown":
-        return `${report.id}: not cancelled: no task of that id in the history`;
+        return `${report.id}: not cancelled: no task of that id in the history (--unchecked cancels it all the same)`;
     }
   }).join("\n");
 }

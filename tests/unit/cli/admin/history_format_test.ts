@@ -63,8 +63,8 @@ Deno.test("formatCancels() says what became of each cancel", () => {
     [
       "a: cancel requested (it was queued)",
       "b: not cancelled: it had already finished (succeeded)",
-      "c: not cancelled: no task of that id in the history",
-      "d: cancel requested (not checked: the queue has no history)",
+      "c: not cancelled: no task of that id in the history (--unchecked cancels it all the same)",
+      "d: cancel requested (not checked against the history)",
     ],
   );
 });
