@@ -5,6 +5,9 @@
  * broker's confirm; competing workers take one task at a time (prefetch 1, fair dispatch), run
  * its handler, and acknowledge only when it is done, so a crash loses nothing. Failed attempts
  * are retried with backoff through delay queues; what cannot run goes to a dead-letter queue.
+ * With `history: true` each task's life is kept in a RabbitMQ stream, so that its result can be
+ * read later and from anywhere ({@linkcode Producer.result}), its progress followed, and the
+ * task cancelled ({@linkcode Producer.cancel}); `./admin` looks tasks up.
  *
  * A task is a contract ({@linkcode defineTask}: its name, the zod schemas of its payload and
  * result, how it is run), gathered in a catalog ({@linkcode defineCatalog}) that producers and
@@ -116,6 +119,22 @@ export { DEAD_REASONS, type DeadReason } from "./src/wire/dead_reasons.ts";
 export type { HistoryOptions } from "./src/history/options.ts";
 export type { CancelOptions } from "./src/history/cancels.ts";
 export type { TaskRecord, TaskState } from "./src/history/timeline.ts";
+export { EVENT_FORMAT, HISTORY_EVENTS } from "./src/wire/events.ts";
+export type {
+  CancelledEvent,
+  DeadEvent,
+  EnqueuedEvent,
+  EventBase,
+  ExpiredEvent,
+  HistoryEvent,
+  HistoryEventName,
+  ProgressEvent,
+  RetriedEvent,
+  ReturnedEvent,
+  StartedEvent,
+  SucceededEvent,
+  WorkerEvent,
+} from "./src/wire/events.ts";
 
 export { Worker } from "./src/worker/worker.ts";
 export type { ThreadsOption, VersionMismatchPolicy, WorkerOptions } from "./src/worker/options.ts";
