@@ -7,8 +7,9 @@ import { getJson, queuePath } from "/assets/api.js";
 /** The queue a page shows: the first one until another is picked. */
 export function useQueue(queues) {
   const [queue, setQueue] = useState(null);
+  // A function of the current value: a queue picked before this effect runs is kept.
   useEffect(() => {
-    if (queue === null && queues.length > 0) setQueue(queues[0]);
+    if (queues.length > 0) setQueue((current) => current ?? queues[0]);
   }, [queues.join(",")]);
   return [queue, setQueue];
 }
