@@ -20,7 +20,7 @@ import { inspectQueue, purgeQueue, type QueueCounts, requireQueue } from "./queu
 import { replayDeadLetters, type ReplayOptions, type ReplaySummary } from "./replay.ts";
 import { readSchedules, type SchedulesReport } from "./schedules.ts";
 import { amqpStatus, type StatusReport } from "./status.ts";
-import { type CancelOptions, findCancels, requestCancel } from "../history/cancels.ts";
+import { type CancelOptions, findCancels, requestCancels } from "../history/cancels.ts";
 import type { CancelRequest } from "../wire/control.ts";
 import {
   awaitOutcome,
@@ -255,25 +255,25 @@ export class Admin {
     } catch (err) {
       if (!(err instanceof MissingQueueError)) throw err;
     }
-    const reports: CancelReport[] = [];
-    for (const id of ids) {
+    const checked = records !== undefined;
+    const reports: CancelReport[] = ids.map((id) => {
       const record = records?.get(id);
-      const checked = records !== undefined;
+      if (checked && !record) return { id, outcome: "unknown", checked };
       const state = record ? { state: record.state } : {};
-      if (checked && !record) {
-        reports.push({ id, outcome: "unknown", checked });
-      } else if (record && isFinished(record.state)) {
-        reports.push({ id, outcome: "finished", checked, ...state });
-      } else {
-        await requestCancel(link, this.names, id, {
-          ...(options.drop ? { drop: true } : {}),
-          ...(options.by === undefined ? {} : { by: options.by }),
-          retention: this.#history.control,
-          logger: this.#broker.logger,
-        });
-        reports.push({ id, outcome: "requested", checked, ...state });
-      }
-    }
+      const finished = record !== undefined && isFinished(record.state);
+      return { id, outcome: finished ? "finished" : "requested", checked, ...state };
+    });
+    await requestCancels(
+      link,
+      this.names,
+      reports.filter((r) => r.outcome === "requested").map((r) => r.id),
+      {
+        ...(options.drop ? { drop: true } : {}),
+        ...(options.by === undefined ? {} : { by: options.by }),
+        retention: this.#history.control,
+        logger: this.#broker.logger,
+      },
+    );
     return reports;
   }
 

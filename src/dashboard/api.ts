@@ -13,7 +13,8 @@ import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { DEAD_REASONS } from "../wire/dead_reasons.ts";
-import { TASK_STATES } from "../history/timeline.ts";
+import { isFinished, TASK_STATES, type TaskRecord } from "../history/timeline.ts";
+import { describeState, eventDetail, recordDetail } from "../history/describe.ts";
 import { ASSETS, INDEX } from "./assets.ts";
 import {
   loopbackHostAllowed,
@@ -93,6 +94,16 @@ function statusOf(err: unknown): 400 | 403 | 404 | 415 | 502 {
   if (err instanceof ConfigError) return 400;
   if (err instanceof MissingQueueError) return 404;
   return 502;
+}
+
+/** A task's record as the page shows it: with its state and each event in words. */
+function described(record: TaskRecord) {
+  return {
+    ...record,
+    finished: isFinished(record.state),
+    summary: describeState(record),
+    events: record.events.map((event) => ({ ...event, detail: eventDetail(event) })),
+  };
 }
 
 /** The dashboard's app; see the module documentation. */
@@ -177,7 +188,10 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
   });
   // A page the browser shows without the dashboard's own (a refused request) asks for this.
   app.get("/favicon.ico", (c) => c.body(null, 204));
-  app.get("/api/meta", (c) => c.json({ queues: state.queues, reasons: DEAD_REASONS }));
+  app.get(
+    "/api/meta",
+    (c) => c.json({ queues: state.queues, reasons: DEAD_REASONS, states: TASK_STATES }),
+  );
   app.get("/api/overview", (c) => c.json(state.latest ?? null));
   app.get("/api/history", (c) => c.json(state.history));
   app.get("/api/events", (c) =>
@@ -226,20 +240,19 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
   app.get("/api/queues/:queue/tasks", async (c) => {
     adminOf(c);
     const filter = parse(TaskFilter, c.req.query(), "the filter");
-    return c.json(
-      await state.tasks(c.req.param("queue"), {
-        limit: filter.limit ?? 50,
-        ...(filter.state ? { state: filter.state as TaskState } : {}),
-        ...(filter.task ? { task: filter.task } : {}),
-      }),
-    );
+    const feed = await state.tasks(c.req.param("queue"), {
+      limit: filter.limit ?? 50,
+      ...(filter.state ? { state: filter.state as TaskState } : {}),
+      ...(filter.task ? { task: filter.task } : {}),
+    });
+    return c.json({ ...feed, tasks: feed.tasks.map((r) => ({ ...r, detail: recordDetail(r) })) });
   });
   app.get("/api/queues/:queue/tasks/:id", async (c) => {
     const admin = adminOf(c);
     const id = c.req.param("id");
     const [record, dead] = await Promise.all([
       admin.task(id).then(
-        (found) => ({ history: true, record: found ?? null }),
+        (found) => ({ history: true, record: found ? described(found) : null }),
         (err) => {
           if (err instanceof MissingQueueError) return { history: false, record: null };
           throw err;

@@ -41,26 +41,28 @@ export interface CancelOptions {
 }
 
 /**
- * Appends a cancel of task `id` to `Q.control` (declared with `options.retention` if it does
- * not exist); resolves when the broker confirmed it.
+ * Appends a cancel of each task of `ids` to `Q.control` (declared with `options.retention` if
+ * it does not exist); resolves when the broker confirmed them all.
  */
-export async function requestCancel(
+export async function requestCancels(
   link: Link,
   names: QueueNames,
-  id: string,
+  ids: readonly string[],
   options: CancelOptions & { readonly retention: StreamRetention; readonly logger: Logger },
 ): Promise<void> {
+  if (ids.length === 0) return;
   await declareQueues(link, [[names.control, streamOptions(options.retention)]], options.logger);
   const channel = await link.confirmChannel({ onClose: "ignore" });
+  const by = options.by ?? defaultCanceller();
   try {
-    const body = encodeCancel(id, {
-      by: options.by ?? defaultCanceller(),
-      ...(options.drop ? { drop: true } : {}),
-    });
-    await publishConfirmed(channel, names.control, body, {
-      correlationId: id,
-      contentType: "application/json",
-    });
+    await Promise.all(ids.map((id) =>
+      publishConfirmed(
+        channel,
+        names.control,
+        encodeCancel(id, { by, ...(options.drop ? { drop: true } : {}) }),
+        { correlationId: id, contentType: "application/json" },
+      )
+    ));
   } finally {
     await link.closeChannel(channel);
   }

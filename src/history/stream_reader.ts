@@ -19,7 +19,7 @@ import { newTaskId } from "../wire/task_id.ts";
 import { MARKER_TYPE } from "../wire/events.ts";
 
 /** Where to start reading: the stream's first message, a time, or an offset. */
-export type StreamStart = "first" | "next" | Date | { readonly offset: number };
+export type StreamStart = "first" | Date | { readonly offset: number };
 
 /** Options of {@linkcode StreamReader.open}. */
 export interface StreamReaderOptions {
@@ -45,7 +45,7 @@ export interface StreamReaderOptions {
 
 /** Turns a start into the value of `x-stream-offset`. */
 function offsetArgument(from: StreamStart): unknown {
-  if (from === "first" || from === "next") return from;
+  if (from === "first") return from;
   if (from instanceof Date) {
     return { "!": "timestamp", value: Math.max(0, Math.floor(from.getTime() / 1000)) };
   }
@@ -53,7 +53,7 @@ function offsetArgument(from: StreamStart): unknown {
 }
 
 /** Appends a marker to `stream`; resolves to its id once the broker confirmed it. */
-export async function appendMarker(
+async function appendMarker(
   link: Link,
   stream: string,
   nonce: string = newTaskId(),
@@ -79,7 +79,6 @@ export class StreamReader {
   #nonce: string | undefined;
   #tag: string | undefined;
   #unacked = 0;
-  #lastOffset: number | undefined;
   #stopped = false;
 
   private constructor(link: Link, channel: Channel) {
@@ -151,11 +150,6 @@ export class StreamReader {
     return this.#ended.promise;
   }
 
-  /** The offset of the last message read, if any. */
-  get lastOffset(): number | undefined {
-    return this.#lastOffset;
-  }
-
   /** Stops reading and closes the channel. Never rejects. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
@@ -184,7 +178,6 @@ export class StreamReader {
   ): void {
     if (this.#stopped) return;
     const offset = Number(message.properties.headers?.["x-stream-offset"] ?? -1);
-    this.#lastOffset = offset;
     if (++this.#unacked >= Math.max(1, prefetch >> 1)) {
       this.#channel.ack(message, true);
       this.#unacked = 0;
@@ -205,22 +198,16 @@ export class StreamReader {
   }
 }
 
-/**
- * Reads `stream` from `options.from` up to what it held when called; `onMessage` returns
- * `"stop"` to end early. Resolves when done.
- */
+/** Reads `stream` from `options.from` up to what it held when called; resolves when done. */
 export async function readUntilNow(
   link: Link,
   stream: string,
-  onMessage: (message: ConsumeMessage, offset: number) => void | "stop",
+  onMessage: (message: ConsumeMessage, offset: number) => void,
   options: Omit<StreamReaderOptions, "mark"> = {},
 ): Promise<void> {
-  const early = Promise.withResolvers<void>();
-  const reader = await StreamReader.open(link, stream, (message, offset) => {
-    if (onMessage(message, offset) === "stop") early.resolve();
-  }, options);
+  const reader = await StreamReader.open(link, stream, onMessage, options);
   try {
-    await Promise.race([reader.caughtUp, early.promise]);
+    await reader.caughtUp;
   } finally {
     await reader.stop();
   }

@@ -14,7 +14,7 @@ import { DelayLevels, delayRoute } from "../broker/delays.ts";
 import { brokerFeatures } from "../broker/features.ts";
 import { checkPriority, type PrioritySupport, prioritySupport } from "../broker/priorities.ts";
 import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
-import { type CancelOptions, requestCancel } from "../history/cancels.ts";
+import { type CancelOptions, requestCancels } from "../history/cancels.ts";
 import { enqueuedEvent } from "../history/enqueued.ts";
 import { awaitOutcome } from "../history/lookup.ts";
 import { encodeEvent } from "../wire/events.ts";
@@ -228,7 +228,7 @@ export class Producer<C extends Catalog> {
   async cancel(id: string, options: CancelOptions = {}): Promise<void> {
     if (this.#closed) throw new PublishError("closed", id, "Cannot cancel: the producer is closed");
     const link = await this.#connection!.ready(this.#options.connectTimeout);
-    await requestCancel(link, this.#options.names, id, {
+    await requestCancels(link, this.#options.names, [id], {
       ...options,
       retention: this.#options.history.control,
       logger: this.#options.logger,

@@ -154,9 +154,7 @@ export class OutcomeWriter {
       session.publishVia(route.exchange, route.routingKey, message.content, properties),
       this.record(delivery, {
         event: "retried",
-        id: subject.id,
-        ...this.#taskOf(subject),
-        worker: this.#options.workerId,
+        ...this.#about(subject),
         attempt: retry.attempt,
         error: retry.error,
         next,
@@ -228,9 +226,7 @@ export class OutcomeWriter {
       session.publish(this.#options.names.main, message.content, properties),
       this.record(delivery, {
         event: "returned",
-        id: subject.id,
-        ...this.#taskOf(subject),
-        worker: this.#options.workerId,
+        ...this.#about(subject),
         reason: requeue.reason,
       }),
     ]);
@@ -252,9 +248,7 @@ export class OutcomeWriter {
     if (!delivery.session.live) return this.returned(subject);
     await this.record(delivery, {
       event: "cancelled",
-      id: subject.id,
-      ...this.#taskOf(subject),
-      worker: this.#options.workerId,
+      ...this.#about(subject),
       stage: drop.stage,
       dropped: true,
     });
@@ -279,7 +273,7 @@ export class OutcomeWriter {
       readonly stage?: "queued" | "running";
     },
   ): NewHistoryEvent {
-    const base = { id: subject.id, ...this.#taskOf(subject), worker: this.#options.workerId };
+    const base = this.#about(subject);
     if (dead.reason === "expired") return { event: "expired", ...base, error: dead.error };
     if (dead.reason === "cancelled") {
       return { event: "cancelled", ...base, stage: dead.stage ?? "queued" };
@@ -295,6 +289,11 @@ export class OutcomeWriter {
 
   #taskOf(subject: Subject): { task?: string } {
     return subject.task === undefined ? {} : { task: subject.task };
+  }
+
+  /** What every history event of this worker about `subject` says: id, task, worker. */
+  #about(subject: Subject): { id: string; task?: string; worker: string } {
+    return { id: subject.id, ...this.#taskOf(subject), worker: this.#options.workerId };
   }
 
   /**

@@ -29,7 +29,7 @@ import { Gate } from "../util/gate.ts";
 import { type Logger, prefixEvents } from "../util/logger.ts";
 import { ConsumerSession } from "./consumer_session.ts";
 import { type CancelFacts, decide, deliveryFacts } from "./disposition.ts";
-import { ProgressThrottle } from "./progress.ts";
+import { checkProgress, ProgressThrottle } from "./progress.ts";
 import { logTaskEvent, type TaskEvent } from "./events.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
 import { type Delivery, OutcomeWriter } from "./outcome_writer.ts";
@@ -341,26 +341,30 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const task = contract.name;
     const worker = this.#options.id;
     this.#report({ event: "task.started", task, id, attempt });
-    this.#record(delivery, { event: "started", id, task, worker, attempt });
-    const progress = new ProgressThrottle((fraction, note) =>
-      this.#record(delivery, {
-        event: "progress",
-        id,
-        task,
-        worker,
-        attempt,
-        fraction,
-        ...(note === undefined ? {} : { note }),
-      })
-    );
+    // Without a history, a progress report is only checked: nothing is built or written.
+    const history = this.#options.history.enabled;
+    if (history) this.#record(delivery, { event: "started", id, task, worker, attempt });
+    const progress = history
+      ? new ProgressThrottle((fraction, note) =>
+        this.#record(delivery, {
+          event: "progress",
+          id,
+          task,
+          worker,
+          attempt,
+          fraction,
+          ...(note === undefined ? {} : { note }),
+        })
+      )
+      : undefined;
     const { verdict, result } = await this.#runner
       .run(
         decoded,
         attempt,
         delivery.cancel.signal,
-        (fraction, note) => progress.report(fraction, note),
+        progress ? (fraction, note) => progress.report(fraction, note) : checkProgress,
       )
-      .finally(() => progress.stop());
+      .finally(() => progress?.stop());
     const final = decide({
       delivery: facts,
       decoded,

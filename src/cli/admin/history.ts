@@ -22,7 +22,8 @@ import {
 import { brokerSettings } from "../shared/broker_flags.ts";
 import { EXIT_NO_RESULT, EXIT_OK, UsageError } from "../shared/exit.ts";
 import { connectAdmin, PROGRAM, URL_QUEUE_HELP } from "./common.ts";
-import { describeState, formatTask, formatTasks } from "./history_format.ts";
+import { describeState } from "../../history/describe.ts";
+import { formatTask, formatTasks } from "./history_format.ts";
 
 const SINCE_HELP =
   `  --since WHEN        read the history from this time: a duration back from now (30m, 2h,

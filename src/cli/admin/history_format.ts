@@ -7,69 +7,8 @@
 import type { CancelReport, TaskLookup } from "../../admin/admin.ts";
 import { isFinished, type TaskRecord } from "../../history/timeline.ts";
 import { stringifyJson } from "../../util/json.ts";
-import type { HistoryEvent } from "../../wire/events.ts";
+import { describeState, eventDetail, recordDetail } from "../../history/describe.ts";
 import { oneLine, table } from "./format.ts";
-
-/** A fraction as a percentage: `40%`. */
-const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
-
-/** What an event says besides its time, name, attempt and worker. */
-export function eventDetail(event: HistoryEvent): string {
-  switch (event.event) {
-    case "enqueued":
-      return [
-        event.notBefore ? `delayed until ${event.notBefore}` : "",
-        event.expires ? `expires ${event.expires}` : "",
-        event.priority === undefined ? "" : `priority ${event.priority}`,
-        event.payload ? `payload ${oneLine(stringifyJson(event.payload), 60)}` : "",
-      ].filter((part) => part !== "").join(", ");
-    case "started":
-      return "";
-    case "progress":
-      return [percent(event.fraction), event.note ?? ""].join(" ").trim();
-    case "retried":
-      return `${oneLine(event.error, 80)}; next attempt at ${event.next}`;
-    case "returned":
-      return oneLine(event.reason, 100);
-    case "succeeded":
-      return `in ${event.ms} ms${
-        "result" in event ? `: ${oneLine(stringifyJson(event.result), 60)}` : ""
-      }`;
-    case "dead":
-      return `${event.reason}: ${oneLine(event.error, 80)}`;
-    case "expired":
-      return oneLine(event.error, 100);
-    case "cancelled":
-      return `while ${event.stage}${event.dropped ? ", dropped" : ", dead-lettered"}`;
-  }
-}
-
-/** The state in words: `running (attempt 2, 40% slept 1000 of 2500 ms)`. */
-export function describeState(record: TaskRecord): string {
-  const attempts = `${record.attempts} attempt${record.attempts === 1 ? "" : "s"}`;
-  switch (record.state) {
-    case "queued":
-      return record.attempts === 0 ? "queued" : `queued again after ${attempts}`;
-    case "delayed":
-      return `delayed until ${record.notBefore}`;
-    case "running": {
-      const progress = record.progress
-        ? `, ${[percent(record.progress.fraction), record.progress.note ?? ""].join(" ").trim()}`
-        : "";
-      return `running (attempt ${record.attempts} on ${record.worker}${progress})`;
-    }
-    case "retrying":
-      return `waiting to retry at ${record.notBefore} after ${attempts}`;
-    case "succeeded":
-      return `succeeded after ${attempts}`;
-    case "cancelled":
-      return `${record.error} (after ${attempts})`;
-    case "expired":
-      return `expired: ${record.error}`;
-    case "dead":
-      return `dead after ${attempts} (${record.reason}): ${record.error}`;
-  }
-}
 
 /** One task's record and timeline. */
 export function formatTask(record: TaskLookup, queue: string): string {
@@ -78,7 +17,7 @@ export function formatTask(record: TaskLookup, queue: string): string {
     event.event,
     "attempt" in event ? String(event.attempt) : "",
     "worker" in event ? event.worker : "",
-    eventDetail(event),
+    eventDetail(event, oneLine),
   ]);
   const head = [
     `Task ${record.id} (${record.task ?? "?"}) of '${queue}': ${describeState(record)}`,
@@ -114,12 +53,7 @@ export function formatTasks(records: readonly TaskRecord[], heading: string): st
     String(r.attempts),
     r.enqueuedAt ?? "-",
     r.updatedAt,
-    oneLine(
-      r.state === "running" && r.progress
-        ? [percent(r.progress.fraction), r.progress.note ?? ""].join(" ").trim()
-        : r.error ?? "",
-      60,
-    ),
+    oneLine(recordDetail(r), 60),
   ]);
   const lines = table(
     [

@@ -7,63 +7,7 @@ import { getJson, postJson, queuePath } from "/assets/api.js";
 import { Confirm } from "/assets/confirm.js";
 import { QueuePicker, useQueue } from "/assets/schedules.js";
 
-const STATES = [
-  "queued",
-  "delayed",
-  "running",
-  "retrying",
-  "succeeded",
-  "dead",
-  "expired",
-  "cancelled",
-];
-const FINISHED = new Set(["succeeded", "dead", "expired", "cancelled"]);
 const REFRESH_MS = 2000;
-
-const percent = (fraction) => `${Math.round(fraction * 100)}%`;
-const json = (value) => JSON.stringify(value) ?? "undefined";
-
-/** What an event says besides its time, name, attempt and worker. */
-function detail(event) {
-  switch (event.event) {
-    case "enqueued":
-      return [
-        event.notBefore ? `delayed until ${event.notBefore}` : "",
-        event.expires ? `expires ${event.expires}` : "",
-        event.priority === undefined ? "" : `priority ${event.priority}`,
-      ].filter(Boolean).join(", ");
-    case "progress":
-      return `${percent(event.fraction)} ${event.note ?? ""}`.trim();
-    case "retried":
-      return `${event.error}; next attempt at ${event.next}`;
-    case "returned":
-      return event.reason;
-    case "succeeded":
-      return `in ${event.ms} ms${"result" in event ? `: ${json(event.result)}` : ""}`;
-    case "dead":
-      return `${event.reason}: ${event.error}`;
-    case "expired":
-      return event.error;
-    case "cancelled":
-      return `while ${event.stage}${event.dropped ? ", dropped" : ""}`;
-    default:
-      return "";
-  }
-}
-
-/** A record's state in words. */
-function stateOf(record) {
-  const progress = record.progress
-    ? `, ${percent(record.progress.fraction)} ${record.progress.note ?? ""}`.trimEnd()
-    : "";
-  if (record.state === "running") {
-    return `running (attempt ${record.attempts} on ${record.worker}${progress})`;
-  }
-  if (FINISHED.has(record.state) && record.state !== "succeeded") {
-    return `${record.state} after ${record.attempts} attempt(s): ${record.error ?? ""}`;
-  }
-  return `${record.state} after ${record.attempts} attempt(s)`;
-}
 
 function describeCancel(report) {
   if (report.outcome === "requested") return `Cancel requested for ${report.id}.`;
@@ -96,9 +40,7 @@ function Feed({ feed, onPick }) {
             <td class="id">${t.id}</td>
             <td>${t.state}</td>
             <td>${t.attempts}</td>
-            <td>${t.state === "running" && t.progress
-              ? `${percent(t.progress.fraction)} ${t.progress.note ?? ""}`
-              : t.error ?? ""}</td>
+            <td>${t.detail}</td>
           </tr>
         `
       )}</tbody>
@@ -116,11 +58,11 @@ function Timeline({ found, queue, onCancel }) {
       ${record
         ? html`
           <p id="task-state" data-state=${record.state}>Task ${record.id} (${record.task ??
-            "?"}): ${stateOf(record)}</p>
+            "?"}): ${record.summary}</p>
           ${record.state === "succeeded"
-            ? html`<p>result: <code id="task-result">${json(record.result)}</code></p>`
+            ? html`<p>result: <code id="task-result">${JSON.stringify(record.result)}</code></p>`
             : null}
-          ${FINISHED.has(record.state) ? null : record.cancelRequest
+          ${record.finished ? null : record.cancelRequest
             ? html`
               <p
                 id="task-cancel-requested">Cancel requested at ${record.cancelRequest
@@ -148,7 +90,7 @@ function Timeline({ found, queue, onCancel }) {
                   <td>${e.event}</td>
                   <td>${e.attempt ?? ""}</td>
                   <td>${e.worker ?? ""}</td>
-                  <td>${detail(e)}</td>
+                  <td>${e.detail}</td>
                 </tr>
               `
             )}</tbody>
@@ -182,6 +124,10 @@ export function Tasks({ queues }) {
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
   const [asking, setAsking] = useState(false);
+  const [states, setStates] = useState([]);
+  useEffect(() => {
+    getJson("/api/meta").then((meta) => setStates(meta.states), () => {});
+  }, []);
 
   const lookup = async (taskId) => {
     setError(null);
@@ -214,7 +160,7 @@ export function Tasks({ queues }) {
   }, [queue, state]);
   useEffect(() => {
     const record = found?.record;
-    if (!record || FINISHED.has(record.state)) return undefined;
+    if (!record || record.finished) return undefined;
     const timer = setInterval(() => lookup(record.id), REFRESH_MS);
     return () => clearInterval(timer);
   }, [found]);
@@ -253,7 +199,7 @@ export function Tasks({ queues }) {
         <label>feed <select id="tasks-state" value=${state}
           onChange=${(e) => setState(e.currentTarget.value)}>
           <option value="">every state</option>
-          ${STATES.map((s) => html`<option value=${s}>${s}</option>`)}
+          ${states.map((s) => html`<option value=${s}>${s}</option>`)}
         </select></label>
       </form>
       ${error ? html`<p class="error" id="task-error">${error}</p>` : null}

@@ -1,10 +1,10 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import {
-  describeState,
   formatCancels,
   formatTask,
   formatTasks,
 } from "../../../../src/cli/admin/history_format.ts";
+import { describeState } from "../../../../src/history/describe.ts";
 import { foldTimeline } from "../../../../src/history/timeline.ts";
 import type { HistoryEvent } from "../../../../src/wire/events.ts";
 
