@@ -24,7 +24,7 @@ import type { Buffer } from "node:buffer";
 import type { ConfirmChannel, Message, Options } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import { PublishError } from "../errors/publish_error.ts";
-import { headerTableBytes, MAX_HEADER_BYTES, utf8Bytes } from "../wire/bounds.ts";
+import { headerTableBytes, MAX_HEADER_BYTES, utf8Bytes } from "../util/bounds.ts";
 import type { ChannelOptions, Link } from "./link.ts";
 
 /**

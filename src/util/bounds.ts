@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { stringifyJson } from "./json.ts";
 
 /** The most bytes of one text Warren writes into a header (an error, a task name, a cancel's `by`). */
 export const HEADER_TEXT_BYTES = 1024;
@@ -231,4 +232,43 @@ export function headerTableBytes(
     } else total += 9; // numbers, booleans, null, bigints: at most a tag and 8 bytes
   }
   return total;
+}
+
+/** What stands for a value nested deeper than {@linkcode MAX_JSON_DEPTH}. */
+export function tooDeepMarker(maxDepth: number = MAX_JSON_DEPTH): string {
+  return `[not shown: nested over ${maxDepth} levels deep]`;
+}
+
+/**
+ * `value` as it may be written into an event or a log line: itself when it nests at most
+ * `maxDepth` deep and its JSON takes at most `maxBytes`; otherwise a string: its JSON cut by
+ * {@linkcode boundText}, or {@linkcode tooDeepMarker} when too deep to encode at all. Never
+ * throws (a value JSON cannot hold becomes its `String()`).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { boundValue } from "./bounds.ts";
+ *
+ * assertEquals(boundValue({ a: 1 }, 100), { a: 1 });
+ * assertEquals(String(boundValue({ a: "x".repeat(200) }, 64)).endsWith("bytes in all]"), true);
+ * ```
+ */
+export function boundValue(
+  value: unknown,
+  maxBytes: number = EVENT_TEXT_BYTES,
+  maxDepth: number = MAX_JSON_DEPTH,
+): unknown {
+  if (typeof value === "string") return boundText(value, maxBytes);
+  if (typeof value !== "object" || value === null) return value;
+  if (measureDepth(value, maxDepth).tooDeep) return tooDeepMarker(maxDepth);
+  let json: string;
+  try {
+    json = stringifyJson(value);
+  } catch (err) {
+    return boundText(`[not shown: ${err instanceof Error ? err.message : String(err)}]`, maxBytes);
+  }
+  return json.length <= maxBytes / 3 || utf8Bytes(json) <= maxBytes
+    ? value
+    : boundText(json, maxBytes);
 }
