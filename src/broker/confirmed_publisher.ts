@@ -238,9 +238,9 @@ export class ConfirmedPublisher {
 
   /**
    * {@linkcode ConfirmedPublisher.publish} with a callback, for those who keep a window of
-   * publishes: `done` is called once, with nothing when confirmed or with the failure. Returns
-   * `false` when the channel's write buffer is full (wait for its `drain` before sending more),
-   * and when nothing was sent.
+   * publishes: `done` is called once (never synchronously), with nothing when confirmed or with
+   * the failure. Returns `false` when the channel's write buffer is full: wait for its `drain`
+   * before sending more.
    */
   send(
     to: string | PublishRoute,
@@ -261,7 +261,7 @@ export class ConfirmedPublisher {
           ),
         )
       );
-      return false;
+      return true; // nothing written: nothing to wait for
     };
     const unfit = checkPublishable(body, properties, this.#options);
     if (unfit) return fail(unfit.reason, unfit.message);
