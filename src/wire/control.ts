@@ -11,8 +11,11 @@ import { Buffer } from "node:buffer";
 import { boundText, HEADER_TEXT_BYTES, parseBoundedJson, utf8Bytes } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
 
-/** The largest control message read: 64 KiB (a request takes a few hundred bytes). */
-export const MAX_CONTROL_BYTES = 64 * 1024;
+/**
+ * The largest control message read: 1 MiB. A request takes a few hundred bytes; a larger one is
+ * still read (its `by` cut), so that a cancel is never lost to the length of its signature.
+ */
+export const MAX_CONTROL_BYTES = 1024 * 1024;
 
 /** A request to cancel one task. */
 export interface CancelRequest {
