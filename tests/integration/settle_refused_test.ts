@@ -49,7 +49,9 @@ Deno.test("a dead letter refused as unroutable ends in a bounded number of tries
   );
   const refused = lines.filter((line) => line.includes("task.unsettled") && line.includes("bad-1"));
   assertEquals(refused.length, MAX_SETTLE_FAILURES + 1); // each put back, then the minimal try
-  assert(lines.some((line) => line.includes("task.discarded") && line.includes("reached no queue")));
+  assert(
+    lines.some((line) => line.includes("task.discarded") && line.includes("reached no queue")),
+  );
   assertEquals(worker.reconnects, 0);
   assertEquals(lines.filter((line) => /connection\.(restart|lost)/.test(line)), []);
   assertEquals(await queueDepth(client, queue), 0); // a classic queue drops what is rejected
