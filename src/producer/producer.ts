@@ -8,6 +8,7 @@
  * @module
  */
 import { BrokerConnection } from "../broker/connection.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "../broker/confirmed_publisher.ts";
 import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
 import { DelayLevels, delayRoute } from "../broker/delays.ts";
@@ -94,6 +95,7 @@ export class Producer<C extends Catalog> {
       log: this.#options.logger,
       results: this.#results,
       onOpen: (channel) => this.#resend(channel),
+      maxBodyBytes: Math.max(DEFAULT_MAX_BODY_BYTES, this.#options.maxMessageBytes),
     });
   }
 

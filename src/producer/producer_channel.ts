@@ -26,6 +26,8 @@ export interface ProducerChannelOptions {
   readonly results: ResultWaiters | undefined;
   /** Called with each new channel, to send on it what is not yet confirmed. */
   readonly onOpen: (channel: ConfirmChannel) => void;
+  /** The largest body the channel's publisher sends (the producer checked its own limit). */
+  readonly maxBodyBytes: number;
 }
 
 /** The producer's channel; see the module documentation. */
@@ -64,7 +66,8 @@ export class ProducerChannel {
   /** Opens a confirm channel on `link` and hands it to `onOpen`. */
   async open(link: Link): Promise<void> {
     const channel = await link.confirmChannel();
-    ConfirmedPublisher.of(channel); // hears the channel's returns from now on
+    // Its publisher hears the channel's returns from now on.
+    new ConfirmedPublisher(channel, { maxBodyBytes: this.#options.maxBodyBytes });
     channel.on("close", () => {
       if (this.#channel.current === channel) this.#gone();
     });

@@ -10,7 +10,11 @@
 import { setImmediate } from "node:timers";
 import type { Buffer } from "node:buffer";
 import type { Link } from "../broker/link.ts";
-import { ConfirmedPublisher, type PublishRoute } from "../broker/confirmed_publisher.ts";
+import {
+  ConfirmedPublisher,
+  DEFAULT_MAX_BODY_BYTES,
+  type PublishRoute,
+} from "../broker/confirmed_publisher.ts";
 import type { Channel, ConsumeMessage, Options } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import { finishesWithin } from "../util/deadline.ts";
@@ -58,10 +62,20 @@ export class ConsumerSession {
     publish.channel.on("close", () => this.retire());
   }
 
-  /** Opens the session's channels on `link`, with `prefetch` on the consume channel. */
-  static async open(link: Link, prefetch: number, hooks: SessionHooks): Promise<ConsumerSession> {
+  /**
+   * Opens the session's channels on `link`, with `prefetch` on the consume channel; its
+   * publisher sends bodies up to `maxBodyBytes` (at least `DEFAULT_MAX_BODY_BYTES`).
+   */
+  static async open(
+    link: Link,
+    prefetch: number,
+    hooks: SessionHooks,
+    maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
+  ): Promise<ConsumerSession> {
     const consume = await link.channel();
-    const publish = await ConfirmedPublisher.open(link);
+    const publish = await ConfirmedPublisher.open(link, {
+      maxBodyBytes: Math.max(DEFAULT_MAX_BODY_BYTES, maxBodyBytes),
+    });
     await consume.prefetch(prefetch);
     return new ConsumerSession(link, consume, publish, hooks);
   }

@@ -21,6 +21,9 @@
  * | the minimal dead letter refused too     | rejected without requeue (`task.discarded`, error): |
  * |                                         | a quorum queue dead-letters it to `Q.dead` itself   |
  *
+ * The refusals are counted per message id (lost channels too); a delivery refused more than
+ * {@linkcode MAX_SETTLE_FAILURES} times goes straight to its minimal dead letter.
+ *
  * @module
  */
 import type { DelayLevels } from "../broker/delays.ts";
@@ -120,12 +123,20 @@ export class OutcomeWriter {
   async execute(delivery: Delivery, subject: Subject, plan: SettlementPlan): Promise<void> {
     const { session } = delivery;
     if (!session.live) return this.returned(subject);
+    // A delivery whose copy failed too often before goes straight to its minimal dead letter:
+    // whatever made its copy fail (even a channel the broker closed over it) ends here.
+    const degraded = plan.fallback !== undefined &&
+      (this.#failures.get(subject.id) ?? 0) > MAX_SETTLE_FAILURES;
+    const copy = degraded ? plan.fallback!.copy : plan.copy;
     const [failure] = await Promise.all([
-      plan.copy ? this.#publishCopy(session, plan.copy) : undefined,
+      copy ? this.#publishCopy(session, copy) : undefined,
       plan.event ? this.#publishEvent(delivery, plan.event) : undefined,
       plan.reply ? this.#publishReply(delivery, plan.reply) : undefined,
     ]);
-    if (failure === undefined) return this.#settle(delivery, plan.log);
+    if (failure === undefined) {
+      return this.#settle(delivery, degraded ? plan.fallback!.log : plan.log);
+    }
+    if (degraded) return this.#discard(delivery, subject, failure);
     await this.#copyRefused(delivery, subject, plan, failure);
   }
 
@@ -218,7 +229,10 @@ export class OutcomeWriter {
   ): Promise<void> {
     const { session, message } = delivery;
     const log = this.#options.log;
-    if (failure.reason === "closed" || !session.live) return this.returned(subject);
+    if (failure.reason === "closed" || !session.live) {
+      this.#count(subject.id); // a copy that closes its channel each time ends too
+      return this.returned(subject);
+    }
     const what = plan.copy?.what ?? "copy";
     const transient = failure.reason !== "too-large" && failure.reason !== "invalid";
     if (transient) {
@@ -241,8 +255,15 @@ export class OutcomeWriter {
     });
     const second = fallback ? await this.#publishCopy(session, fallback.copy) : failure;
     if (second === undefined) return this.#settle(delivery, fallback!.log);
+    this.#discard(delivery, subject, second);
+  }
+
+  /** Rejects a delivery without requeue: even its minimal dead letter was refused. */
+  #discard(delivery: Delivery, subject: Subject, second: PublishError): void {
+    const { session, message } = delivery;
     if (second.reason === "closed" || !session.live) return this.returned(subject);
     this.#forget(subject.id);
+    const log = this.#options.log;
     log.error("task.discarded", {
       id: subject.id,
       ...(subject.task === undefined ? {} : { task: subject.task }),

@@ -277,7 +277,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       onCancelled: (from) => this.#onCancelled(from),
       flushLog: () => this.#log.flush?.(),
       log: this.#log,
-    });
+    }, this.#options.maxMessageBytes);
     this.#session?.retire();
     this.#session = session;
     this.#generation = link.generation;

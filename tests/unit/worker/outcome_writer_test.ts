@@ -177,3 +177,22 @@ Deno.test("OutcomeWriter: a closed channel leaves the delivery to the broker", a
   assertEquals(steps.some((step) => step.startsWith("reject")), false);
   assertEquals(events.map((e) => e.event), ["task.returned"]);
 });
+
+Deno.test("OutcomeWriter: a copy that loses its channel each time goes minimal in the end", async () => {
+  let closes = 0;
+  const { steps, session } = fakeSession((queue) => {
+    if (queue !== "jobs.dead") return undefined;
+    if (closes > MAX_SETTLE_FAILURES) return undefined; // the minimal dead letter goes through
+    closes++;
+    return new PublishError("closed", "t1", "channel closed");
+  });
+  const { outcomes, events } = writer(steps);
+  const dead = { kind: "dead", reason: "failed", error: "x" } as const;
+  for (let i = 0; i <= MAX_SETTLE_FAILURES; i++) {
+    await outcomes.write(delivery(session), subject, dead);
+  }
+  assertEquals(events.map((e) => e.event), Array(MAX_SETTLE_FAILURES + 1).fill("task.returned"));
+  await outcomes.write(delivery(session), subject, dead);
+  const last = events.at(-1)!;
+  assertEquals(last.event === "task.dead" && last.error.includes("minimal dead letter"), true);
+});
