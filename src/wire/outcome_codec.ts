@@ -42,13 +42,18 @@ export function encodeOutcome(outcome: TaskOutcome): Buffer {
 const replyText = new TextDecoder();
 
 /**
- * Decodes a reply body; `undefined` when it is not an outcome (nor JSON, or nested deeper than a
- * result may be: `MAX_JSON_DEPTH` levels below the outcome).
+ * Decodes a reply body; `undefined` when it is not an outcome: not JSON, nested deeper than a
+ * result may be (`MAX_JSON_DEPTH` levels below the outcome), or not of its shape (a string `id`,
+ * a boolean `ok`, a string `task` if any, and for a dead task a string `reason` and `error`).
  */
 export function decodeOutcome(body: Uint8Array): TaskOutcome | undefined {
   const value = parseBoundedJson(replyText.decode(body), MAX_JSON_DEPTH + 1);
   if (typeof value !== "object" || value === null) return undefined;
   const outcome = value as Partial<Record<string, unknown>>;
   if (typeof outcome.id !== "string" || typeof outcome.ok !== "boolean") return undefined;
+  if (outcome.task !== undefined && typeof outcome.task !== "string") return undefined;
+  if (!outcome.ok && (typeof outcome.reason !== "string" || typeof outcome.error !== "string")) {
+    return undefined;
+  }
   return value as TaskOutcome;
 }

@@ -55,3 +55,12 @@ Deno.test("decodeCancel() cuts a 200,000-character 'by' and refuses what is not 
     utf8Bytes(decodeCancel(encodeCancel("t1", { by: "x".repeat(5_000) }))!.by) <= HEADER_TEXT_BYTES,
   );
 });
+
+Deno.test("decodeOutcome() refuses a reply whose fields have the wrong types", () => {
+  const reply = (fields: Record<string, unknown>) => bytes(JSON.stringify({ id: "t", ...fields }));
+  assertEquals(decodeOutcome(reply({ ok: false, reason: "failed", error: "boom" }))?.ok, false);
+  assertEquals(decodeOutcome(reply({ ok: false, reason: "failed" })), undefined);
+  assertEquals(decodeOutcome(reply({ ok: false, reason: 5, error: "boom" })), undefined);
+  assertEquals(decodeOutcome(reply({ ok: true, task: 5, result: 1 })), undefined);
+  assertEquals(decodeOutcome(reply({ ok: "yes" })), undefined);
+});
