@@ -1,8 +1,11 @@
 /**
- * Structured logging: one record per event, printed as readable text or as JSON lines.
+ * Structured logging: one record per event, printed as readable text or as JSON lines. Each
+ * field is bounded (`bounds.ts`): a long text or a large value is cut with a marker, a value
+ * nested too deep is replaced by one.
  *
  * @module
  */
+import { boundValue } from "./bounds.ts";
 import { toJsonValue } from "./json.ts";
 import { setImmediate } from "node:timers";
 
@@ -140,7 +143,7 @@ function renderJson(time: Date, level: LogLevel, event: string, fields: LogField
   const record: Record<string, unknown> = { time: time.toISOString(), level, event };
   // A field may not replace the record's own keys: it is kept as `field.<key>`.
   for (const [key, value] of Object.entries(fields)) {
-    record[RESERVED.has(key) ? `field.${key}` : key] = value;
+    record[RESERVED.has(key) ? `field.${key}` : key] = boundValue(value);
   }
   return JSON.stringify(record, toJsonValue);
 }
@@ -164,7 +167,7 @@ function textLine(time: Date, level: string, event: string, fields: LogFields): 
   let line = `${time.toISOString().slice(11, 23)} ${level} ${event}`;
   for (const key in fields) {
     const value = fields[key];
-    if (value !== undefined) line += ` ${key}=${renderValue(value)}`;
+    if (value !== undefined) line += ` ${key}=${renderValue(boundValue(value))}`;
   }
   return line;
 }

@@ -90,12 +90,13 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       emit: (event) => this.#report(event),
       ackNow: () => this.#inFlight.size <= 1,
       history: this.#options.history.enabled,
+      log: this.#log,
     });
     const { cancelWindow } = this.#options;
     this.#cancels = cancelWindow === undefined
       ? undefined
       : new CancelList(cancelWindow, (request) => this.#onCancelRequest(request), this.#log);
-    this.#runner = new TaskRunner(handlers, this.#log, undefined);
+    this.#runner = new TaskRunner(handlers, this.#log, undefined, this.#options.maxMessageBytes);
     this.#closed.promise.catch(() => {});
     if (options.onEvent) this.on("*", options.onEvent);
   }
@@ -110,7 +111,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     worker.#control = worker.#openControl();
     if (threads) {
       worker.#pool = await ThreadPool.start({ ...threads, logger: worker.#log });
-      worker.#runner = new TaskRunner(handlers, worker.#log, worker.#pool);
+      worker.#runner = new TaskRunner(
+        handlers,
+        worker.#log,
+        worker.#pool,
+        worker.#options.maxMessageBytes,
+      );
     }
     try {
       worker.#connection = await BrokerConnection.open({
@@ -270,7 +276,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       onDelivery: (message, from) => this.#onDelivery(message, from),
       onCancelled: (from) => this.#onCancelled(from),
       flushLog: () => this.#log.flush?.(),
-    });
+      log: this.#log,
+    }, this.#options.maxMessageBytes);
     this.#session?.retire();
     this.#session = session;
     this.#generation = link.generation;
@@ -411,17 +418,18 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     });
   }
 
+  /**
+   * A delivery whose processing threw (a fault of Warren's: the writer itself never rejects):
+   * logged, and put back in its queue by a reject, never by a reconnect. The redelivery cap
+   * ends it if it keeps failing.
+   */
   #unsettled(delivery: Delivery, err: unknown): void {
     this.#log.error("task.unsettled", {
       id: delivery.message.properties.messageId,
       error: describeError(err),
-      detail: this.#closing
-        ? "the worker stopped before the broker confirmed its outcome; the broker requeues it"
-        : "could not publish its outcome; reconnecting so that the broker redelivers it",
+      detail: "could not settle it; it goes back to its queue",
     });
-    if (delivery.session.live) {
-      delivery.session.link.restart("the outcome of a task could not be published");
-    }
+    delivery.session.reject(delivery.message, true);
   }
 }
 
