@@ -57,6 +57,28 @@ Deno.test("examples/mailer's README gives the command lines this test runs", asy
   }
 });
 
+Deno.test("examples/mailer's lock pins the npm packages it shares with the root at the root's versions", async () => {
+  type Lock = { npm: Record<string, unknown> };
+  const versions = async (path: string) => {
+    const lock = JSON.parse(await Deno.readTextFile(rootPath(path))) as Lock;
+    return new Map(
+      Object.keys(lock.npm).map((key) => {
+        const at = key.lastIndexOf("@");
+        return [key.slice(0, at), key.slice(at + 1)] as const;
+      }),
+    );
+  };
+  const root = await versions("deno.lock");
+  const example = await versions(`${EXAMPLE}/deno.lock`);
+  // One version of each package in the cache serves both, so `deno task cache` is enough offline.
+  const differ = [...example].filter(([name, version]) =>
+    root.has(name) && root.get(name) !== version
+  )
+    .map(([name, version]) => `${name}: ${version} here, ${root.get(name)} at the root`);
+  assertEquals(differ, []);
+  assert(example.has("zod"), "the example's lock pins zod");
+});
+
 Deno.test("examples/mailer's producer.ts --help prints its options; misuse points to it", async () => {
   const help = await produce("unused", "--help");
   assertEquals(help.code, 0, help.stderr);
