@@ -1,22 +1,21 @@
 /**
- * {@linkcode CancelResult}: what `Producer.cancel` did, and the task's state as the history had
- * it.
+ * {@linkcode CancelResult}: the state of a task `Producer.cancel` asked to cancel, as the history
+ * had it.
  *
  * @module
  */
 import type { TaskState } from "../history/timeline.ts";
 
-/** What became of a cancel asked of `Producer.cancel`. */
+/** What `Producer.cancel` knows of the task it asked to cancel. */
 export interface CancelResult {
   /** The task's id. */
   readonly id: string;
   /**
-   * `requested`: the request is in `Q.control`, and workers carry it out; `finished`: the
-   * history says the task had finished, so nothing was asked.
+   * The task's state as the history had it when the request was made: a finished one
+   * (`succeeded`, `dead`, `expired`, `cancelled`) means that the request changes nothing.
+   * Absent without a history, or when the history has no event of that id.
    */
-  readonly outcome: "requested" | "finished";
-  /** The task's state as the history had it; absent without a history, or for a task it lacks. */
   readonly state?: TaskState;
-  /** Whether the history was there to check the task against (`history: true`, `Q.events`). */
+  /** Whether the history was there to look in (`history: true`, and `Q.events` exists). */
   readonly checked: boolean;
 }

@@ -17,7 +17,6 @@ import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
 import { type CancelOptions, requestCancels } from "../history/cancels.ts";
 import { enqueuedEvent } from "../history/enqueued.ts";
 import { awaitOutcome, findTask } from "../history/lookup.ts";
-import { isFinished, type TaskRecord } from "../history/timeline.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { encodeEvent } from "../wire/events.ts";
 import type { ConfirmChannel, Message } from "../deps/amqplib.ts";
@@ -241,34 +240,31 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
   /**
    * Asks every worker not to run task `id`, or to stop running it: a queued or delayed task is
    * dead-lettered with reason `cancelled` when it comes (or dropped, with `drop`), and a
-   * running one has its signal fired. Resolves, once the broker confirmed the request (in
-   * `Q.control`, where workers started later read it too), to what was done and the task's
-   * state as the history had it: with `history` on, a task that had finished is not asked for
-   * (`outcome: "finished"`), as `admin.ts cancel` reports.
+   * running one has its signal fired. Resolves when the broker confirmed the request (in
+   * `Q.control`, where workers started later read it too), to the task's state as the history
+   * had it (read while the request is made, so that it does not delay it), as `admin.ts
+   * cancel` reports it. Cancelling a finished task changes nothing.
    */
   async cancel(id: string, options: CancelOptions = {}): Promise<CancelResult> {
     if (this.#closed) throw new PublishError("closed", id, "Cannot cancel: the producer is closed");
     const link = await this.#connection!.ready(this.#options.connectTimeout);
-    let record: TaskRecord | undefined;
-    let checked = false;
-    if (this.#options.history.enabled) {
-      try {
-        record = await findTask(link, this.#options.names, id);
-        checked = true;
-      } catch (err) {
-        if (!(err instanceof MissingQueueError)) throw err;
-      }
-    }
-    const state = record === undefined ? {} : { state: record.state };
-    if (record !== undefined && isFinished(record.state)) {
-      return { id, outcome: "finished", checked, ...state };
-    }
+    const lookup = this.#options.history.enabled
+      ? findTask(link, this.#options.names, id).then(
+        (record) => ({ record, checked: true }),
+        (err) => {
+          if (err instanceof MissingQueueError) return { record: undefined, checked: false };
+          throw err;
+        },
+      )
+      : Promise.resolve({ record: undefined, checked: false });
+    lookup.catch(() => {}); // awaited below, after the request
     await requestCancels(link, this.#options.names, [id], {
       ...options,
       retention: this.#options.history.control,
       logger: this.#options.logger,
     });
-    return { id, outcome: "requested", checked, ...state };
+    const { record, checked } = await lookup;
+    return { id, checked, ...(record === undefined ? {} : { state: record.state }) };
   }
 
   /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */
