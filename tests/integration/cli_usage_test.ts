@@ -261,6 +261,23 @@ Deno.test("--file reads a file of the current folder as the README writes it", a
     }
   });
 
+  await t.step("deno task scheduler --file reads a file of the root", async () => {
+    const name = `.schedules_${crypto.randomUUID().slice(0, 8)}.json`;
+    await Deno.writeTextFile(rootPath(name), '[{"name": "x"}]');
+    try {
+      const result = await run(
+        Deno.execPath(),
+        ["task", "--quiet", "scheduler", "--file", name],
+        rootPath(""),
+      );
+      // Read, then refused for what it holds (not for a permission): no broker is needed.
+      assertEquals(result.code, 2, result.stderr);
+      assertStringIncludes(result.stderr, `${name}: schedule 1 ("x"): task:`);
+    } finally {
+      await Deno.remove(rootPath(name));
+    }
+  });
+
   await t.step("a file outside the current folder is refused, naming the flag", async () => {
     for (const cli of ["producer", "scheduler"]) {
       const result = await run(Deno.execPath(), [
