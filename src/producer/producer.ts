@@ -17,7 +17,8 @@ import { checkPriority, type PrioritySupport, prioritySupport } from "../broker/
 import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
 import { type CancelOptions, requestCancels } from "../history/cancels.ts";
 import { enqueuedEvent } from "../history/enqueued.ts";
-import { awaitOutcome } from "../history/lookup.ts";
+import { awaitOutcome, findTask } from "../history/lookup.ts";
+import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { type EncodedEvent, encodeEvent } from "../wire/events.ts";
 import { jsonTextDepth, MAX_JSON_DEPTH } from "../util/bounds.ts";
 import type { ConfirmChannel } from "../deps/amqplib.ts";
@@ -46,6 +47,7 @@ import {
   type Receipt,
 } from "./publish_window.ts";
 import { feed, type PublishSummary } from "./feed.ts";
+import type { CancelResult } from "./cancel_result.ts";
 import { ReplyLostError, ResultWaiters } from "./result_waiters.ts";
 
 export type { PublishSummary };
@@ -71,7 +73,7 @@ export const NACKS_BEFORE_NEW_CHANNEL = 3;
  * await producer.close();
  * ```
  */
-export class Producer<C extends Catalog> {
+export class Producer<C extends Catalog, R extends boolean = boolean> {
   readonly #catalog: C;
   readonly #options: ResolvedProducerOptions;
   readonly #window: PublishWindow;
@@ -99,12 +101,29 @@ export class Producer<C extends Catalog> {
     });
   }
 
-  /** Connects to the broker, declares the work queue and opens a confirm channel. */
+  /**
+   * Connects to the broker, declares the work queue and opens a confirm channel; with
+   * `results: true`, it listens for outcomes, and `enqueue(…, { result: true })` compiles.
+   */
+  static connect<C extends Catalog>(
+    catalog: C,
+    options: ProducerOptions & { results: true },
+  ): Promise<Producer<C, true>>;
+  /** Connects a producer that does not listen for results (`result: true` does not compile). */
+  static connect<C extends Catalog>(
+    catalog: C,
+    options?: ProducerOptions & { results?: false },
+  ): Promise<Producer<C, false>>;
+  /** Connects a producer that listens for results when `options.results` says so. */
+  static connect<C extends Catalog>(
+    catalog: C,
+    options?: ProducerOptions,
+  ): Promise<Producer<C, boolean>>;
   static async connect<C extends Catalog>(
     catalog: C,
     options: ProducerOptions = {},
-  ): Promise<Producer<C>> {
-    const producer = new Producer(catalog, options);
+  ): Promise<Producer<C, boolean>> {
+    const producer = new Producer<C, boolean>(catalog, options);
     const { urls, logger } = producer.#options;
     producer.#connection = await BrokerConnection.open(
       { urls, name: "warren producer", logger },
@@ -147,7 +166,7 @@ export class Producer<C extends Catalog> {
   enqueue<N extends TaskName<C>>(
     name: N,
     payload: TaskInput<C, N>,
-    options: EnqueueOptions = {},
+    options: EnqueueOptions<R> = {},
   ): Promise<Receipt<N>> {
     let message: EncodedTask;
     try {
@@ -226,17 +245,30 @@ export class Producer<C extends Catalog> {
    * Asks every worker not to run task `id`, or to stop running it: a queued or delayed task is
    * dead-lettered with reason `cancelled` when it comes (or dropped, with `drop`), and a
    * running one has its signal fired. Resolves when the broker confirmed the request (in
-   * `Q.control`, where workers started later read it too). Cancelling a finished task changes
-   * nothing; `Admin.cancel` says which tasks were finished or unknown.
+   * `Q.control`, where workers started later read it too), to the task's state as the history
+   * had it (read while the request is made, so that it does not delay it), as `admin.ts
+   * cancel` reports it. Cancelling a finished task changes nothing.
    */
-  async cancel(id: string, options: CancelOptions = {}): Promise<void> {
+  async cancel(id: string, options: CancelOptions = {}): Promise<CancelResult> {
     if (this.#closed) throw new PublishError("closed", id, "Cannot cancel: the producer is closed");
     const link = await this.#connection!.ready(this.#options.connectTimeout);
+    const lookup = this.#options.history.enabled
+      ? findTask(link, this.#options.names, id).then(
+        (record) => ({ record, checked: true }),
+        (err) => {
+          if (err instanceof MissingQueueError) return { record: undefined, checked: false };
+          throw err;
+        },
+      )
+      : Promise.resolve({ record: undefined, checked: false });
+    lookup.catch(() => {}); // awaited below, after the request
     await requestCancels(link, this.#options.names, [id], {
       ...options,
       retention: this.#options.history.control,
       logger: this.#options.logger,
     });
+    const { record, checked } = await lookup;
+    return { id, checked, ...(record === undefined ? {} : { state: record.state }) };
   }
 
   /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */

@@ -110,6 +110,27 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 const encoder = new TextEncoder();
 
+/** Writes `line` and a newline to standard error, at once. */
+function writeStderr(line: string): void {
+  const bytes = encoder.encode(line + "\n");
+  for (let done = 0; done < bytes.length;) done += Deno.stderr.writeSync(bytes.subarray(done));
+}
+
+/**
+ * The logger of a producer, worker or admin given no `logger`: text lines on standard error
+ * from `level` (Warren's own events from `warn`; a handler's `context.log` from `info`).
+ *
+ * @example
+ * ```ts
+ * import { defaultLogger } from "./logger.ts";
+ *
+ * defaultLogger("warn").info("not printed"); // below warn
+ * ```
+ */
+export function defaultLogger(level: LogLevel): Logger {
+  return createLogger({ level, write: writeStderr });
+}
+
 /**
  * Lines to standard output, written together at the end of each turn of the event loop (one
  * system call for many lines), when asked, and when the process exits.
