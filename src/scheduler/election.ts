@@ -14,6 +14,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { ConfirmedPublisher } from "../broker/confirmed_publisher.ts";
 import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { Channel, Options } from "../deps/amqplib.ts";
@@ -55,24 +56,20 @@ export async function tryLead(link: Link, names: QueueNames): Promise<boolean> {
 
 /**
  * Frees the lead held on `link`: deletes the exclusive queue, then leaves a wake note saying
- * that `by` handed over, for one standby.
+ * that `by` handed over, for one standby. Resolves to whether the note was confirmed (it is not
+ * when its queue is gone: the standbys then find the lead free at their next try).
  */
-export async function releaseLead(link: Link, names: QueueNames, by: string): Promise<void> {
-  const channel = await link.confirmChannel({ onClose: "ignore" });
+export async function releaseLead(link: Link, names: QueueNames, by: string): Promise<boolean> {
+  const publisher = await ConfirmedPublisher.open(link, { onClose: "ignore" });
   try {
-    await channel.deleteQueue(names.scheduler);
+    await publisher.channel.deleteQueue(names.scheduler);
     const note = Buffer.from(JSON.stringify({ by, at: new Date().toISOString() }));
-    await new Promise<void>((resolve, reject) => {
-      channel.sendToQueue(
-        names.schedulerWake,
-        note,
-        { contentType: "application/json", type: "warren.scheduler.wake.v1" },
-        (err: unknown) =>
-          err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
-      );
-    });
+    return await publisher.publish(names.schedulerWake, note, {
+      contentType: "application/json",
+      type: "warren.scheduler.wake.v1",
+    }).then(() => true, () => false);
   } finally {
-    await link.closeChannel(channel);
+    await link.closeChannel(publisher.channel);
   }
 }
 

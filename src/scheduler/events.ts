@@ -77,7 +77,10 @@ export interface ScheduleRefused {
   readonly schedule: string;
   /** The fire's id; the next try publishes the same id. */
   readonly id: string;
-  /** `unroutable` (no queue of that name: deleted?) or `nacked`. */
+  /**
+   * `unroutable` (no queue of that name: deleted?), `nacked`, or `too-large` / `invalid` (it
+   * cannot be sent as it is).
+   */
   readonly reason: string;
   /** How many times it was tried. */
   readonly attempts: number;

@@ -4,8 +4,9 @@
  *
  * 1. It reads the state snapshot and decides, per schedule, what to do about the fires since the
  *    last recorded one (`fire_plan.ts`: all of them after a handover; `missed` after an outage).
- * 2. It fires each schedule's fires as they fall due, in order, each published `mandatory` and
- *    confirmed with the id `<schedule>@<fire time>`, and records each in the snapshot once
+ * 2. It fires each schedule's fires as they fall due, in order, each published through the one
+ *    confirmed-publish path (`ConfirmedPublisher`: `mandatory`, returns and nacks handled, sizes
+ *    checked) with the id `<schedule>@<fire time>`, and records each in the snapshot once
  *    confirmed. A fire the broker refuses (no queue: returned; or nacked) is reported and tried
  *    again with the same id after a backoff; the schedule's later fires wait behind it (at most
  *    `MAX_BACKLOG`), the other schedules go on.
@@ -14,6 +15,8 @@
  *
  * @module
  */
+import type { Buffer } from "node:buffer";
+import { ConfirmedPublisher } from "../broker/confirmed_publisher.ts";
 import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { Options } from "../deps/amqplib.ts";
@@ -28,7 +31,6 @@ import { encodeEvent } from "../wire/events.ts";
 import { releaseLead } from "./election.ts";
 import type { SchedulerEvent } from "./events.ts";
 import { catchUp, firesBetween, gapKind, MAX_BACKLOG, retryDelay } from "./fire_plan.ts";
-import { LeaderPublisher, type PublishFn } from "./publisher.ts";
 import { fireId, nextFire, type ResolvedSchedule } from "./schedule.ts";
 import {
   handoverOf,
@@ -67,6 +69,9 @@ export interface LeadershipContext {
   readonly logger: Logger;
 }
 
+/** Publishes `body` to `queue`, mandatory; resolves once confirmed, rejects with a `PublishError`. */
+type PublishFn = (queue: string, body: Buffer, properties: Options.Publish) => Promise<void>;
+
 /** How many times a new leader reads the state before it takes "none" for an answer. */
 const STATE_READS = 4;
 
@@ -75,9 +80,12 @@ interface Retry extends RefusedFire {
   readonly retryAt: number;
 }
 
-/** Whether a failed publish is the broker's refusal (worth trying again), not a lost link. */
+/**
+ * Whether a failed publish was refused (returned, nacked, or found unfit to send: reported and
+ * tried again), rather than cut off with its channel (`closed`, `timeout`: the lead is lost).
+ */
 function isRefusal(err: unknown): err is PublishError {
-  return err instanceof PublishError && (err.reason === "unroutable" || err.reason === "nacked");
+  return err instanceof PublishError && err.reason !== "closed" && err.reason !== "timeout";
 }
 
 /**
@@ -95,11 +103,14 @@ async function readState(link: Link, names: QueueNames): Promise<ScheduleSnapsho
 
 /** Runs one term of the lead on `context.link`; see the module documentation. */
 export async function lead(context: LeadershipContext): Promise<void> {
-  const publisher = await LeaderPublisher.open(context.link);
+  const publisher = await ConfirmedPublisher.open(context.link, { onClose: "ignore" });
   try {
-    await new Leadership(context, publisher.publish).run();
+    await new Leadership(
+      context,
+      (queue, body, properties) => publisher.publish(queue, body, properties),
+    ).run();
   } finally {
-    await publisher.close();
+    await context.link.closeChannel(publisher.channel);
   }
 }
 
@@ -286,7 +297,12 @@ class Leadership {
       // The lead is freed all the same: the next leader then sees an outage.
       logger.warn("scheduler.error", { scheduler: id, error: describeError(err) });
     }
-    await releaseLead(link, names, id);
+    if (!await releaseLead(link, names, id)) {
+      logger.warn("scheduler.wake_lost", {
+        scheduler: id,
+        detail: `no wake note in ${names.schedulerWake}: a standby takes over at its next try`,
+      });
+    }
     const lastFires: Record<string, string> = {};
     for (const [name, at] of this.#lastFires) lastFires[name] = new Date(at).toISOString();
     this.#c.report({ event: "scheduler.handover", scheduler: id, lastFires });

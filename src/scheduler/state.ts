@@ -38,7 +38,7 @@ export interface ScheduleRecord {
 export interface RefusedFire {
   /** The fire's id, `<schedule>@<fire time>`. */
   readonly id: string;
-  /** Why the broker refused it: `unroutable` (no queue of that name) or `nacked`. */
+  /** Why it was refused: `unroutable` (no queue of that name), `nacked`, `too-large`, `invalid`. */
   readonly reason: string;
   /** How many times it was tried. */
   readonly attempts: number;
