@@ -143,7 +143,10 @@ class Leadership {
       const plan = catchUp(schedule, this.#lastFires.get(schedule.name), now, gap);
       if (plan.missed) this.#missed(schedule, plan.missed, gap);
       this.#backlog.set(schedule.name, [...plan.fires]);
-      this.#cursor.set(schedule.name, now);
+      // A schedule that never fired starts when the term did: a fire due while the state was
+      // read is made, not passed over.
+      const last = this.#lastFires.get(schedule.name);
+      this.#cursor.set(schedule.name, last === undefined ? Math.min(this.#since, now) : now);
     }
     await this.#save();
     while (!stop.aborted && link.live) {

@@ -277,7 +277,8 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   async #standBy(link: Link): Promise<void> {
     if (!this.#wake?.listensOn(link)) {
       await this.#stopListening();
-      this.#wake = await WakeListener.open(link, this.#broker.names, () => {
+      this.#wake = await WakeListener.open(link, this.#broker.names, (by) => {
+        this.#broker.logger.debug("scheduler.woken", { scheduler: this.#id, by: by ?? null });
         this.#woken = true;
         this.#wakeUp.abort();
       });
