@@ -105,13 +105,13 @@ Deno.test("of two schedulers one leads; closed, it hands over and the other make
   await using client = await rawClient();
   client.track(queue);
   const skipTick = { ...tick, missed: "skip" as const };
-  // The standby's own tries are rare (10 s): it can only take over this fast when woken.
+  // The standby's own tries are rare (one a minute): it can only take over within the test's
+  // deadlines when the handover wakes it.
   const first = await startScheduler(queue, "first", [skipTick]);
   await until(() => fired(first.events).length >= 1, "the first to lead and fire", 5_000);
   const second = await startScheduler(queue, "second", [skipTick], "classic", {
-    electionInterval: 10_000,
+    electionInterval: 60_000,
   });
-  let closedAt = 0;
   try {
     await until(
       () => second.events.some((e) => e.event === "scheduler.standby"),
@@ -123,8 +123,7 @@ Deno.test("of two schedulers one leads; closed, it hands over and the other make
     const during = await adminSchedules(queue);
     assertEquals([during.active, during.leader], [true, "first"]);
     await first.scheduler.close();
-    closedAt = Date.now();
-    await until(() => fired(second.events).length >= 2, "the second to fire", 10_000);
+    await until(() => fired(second.events).length >= 2, "the second, woken, to fire", 10_000);
   } finally {
     await first.scheduler.close();
     await second.scheduler.close();
@@ -145,9 +144,6 @@ Deno.test("of two schedulers one leads; closed, it hands over and the other make
   assert(leading >= 0, "the second took the lead");
   const messages = await drainQueue(client, queue);
   assertEquals(messages.map((m) => m.properties.messageId).sort(), [...ids].sort());
-  // The standby was woken: it did not wait for its next try, 10 s after the last.
-  const firstOfSecond = Date.parse(fired(second.events)[0]!.slice("tick@".length));
-  assert(firstOfSecond - closedAt < 5_000, "the second fired within 5 s of the close");
 });
 
 Deno.test("a scheduler closed and started again within the handover window makes every fire of the gap, even under 'skip'", async () => {
