@@ -61,6 +61,13 @@ export interface LeadershipContext {
   readonly history: boolean;
   /** How long after a handover a new leader still counts the gap as one, in milliseconds. */
   readonly handoverWindow: number;
+  /**
+   * What this scheduler's terms on this link fired: the last fire of each schedule, updated as
+   * the term fires; and whether an earlier term on the link ended with the link (and so
+   * `Q.scheduler`) still held. Then nobody else fired since: the gap counts as a handover, and a
+   * fire confirmed but not yet recorded in the state is not made again.
+   */
+  readonly term: { readonly lastFires: Map<string, number>; readonly resumed: boolean };
   /** Aborted when the scheduler is told to stop: then it hands over. */
   readonly stop: AbortSignal;
   /** Hears every event. */
@@ -137,8 +144,14 @@ class Leadership {
     const { link, names, schedules, stop } = this.#c;
     const snapshot = await readState(link, names);
     this.#lastFires = lastFiresOf(snapshot);
+    const { term } = this.#c;
+    for (const [name, at] of term.lastFires) {
+      if (at > (this.#lastFires.get(name) ?? -Infinity)) this.#lastFires.set(name, at);
+    }
     const now = Date.now();
-    const gap = gapKind(handoverOf(snapshot), now, this.#c.handoverWindow);
+    const gap = term.resumed
+      ? "handover"
+      : gapKind(handoverOf(snapshot), now, this.#c.handoverWindow);
     for (const schedule of schedules) {
       const plan = catchUp(schedule, this.#lastFires.get(schedule.name), now, gap);
       if (plan.missed) this.#missed(schedule, plan.missed, gap);
@@ -242,6 +255,7 @@ class Leadership {
     this.#recorded.delete(id);
     this.#retries.delete(schedule.name);
     this.#lastFires.set(schedule.name, at);
+    this.#c.term.lastFires.set(schedule.name, at);
     this.#c.report({
       event: "schedule.fired",
       schedule: schedule.name,

@@ -111,6 +111,8 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   /** Set by a wake note: the next try to lead comes at once. */
   #woken = false;
   #wakeUp = new AbortController();
+  /** The last fires of this scheduler's terms on a link, while that link holds the lead. */
+  #terms: { link: Link; lastFires: Map<string, number> } | undefined;
   /** The leader this standby last reported, and when it read the state. */
   #standby: { leader: string | null; read: number } | undefined;
 
@@ -233,6 +235,9 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
           this.#standby = undefined;
           this.#leading = true;
           this.#report({ event: "scheduler.leading", scheduler: this.#id });
+          // A term after one that ended with this link still holding the lead resumes it.
+          const resumed = this.#terms?.link === link;
+          if (!resumed) this.#terms = { link, lastFires: new Map() };
           await lead({
             link,
             id: this.#id,
@@ -242,12 +247,14 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
             schedules: this.#schedules,
             history: this.#history.enabled,
             handoverWindow: this.#handoverWindow,
+            term: { lastFires: this.#terms!.lastFires, resumed },
             stop: signal,
             report: (event) => this.#report(event),
             logger: this.#broker.logger,
           });
           handedOver = signal.aborted && link.live;
         } else if (link && !signal.aborted) {
+          this.#terms = undefined; // another holds the lead: a later term resumes nothing
           await this.#standBy(link);
         }
       } catch (err) {
