@@ -263,6 +263,52 @@ Deno.test("a fire to a deleted work queue is refused, reported and tried again w
   assertEquals(events.filter((e) => e.event === "schedule.missed"), []);
 });
 
+Deno.test("a fire nacked by a full work queue (reject-publish) is retried with its id until it lands once", async () => {
+  const queue = uniqueQueue("warren_sched_nacked");
+  await using client = await rawClient();
+  client.track(queue);
+  // A queue that holds one message and nacks the next: adopted by the scheduler as it is.
+  await client.channel.assertQueue(queue, {
+    durable: true,
+    arguments: { "x-max-length": 1, "x-overflow": "reject-publish" },
+  });
+  const { scheduler, events } = await startScheduler(queue, "s1", [{ ...tick, missed: "skip" }]);
+  const taken: string[] = [];
+  let nacked: string | undefined;
+  try {
+    await until(
+      () => events.some((e) => e.event === "schedule.refused" && e.reason === "nacked"),
+      "a nacked fire",
+      10_000,
+    );
+    const refusal = events.find((e) => e.event === "schedule.refused");
+    assert(refusal?.event === "schedule.refused");
+    nacked = refusal.id;
+    // Make room, one message at a time, until the nacked fire and two after it have landed.
+    await until(
+      async () => {
+        const message = await client.channel.get(queue, { noAck: true });
+        if (message) taken.push(String(message.properties.messageId));
+        return taken.includes(nacked!) && taken.length >= taken.indexOf(nacked!) + 3;
+      },
+      "the nacked fire and two more to land",
+      20_000,
+      100,
+    );
+  } finally {
+    await scheduler.close();
+  }
+  taken.push(...(await drainQueue(client, queue)).map((m) => String(m.properties.messageId)));
+  const ids = fired(events);
+  assertEquals(taken, ids, "every confirmed fire is in the queue once, in order");
+  const landed = events.find((e) => e.event === "schedule.fired" && e.id === nacked);
+  assert(landed?.event === "schedule.fired" && landed.attempts >= 2, JSON.stringify(landed));
+  const times = ids.map((id) => Date.parse(id.slice("tick@".length)));
+  for (let i = 1; i < times.length; i++) {
+    assertEquals(times[i]! - times[i - 1]!, 1_000, ids.join(" "));
+  }
+});
+
 Deno.test("scheduler.ts: --help, a missing file and a bad entry are usage errors (exit 2)", async () => {
   const run = async (args: string[]) => {
     const command = new Deno.Command(Deno.execPath(), {
