@@ -100,51 +100,53 @@ for (const queueType of ["classic", "quorum"] as const) {
   });
 }
 
-Deno.test("of two schedulers one leads; closed, it hands over and the other makes every fire of the gap", async () => {
-  const queue = uniqueQueue("warren_sched_pair");
-  await using client = await rawClient();
-  client.track(queue);
-  const skipTick = { ...tick, missed: "skip" as const };
-  // The standby's own tries are rare (one a minute): it can only take over within the test's
-  // deadlines when the handover wakes it.
-  const first = await startScheduler(queue, "first", [skipTick]);
-  await until(() => fired(first.events).length >= 1, "the first to lead and fire", 5_000);
-  const second = await startScheduler(queue, "second", [skipTick], "classic", {
-    electionInterval: 60_000,
+for (const queueType of ["classic", "quorum"] as const) {
+  Deno.test(`of two schedulers one leads; closed, it hands over and the other makes every fire of the gap (${queueType})`, async () => {
+    const queue = uniqueQueue(`warren_sched_pair_${queueType}`);
+    await using client = await rawClient();
+    client.track(queue);
+    const skipTick = { ...tick, missed: "skip" as const };
+    // The standby's own tries are rare (one a minute): it can only take over within the test's
+    // deadlines when the handover wakes it.
+    const first = await startScheduler(queue, "first", [skipTick], queueType);
+    await until(() => fired(first.events).length >= 1, "the first to lead and fire", 5_000);
+    const second = await startScheduler(queue, "second", [skipTick], queueType, {
+      electionInterval: 60_000,
+    });
+    try {
+      await until(
+        () => second.events.some((e) => e.event === "scheduler.standby"),
+        "the second to stand by",
+        5_000,
+      );
+      await until(() => fired(first.events).length >= 2, "two fires", 10_000);
+      assertEquals(second.scheduler.leading, false);
+      const during = await adminSchedules(queue);
+      assertEquals([during.active, during.leader], [true, "first"]);
+      await first.scheduler.close();
+      await until(() => fired(second.events).length >= 2, "the second, woken, to fire", 10_000);
+    } finally {
+      await first.scheduler.close();
+      await second.scheduler.close();
+    }
+    const standby = second.events.find((e) => e.event === "scheduler.standby");
+    assertEquals(standby, { event: "scheduler.standby", scheduler: "second", leader: "first" });
+    const handover = first.events.find((e) => e.event === "scheduler.handover");
+    assert(handover?.event === "scheduler.handover", JSON.stringify(first.events));
+    assertEquals(handover.lastFires, { tick: fired(first.events).at(-1)!.slice(5) });
+    const ids = [...fired(first.events), ...fired(second.events)];
+    assertEquals(new Set(ids).size, ids.length, `no fire twice: ${ids.join(" ")}`);
+    const times = ids.map((id) => Date.parse(id.slice("tick@".length))).sort((a, b) => a - b);
+    for (let i = 1; i < times.length; i++) {
+      assertEquals(times[i]! - times[i - 1]!, 1_000, `no fire missing: ${ids.join(" ")}`);
+    }
+    assertEquals(second.events.filter((e) => e.event === "schedule.missed"), []);
+    const leading = second.events.findIndex((e) => e.event === "scheduler.leading");
+    assert(leading >= 0, "the second took the lead");
+    const messages = await drainQueue(client, queue);
+    assertEquals(messages.map((m) => m.properties.messageId).sort(), [...ids].sort());
   });
-  try {
-    await until(
-      () => second.events.some((e) => e.event === "scheduler.standby"),
-      "the second to stand by",
-      5_000,
-    );
-    await until(() => fired(first.events).length >= 2, "two fires", 10_000);
-    assertEquals(second.scheduler.leading, false);
-    const during = await adminSchedules(queue);
-    assertEquals([during.active, during.leader], [true, "first"]);
-    await first.scheduler.close();
-    await until(() => fired(second.events).length >= 2, "the second, woken, to fire", 10_000);
-  } finally {
-    await first.scheduler.close();
-    await second.scheduler.close();
-  }
-  const standby = second.events.find((e) => e.event === "scheduler.standby");
-  assertEquals(standby, { event: "scheduler.standby", scheduler: "second", leader: "first" });
-  const handover = first.events.find((e) => e.event === "scheduler.handover");
-  assert(handover?.event === "scheduler.handover", JSON.stringify(first.events));
-  assertEquals(handover.lastFires, { tick: fired(first.events).at(-1)!.slice(5) });
-  const ids = [...fired(first.events), ...fired(second.events)];
-  assertEquals(new Set(ids).size, ids.length, `no fire twice: ${ids.join(" ")}`);
-  const times = ids.map((id) => Date.parse(id.slice("tick@".length))).sort((a, b) => a - b);
-  for (let i = 1; i < times.length; i++) {
-    assertEquals(times[i]! - times[i - 1]!, 1_000, `no fire missing: ${ids.join(" ")}`);
-  }
-  assertEquals(second.events.filter((e) => e.event === "schedule.missed"), []);
-  const leading = second.events.findIndex((e) => e.event === "scheduler.leading");
-  assert(leading >= 0, "the second took the lead");
-  const messages = await drainQueue(client, queue);
-  assertEquals(messages.map((m) => m.properties.messageId).sort(), [...ids].sort());
-});
+}
 
 Deno.test("a scheduler closed and started again within the handover window makes every fire of the gap, even under 'skip'", async () => {
   const queue = uniqueQueue("warren_sched_restart");
@@ -369,6 +371,7 @@ Deno.test("worker.ts --schedules runs a scheduler replica beside the worker", as
     worker.kill("SIGTERM");
     const { code, stderr } = await worker.exit();
     assertEquals(code, 0, stderr);
+    assertEquals(worker.events("scheduler.handover").length, 1);
     assertEquals(worker.events("scheduler.stopped").length, 1);
   } finally {
     await Deno.remove(file);
