@@ -105,6 +105,8 @@ export class WakeListener {
     const channel = await link.channel({ onClose: "ignore" });
     const listener = new WakeListener(link, channel);
     try {
+      // Declared again here, in case it was deleted since the connection was set up.
+      await channel.assertQueue(names.schedulerWake, wakeQueueOptions());
       await channel.consume(names.schedulerWake, (message) => {
         // null: the broker cancelled the consumer (the queue was deleted).
         if (message === null) listener.#listening = false;

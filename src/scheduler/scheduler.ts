@@ -111,6 +111,8 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   /** Set by a wake note: the next try to lead comes at once. */
   #woken = false;
   #wakeUp = new AbortController();
+  /** The link on which listening for wake notes failed last (said once a link). */
+  #wakeFailedOn: Link | undefined;
   /** The last fires of this scheduler's terms on a link, while that link holds the lead. */
   #terms: { link: Link; lastFires: Map<string, number> } | undefined;
   /** The leader this standby last reported, and when it read the state. */
@@ -284,11 +286,23 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   async #standBy(link: Link): Promise<void> {
     if (!this.#wake?.listensOn(link)) {
       await this.#stopListening();
-      this.#wake = await WakeListener.open(link, this.#broker.names, (by) => {
-        this.#broker.logger.debug("scheduler.woken", { scheduler: this.#id, by: by ?? null });
-        this.#woken = true;
-        this.#wakeUp.abort();
-      });
+      try {
+        this.#wake = await WakeListener.open(link, this.#broker.names, (by) => {
+          this.#broker.logger.debug("scheduler.woken", { scheduler: this.#id, by: by ?? null });
+          this.#woken = true;
+          this.#wakeUp.abort();
+        });
+      } catch (err) {
+        // Without wake notes a standby still takes over, at its next try. Said once a link.
+        if (this.#wakeFailedOn !== link) {
+          this.#wakeFailedOn = link;
+          this.#broker.logger.warn("scheduler.wake_unavailable", {
+            scheduler: this.#id,
+            queue: this.#broker.names.schedulerWake,
+            error: describeError(err),
+          });
+        }
+      }
     }
     const now = Date.now();
     if (this.#standby) {
