@@ -45,6 +45,8 @@ function retryWindow(attempt: number): { min: number; max: number } {
 /** What the handlers saw of one task: when each attempt started and failed (several runs each, at least once). */
 interface Trace {
   readonly kind: "wait" | "flaky";
+  /** The delay asked for, in ms. */
+  readonly delay: number;
   /** No start before this (epoch ms): the enqueue's start plus the delay. */
   readonly notBefore: number;
   /** Due by this: the enqueue's confirm plus the delay, and the delay unit (set once confirmed). */
@@ -59,10 +61,11 @@ class Ledger {
   readonly traces = new Map<string, Trace>();
   #unknown = 0;
 
-  record(kind: "wait" | "flaky", n: number, notBefore: number): Trace {
+  record(kind: "wait" | "flaky", n: number, delay: number): Trace {
     const trace = {
       kind,
-      notBefore,
+      delay,
+      notBefore: Date.now() + delay,
       dueBy: Number.POSITIVE_INFINITY,
       starts: new Map(),
       failures: new Map(),
@@ -99,7 +102,7 @@ class Ledger {
   }
 
   /** Lost, early and late tasks, and the lateness of the attempts due after the node was down. */
-  tally(back: number) {
+  tally(down: number, back: number) {
     const lost: string[] = [];
     const early: string[] = [];
     const lateness: number[] = [];
@@ -119,7 +122,13 @@ class Ledger {
           dueBy = Math.max(...failures) + window.max + 1_000;
         }
         if (first < notBefore) {
-          early.push(`${id} attempt ${attempt}: ${notBefore - first} ms early`);
+          early.push(
+            `${id} (delay ${Math.round(trace.delay)} ms) attempt ${attempt}: ${
+              Math.round(notBefore - first)
+            } ms early, started ${
+              Math.round(first - down)
+            } ms after the outage began, ${starts.length} start(s)`,
+          );
         }
         if (first >= back) lateness.push(Math.round(first - Math.max(dueBy, back)));
       }
@@ -180,7 +189,7 @@ async function workQueue(node: RabbitNode, queueType: QueueType) {
       try {
         const sent: Promise<unknown>[] = [];
         const send = (kind: "wait" | "flaky", n: number, delay: number) => {
-          const trace = ledger.record(kind, n, Date.now() + delay);
+          const trace = ledger.record(kind, n, delay);
           sent.push(
             producer.enqueue(kind, { n }, { delay }).then(() => {
               trace.dueBy = Date.now() + delay + 100;
@@ -264,7 +273,7 @@ Deno.test({
             );
           });
           for (const [i, q] of queues.entries()) {
-            const { lost, early, lateness, duplicates, unknown } = q.ledger.tally(back);
+            const { lost, early, lateness, duplicates, unknown } = q.ledger.tally(down, back);
             // deno-lint-ignore no-console
             console.log(
               `  ${outage}, ${q.queueType}: ${total} tasks (${DELAYED} delayed, ${RETRIED} retried twice), ${
