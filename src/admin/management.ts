@@ -244,7 +244,9 @@ export async function managementStatus(
   options: ManagementOptions,
 ): Promise<StatusReport> {
   const { shown } = managementTarget(options);
-  const pattern = `^${escapeRegex(names.main)}(\\.dead|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
+  const pattern = `^${
+    escapeRegex(names.main)
+  }(\\.dead|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
   const at = new Date().toISOString();
   const items: QueueItem[] = [];
   for (let page = 1, pages = 1; page <= pages; page++) {

@@ -22,7 +22,7 @@ import { onStopSignals } from "../shared/signals.ts";
 
 /** Help of `admin.ts status`. */
 export const STATUS_HELP =
-  `Shows the queues of a work queue Q: Q itself, its delay levels Q.delay.<k> (where delayed
+  `Shows the queues of a work queue Q: Q itself, its delay levels Q.wait.<k> (where delayed
 tasks and retries wait; level k holds a task 2^k x 100 ms), and Q.dead, each with ready
 messages, unacked messages, consumers, and publish and deliver rates, and how many tasks are
 delayed in all. The table leaves out the delay levels that hold nothing (--json lists them).

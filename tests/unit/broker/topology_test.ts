@@ -16,6 +16,8 @@ Deno.test("queueNames() derives the dead-letter, delay-level and old retry queue
   assertEquals(names.dead, "jobs.dead");
   assertEquals(names.delay(0), "jobs.delay.0");
   assertEquals(names.delay(28), "jobs.delay.28");
+  assertEquals(names.wait(0), "jobs.wait.0");
+  assertEquals(names.wait(28), "jobs.wait.28");
   assertEquals(names.retry(1000), "jobs.retry.1000");
   assertEquals(names.retry(60_000), "jobs.retry.60000");
   assertEquals(names.retry(1499.6), "jobs.retry.1500", "delays are whole milliseconds");
