@@ -7,7 +7,7 @@
  */
 import type { Admin } from "../admin/admin.ts";
 import type { ListOptions } from "../admin/dead_letters.ts";
-import { type Context, Hono, streamSSE } from "../deps/hono.ts";
+import { bodyLimit, type Context, Hono, streamSSE } from "../deps/hono.ts";
 import { z } from "../deps/zod.ts";
 import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
@@ -52,6 +52,12 @@ export interface DashboardAppOptions {
 
 /** The most dead letters one request lists or replays. */
 const MAX_LIMIT = 500;
+
+/**
+ * The largest request body, in bytes: the API takes small JSON objects (a filter, a
+ * confirmation). A larger one is refused with 413 before it is read whole.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
 
 const Filter = z.object({
   task: z.string().min(1).optional(),
@@ -115,6 +121,18 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json({
+          error:
+            `The request's body is over ${MAX_BODY_BYTES} bytes: the dashboard takes small JSON objects only`,
+        }, 413),
+    }),
+  );
 
   app.use("*", async (c, next) => {
     const url = new URL(c.req.url);
