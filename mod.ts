@@ -129,6 +129,7 @@ export type {
   HistoryEvent,
   HistoryEventName,
   ProgressEvent,
+  ReplayedEvent,
   RetriedEvent,
   ReturnedEvent,
   StartedEvent,
