@@ -334,7 +334,11 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
           throw err;
         },
       ),
-      admin.listDead({ id, limit: 1 }),
+      // No dead-letter queue yet (no worker ever ran): no dead letter.
+      admin.listDead({ id, limit: 1 }).catch((err) => {
+        if (err instanceof MissingQueueError) return { messages: [] };
+        throw err;
+      }),
     ]);
     return c.json({
       id,
