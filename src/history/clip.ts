@@ -30,7 +30,14 @@ export function clipText(text: string, max: number): string {
   let end = max;
   const last = text.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}${cutMarker(text.length)}`;
+  // A slice of a long string may keep the whole string alive (V8 makes a "sliced string" that
+  // points into it): the cut text is copied out, so that keeping it keeps only what it shows.
+  return detached(`${text.slice(0, end)}${cutMarker(text.length)}`);
+}
+
+/** A copy of `text` that shares no memory with the string it was cut from. */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 /** Whether a text was cut by {@linkcode clipText}. */
@@ -79,8 +86,16 @@ export function clipRecord(record: TaskRecord, max: number): TaskRecord {
   return "result" in record ? { ...clipped, result: clipValue(record.result, max) } : clipped;
 }
 
-/** An event with its long texts cut to `max` characters (names to 200). */
+/**
+ * An event with its long texts cut to `max` characters (names to 200), copied whole: a string
+ * that `JSON.parse` made may be a slice of the message's text, and keeping it would keep the
+ * whole message alive; the copy shares nothing with it.
+ */
 export function clipEvent(event: HistoryEvent, max: number): HistoryEvent {
+  return structuredClone(clipEventFields(event, max));
+}
+
+function clipEventFields(event: HistoryEvent, max: number): HistoryEvent {
   const named = {
     ...event,
     ...(event.task === undefined ? {} : { task: clipText(event.task, NAME_MAX) }),

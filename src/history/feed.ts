@@ -19,6 +19,12 @@ import { applyEvent, type TaskRecord, type TaskState } from "./timeline.ts";
 /** The most characters of an error, a result or a note that the feed keeps of a task. */
 export const FEED_TEXT_MAX = 1000;
 
+/**
+ * Events delivered to the feed at a time: its memory holds at most this many events in flight
+ * (each up to the readers' bound of 1 MiB), besides the tasks it keeps.
+ */
+const FEED_PREFETCH = 50;
+
 /** Options of {@linkcode TaskFeed.open}. */
 export interface FeedOptions {
   /**
@@ -56,7 +62,7 @@ export class TaskFeed {
       const read = readEvent(message.content);
       if (read.ok) feed.#apply(clipEvent(read.event, FEED_TEXT_MAX));
       else feed.#skipped.add(offset, read.problem, read.detail);
-    }, { from: since, missingHint: "the queue has no history" });
+    }, { from: since, prefetch: FEED_PREFETCH, missingHint: "the queue has no history" });
     feed.#reader.ended.catch(() => {}).finally(() => (feed.#ended = true));
     await feed.#reader.caughtUp;
     return feed;
