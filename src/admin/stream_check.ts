@@ -26,6 +26,13 @@ export interface StreamCheckOptions {
    * @default {200000}
    */
   maxMessages?: number;
+  /**
+   * The longest the check reads each stream, in milliseconds (a broker that blocks publishes
+   * never takes the marker that says where the stream ends): past it, the check stops and says
+   * so.
+   * @default {10000}
+   */
+  timeoutMs?: number;
 }
 
 /** What a check of one stream found. */
@@ -40,7 +47,7 @@ export interface StreamCheck {
   readonly read: number;
   /** Messages that readers skip. */
   readonly skipped: SkippedMessages;
-  /** Whether the check stopped at `maxMessages`, before the stream's end. */
+  /** Whether the check stopped before the stream's end (at `maxMessages`, or `timeoutMs`). */
   readonly capped: boolean;
 }
 
@@ -68,6 +75,7 @@ async function checkOne(
   role: StreamCheck["role"],
   since: Date,
   max: number,
+  timeoutMs: number,
 ): Promise<StreamCheck | undefined> {
   const tally = new SkipTally();
   const verdict = role === "events" ? eventVerdict : controlVerdict;
@@ -86,8 +94,12 @@ async function checkOne(
     if (err instanceof MissingQueueError) return undefined;
     throw err;
   }
+  const timer = setTimeout(() => full.resolve("capped"), timeoutMs);
   try {
-    const end = await Promise.race([reader.caughtUp.then(() => "read" as const), full.promise]);
+    const end = await Promise.race([
+      reader.caughtUp.then(() => "read" as const, () => "capped" as const),
+      full.promise,
+    ]);
     return {
       name: stream,
       role,
@@ -97,6 +109,7 @@ async function checkOne(
       capped: end === "capped",
     };
   } finally {
+    clearTimeout(timer);
     await reader.stop();
   }
 }
@@ -112,9 +125,10 @@ export async function checkStreams(
 ): Promise<StreamCheck[]> {
   const since = options.since ?? new Date(Date.now() - 3_600_000);
   const max = options.maxMessages ?? 200_000;
+  const timeout = options.timeoutMs ?? 10_000;
   const checks = await Promise.all([
-    checkOne(link, names.events, "events", since, max),
-    checkOne(link, names.control, "control", since, max),
+    checkOne(link, names.events, "events", since, max, timeout),
+    checkOne(link, names.control, "control", since, max, timeout),
   ]);
   return checks.filter((check) => check !== undefined);
 }

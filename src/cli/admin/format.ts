@@ -139,7 +139,7 @@ export function formatStatus(report: StatusReport): string {
   const streams = (report.streams ?? []).map((check) =>
     printable(
       `${check.name}: ${check.read} message(s) read since ${check.since}${
-        check.capped ? " (stopped at the cap)" : ""
+        check.capped ? " (stopped before its end: 200000 messages or 10 s)" : ""
       }, ${skippedInWords(check.skipped)}${
         check.skipped.count > 0 ? ": readers skip these and go on" : ""
       }`,
