@@ -50,6 +50,12 @@ function eventOf(
   return id === undefined || read.event.id === id ? read.event : undefined;
 }
 
+/**
+ * The bytes of a task's events that a lookup keeps whole: past them (a task with many large
+ * events), its later events are kept with their texts cut to {@linkcode LIST_TEXT_MAX}.
+ */
+export const WHOLE_EVENTS_BYTES = 16 * 1024 * 1024;
+
 /** The most events a lookup keeps of one task: beyond, the oldest after the first go. */
 export const MAX_KEPT_EVENTS = 1000;
 
@@ -102,13 +108,17 @@ export async function findTasks(
   const records = new Map<string, TaskRecord>();
   const wanted = new Set(ids);
   const skipped = new SkipTally();
+  const bytes = new Map<string, number>();
   const now = Date.now();
   await readUntilNow(link, names.events, (message, offset) => {
     const id: unknown = message.properties.correlationId;
     if (typeof id !== "string" || !wanted.has(id)) return;
     const event = eventOf(message, offset, skipped, id);
     if (!event) return;
-    records.set(id, keptEvents(applyEvent(records.get(id), event, { now, keep: true })));
+    const read = (bytes.get(id) ?? 0) + message.content.length;
+    bytes.set(id, read);
+    const kept = read <= WHOLE_EVENTS_BYTES ? event : clipEvent(event, LIST_TEXT_MAX);
+    records.set(id, keptEvents(applyEvent(records.get(id), kept, { now, keep: true })));
   }, {
     from: earliest(ids.map((id) => lookupStart(id, options.since))),
     missingHint: MISSING_HINT,
