@@ -28,6 +28,7 @@
  */
 import { Buffer } from "node:buffer";
 import { z } from "../deps/zod.ts";
+import { MAX_JSON_DEPTH } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
 import { type JsonProblem, parseBoundedJson } from "./bounded_json.ts";
 import type { DeadReason } from "./dead_reasons.ts";
@@ -228,8 +229,11 @@ export function encodeEvent(event: NewHistoryEvent): EncodedEvent {
 /** The most bytes of an event that readers read; a longer one is skipped, and counted. */
 export const MAX_EVENT_BYTES = 1024 * 1024;
 
-/** The most levels of nesting of an event (its payload or result included) that readers read. */
-export const MAX_EVENT_DEPTH = 64;
+/**
+ * The most levels of nesting of an event that readers read: its payload or result may nest
+ * `MAX_JSON_DEPTH` (64) levels below it, as writers allow.
+ */
+export const MAX_EVENT_DEPTH: number = MAX_JSON_DEPTH + 2;
 
 /** Why a reader skipped a message of `Q.events`. */
 export type EventProblem = JsonProblem | "not-an-event";

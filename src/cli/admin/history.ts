@@ -53,7 +53,7 @@ ${URL_QUEUE_HELP}
   -h, --help          show this help
 
 ${LOOKUP_NOTE}
-Events that cannot be read (over 1 MiB, nested over 64 levels, not of the event format) are
+Events that cannot be read (over 1 MiB, nested over 66 levels, not of the event format) are
 skipped, and a note says how many. Terminal control characters are printed as escapes (\x1b).
 Exit status: 0 on success, 1 on broker errors, 2 on bad usage, an unknown id, or a queue with
 no history.`;

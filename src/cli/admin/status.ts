@@ -43,7 +43,7 @@ Where the numbers come from (the output says which):
 
 Warren's streams, when they exist: Q.events (the task history) and Q.control (cancels) are
 read from --streams-since (default 1h, at most 200000 messages each) and the messages that
-readers skip as unreadable (an event over 1 MiB or nested over 64 levels, or not of the event
+readers skip as unreadable (an event over 1 MiB or nested over 66 levels, or not of the event
 format; a control message that is neither a cancel nor a replay note) are counted.
 
 Options:
