@@ -11,6 +11,7 @@ import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import { DELAY_LEVELS, DELAY_UNIT_MS } from "../wire/delays.ts";
 import { inspectQueue } from "./queues.ts";
+import type { StreamCheck } from "./stream_check.ts";
 
 /** The part a queue plays for a work queue: `retry` is a delay queue of Warren 0.1. */
 export type QueueRole = "main" | "delay" | "retry" | "dead" | "events" | "control";
@@ -56,6 +57,8 @@ export interface StatusReport {
   readonly delayed: number | null;
   /** What the source cannot tell, and other remarks. */
   readonly notes: readonly string[];
+  /** What a check of `Q.events` and `Q.control` found (when asked for, and they exist). */
+  readonly streams?: readonly StreamCheck[];
 }
 
 /** Options of {@linkcode amqpStatus}. */

@@ -86,6 +86,20 @@ export function queueNames(queue: string): QueueNames {
       `Cannot use queue '${queue}' as a queue name must hold 1 to ${MAX_NAME_BYTES} bytes`,
     );
   }
+  // deno-lint-ignore no-control-regex -- control characters are what this looks for
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(queue);
+  if (control || !queue.isWellFormed()) {
+    const what = control
+      ? `the control character U+${
+        control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
+      } at position ${control.index}`
+      : "a lone surrogate (not UTF-8)";
+    throw new ConfigError(
+      `Cannot use queue ${
+        JSON.stringify(queue)
+      } as its name holds ${what}: give a name of printable characters`,
+    );
+  }
   if (queue.startsWith("amq.")) {
     throw new ConfigError(
       `Cannot use queue '${queue}' as names starting with 'amq.' are reserved by RabbitMQ`,

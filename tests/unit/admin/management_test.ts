@@ -237,3 +237,25 @@ Deno.test("parseManagementUrl() and vhostOf() check and read URLs", () => {
   assertEquals(vhostOf("amqp://localhost/%2F"), "/");
   assertEquals(vhostOf("amqp://localhost/prod"), "prod");
 });
+
+Deno.test("managementStatus() leaves out a queue of an odd shape, keeps the others, and says so", async () => {
+  const page = {
+    items: [
+      { name: "jobs", messages_ready: 3, consumers: "two", message_stats: [] },
+      { name: 42 },
+      { consumers: 1, messages_ready: 1, messages_unacknowledged: 0, name: "jobs.dead" },
+    ],
+    page_count: 1,
+  };
+  await fakeApi(() => json(page), async (base) => {
+    const report = await managementStatus(queueNames("jobs"), { url: base });
+    assertEquals(report.queues.map((q) => [q.name, q.exists, q.ready, q.consumers]), [
+      ["jobs", true, 3, null],
+      ["jobs.dead", true, 1, 1],
+    ]);
+    assert(
+      report.notes.some((n) => n.includes("1 queue(s) of the answer had an unexpected shape")),
+      report.notes.join("\n"),
+    );
+  });
+});

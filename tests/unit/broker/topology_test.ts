@@ -39,6 +39,23 @@ Deno.test("queueNames() rejects an empty or too long name, saying how long a nam
   }
 });
 
+Deno.test("queueNames() rejects a name with a control character or a lone surrogate, saying which", () => {
+  for (
+    const [name, said] of [
+      ["jobs\nx", "U+000A at position 4"],
+      ["\u001b[31mjobs", "U+001B at position 0"],
+      ["jobs\u007f", "U+007F"],
+      ["jobs\u0085", "U+0085"],
+      ["jobs\ud800", "a lone surrogate"],
+    ]
+  ) {
+    const err = assertThrows(() => queueNames(name!), ConfigError);
+    assertStringIncludes(err.message, said!);
+    assertEquals(err.message.includes("\n"), false, "the message shows the name escaped");
+  }
+  assertEquals(queueNames("jobs-é 1").main, "jobs-é 1");
+});
+
 Deno.test("queueNames() rejects names that RabbitMQ reserves", () => {
   for (const name of ["amq.", "amq.direct", "amq.gen-abc"]) {
     const err = assertThrows(() => queueNames(name), ConfigError);
