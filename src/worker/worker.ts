@@ -17,7 +17,7 @@ import { brokerFeatures } from "../broker/features.ts";
 import { deadQueueOptions, mainQueueOptions, streamOptions } from "../broker/topology.ts";
 import { CancelList, CATCH_UP_MS } from "../history/cancels.ts";
 import type { CancelRequest } from "../wire/control.ts";
-import { messageId } from "../wire/task_codec.ts";
+import { messageId, replayedAt } from "../wire/task_codec.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import type { Catalog } from "../task/catalog.ts";
@@ -361,7 +361,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const facts = deliveryFacts(message);
     const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
     const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
-    const cancelled = decoded.ok ? this.#cancels?.get(decoded.id) : undefined;
+    const cancelled = decoded.ok ? this.#cancels?.get(decoded.id, replayedAt(message)) : undefined;
     const admission = decide({
       delivery: facts,
       decoded,
@@ -430,6 +430,9 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   #onCancelRequest(request: CancelRequest): void {
     for (const delivery of this.#inFlight) {
       if (messageId(delivery.message) !== request.id || delivery.cancel.signal.aborted) continue;
+      // A cancel older than the replay that brought this copy back does not apply to it.
+      const replayed = replayedAt(delivery.message);
+      if (replayed !== undefined && request.at <= replayed) continue;
       delivery.cancelled = request;
       this.#log.info("task.cancelling", { id: request.id, by: request.by });
       delivery.cancel.abort(new Error(`cancelled by ${request.by} at ${request.at}`));
