@@ -65,8 +65,10 @@ export interface WorkerOptions extends BrokerOptions, HistoryOptions {
   maxRedeliveries?: number;
   /**
    * The broker's `consumer_timeout` in milliseconds; the worker refuses to start when a task's
-   * time limit is not below it.
-   * @default {1800000}
+   * time limit is not below it. When given, a worker on a quorum queue of RabbitMQ 4.3 or later
+   * also asks the broker for it on its consumer (`x-consumer-timeout`), so that there it needs
+   * no change to `rabbitmq.conf`; classic queues of RabbitMQ 4.3 enforce no consumer timeout.
+   * @default {1800000: RabbitMQ's default, and nothing asked of the broker}
    */
   consumerTimeout?: number;
   /**
@@ -163,6 +165,8 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
   readonly history: ResolvedHistory;
   /** The window of cancel requests read at start, or `undefined` when cancels are off. */
   readonly cancelWindow: number | undefined;
+  /** The consumer timeout to ask of the broker per consumer, when `consumerTimeout` was given. */
+  readonly consumerTimeout: number | undefined;
 }
 
 /** Default of {@linkcode WorkerOptions.prefetch}. */
@@ -246,6 +250,7 @@ export function resolveWorkerOptions(
     threads: options.threads,
     maxPriority: resolveMaxPriority(options, action),
     history,
+    consumerTimeout: options.consumerTimeout === undefined ? undefined : consumerTimeout,
     cancelWindow: options.cancels === false ? undefined : checkNumber(
       options.cancelWindow ?? history.control.maxAgeMs,
       "cancelWindow",

@@ -15,7 +15,8 @@
  * - `enabled_plugins` (`RABBITMQ_ENABLED_PLUGINS_FILE`) holding `[].` (or the `plugins` option),
  *   so no plugin (and no plugin port such as management's 15672) is started even if the shared
  *   node enables some; a test that enables one gives its port in the `config` option.
- * - `RABBITMQ_ADVANCED_CONFIG_FILE` points to a file that does not exist.
+ * - `RABBITMQ_ADVANCED_CONFIG_FILE` points to a file of its own, written only when the `advanced`
+ *   option is given.
  *
  * Processes: the node is started with `/usr/lib/rabbitmq/bin/rabbitmq-server` (the real script,
  * not the Debian wrapper `/usr/sbin/rabbitmq-server`, which `su`s, runs through `sh -c` with only
@@ -71,6 +72,12 @@ export interface StartRabbitNodeOptions {
    * @default []
    */
   config?: readonly string[];
+  /**
+   * The node's `advanced.config` (Erlang terms), for what `rabbitmq.conf` cannot set, e.g.
+   * `"[{rabbit, [{channel_tick_interval, 500}]}]."`.
+   * @default {none}
+   */
+  advanced?: string;
 }
 
 /** Where the real (non-wrapper) RabbitMQ scripts may live; the first holding `rabbitmq-env` wins. */
@@ -138,6 +145,7 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
     ports: pickPorts(),
     plugins: options.plugins ?? [],
     config: options.config ?? [],
+    advanced: options.advanced,
   });
   try {
     await node.prepare();
@@ -225,6 +233,7 @@ interface NodeConfig {
   readonly ports: Ports;
   readonly plugins: readonly string[];
   readonly config: readonly string[];
+  readonly advanced: string | undefined;
 }
 
 /** A running node process: the `sh` parent the script keeps around the Erlang VM. */
@@ -246,6 +255,7 @@ class PrivateRabbitNode implements RabbitNode {
   readonly #owner: Owner;
   readonly #plugins: readonly string[];
   readonly #config: readonly string[];
+  readonly #advanced: string | undefined;
   #ports: Ports;
   #running: Running | undefined;
   #disposed = false;
@@ -260,6 +270,7 @@ class PrivateRabbitNode implements RabbitNode {
     this.#ports = config.ports;
     this.#plugins = config.plugins;
     this.#config = config.config;
+    this.#advanced = config.advanced;
   }
 
   get port(): number {
@@ -298,6 +309,9 @@ class PrivateRabbitNode implements RabbitNode {
       'ERL_EPMD_ADDRESS=127.0.0.1\nexport ERL_FLAGS="-kernel inet_dist_use_interface {127,0,0,1}"\n',
     );
     await this.#writeConfig();
+    if (this.#advanced !== undefined) {
+      await Deno.writeTextFile(`${this.#dir}/advanced.config`, `${this.#advanced}\n`);
+    }
     const ids = this.#owner.ids;
     if (ids !== undefined) {
       for await (const entry of Deno.readDir(this.#dir)) {
