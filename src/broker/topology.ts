@@ -160,9 +160,9 @@ export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Opt
 
 /**
  * The arguments of a worker's consumer on its work queue: on a quorum queue of RabbitMQ 4.3 and
- * later, which enforces consumer timeouts per consumer, `x-consumer-timeout` when the worker
- * was told the timeout (`consumerTimeout`); otherwise none, and the broker's `consumer_timeout`
- * applies (on RabbitMQ 4.3 to quorum queues only: classic queues there enforce none).
+ * later, which enforces consumer timeouts per consumer, `x-consumer-timeout`, the timeout the
+ * worker was told (`consumerTimeout`), so that it knows when the broker takes a delivery back;
+ * otherwise none, and the broker's `consumer_timeout` applies (which closes the channel).
  *
  * @example
  * ```ts
@@ -177,11 +177,9 @@ export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Opt
 export function consumerArguments(
   type: QueueType,
   features: BrokerFeatures,
-  consumerTimeout: number | undefined,
+  consumerTimeout: number,
 ): Record<string, unknown> {
-  if (type !== "quorum" || !features.quorumConsumerTimeout || consumerTimeout === undefined) {
-    return {};
-  }
+  if (type !== "quorum" || !features.quorumConsumerTimeout) return {};
   return { "x-consumer-timeout": Math.ceil(consumerTimeout) };
 }
 

@@ -65,10 +65,10 @@ export interface WorkerOptions extends BrokerOptions, HistoryOptions {
   maxRedeliveries?: number;
   /**
    * The broker's `consumer_timeout` in milliseconds; the worker refuses to start when a task's
-   * time limit is not below it. When given, a worker on a quorum queue of RabbitMQ 4.3 or later
-   * also asks the broker for it on its consumer (`x-consumer-timeout`), so that there it needs
-   * no change to `rabbitmq.conf`; classic queues of RabbitMQ 4.3 enforce no consumer timeout.
-   * @default {1800000: RabbitMQ's default, and nothing asked of the broker}
+   * time limit is not below it. A worker on a quorum queue of RabbitMQ 4.3 or later asks the
+   * broker for it on its consumer (`x-consumer-timeout`), so that there it needs no change to
+   * `rabbitmq.conf`; classic queues of RabbitMQ 4.3 enforce no consumer timeout.
+   * @default {1800000}
    */
   consumerTimeout?: number;
   /**
@@ -165,8 +165,8 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
   readonly history: ResolvedHistory;
   /** The window of cancel requests read at start, or `undefined` when cancels are off. */
   readonly cancelWindow: number | undefined;
-  /** The consumer timeout to ask of the broker per consumer, when `consumerTimeout` was given. */
-  readonly consumerTimeout: number | undefined;
+  /** The broker's consumer timeout, as the worker was told (or RabbitMQ's default). */
+  readonly consumerTimeout: number;
 }
 
 /** Default of {@linkcode WorkerOptions.prefetch}. */
@@ -250,7 +250,7 @@ export function resolveWorkerOptions(
     threads: options.threads,
     maxPriority: resolveMaxPriority(options, action),
     history,
-    consumerTimeout: options.consumerTimeout === undefined ? undefined : consumerTimeout,
+    consumerTimeout,
     cancelWindow: options.cancels === false ? undefined : checkNumber(
       options.cancelWindow ?? history.control.maxAgeMs,
       "cancelWindow",

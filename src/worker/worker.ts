@@ -390,7 +390,37 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       ...cancelFacts(delivery.cancelled),
     });
     if (final.kind === "run") throw new Error("a task that ran cannot be run again");
+    if (this.#takenBack(delivery, id)) return;
     await this.#writer.write(delivery, { ...subject, result }, final);
+  }
+
+  /**
+   * Whether the broker took `delivery` back while its task ran: on a quorum queue of RabbitMQ
+   * 4.3 a delivery held past the consumer's timeout (`x-consumer-timeout`, which the worker set)
+   * goes back to the queue and the consumer is cancelled, while the channel stays open; an
+   * outcome settled then would only make the broker deliver again to the consumer it cancelled.
+   * The worker starts over on a new connection instead (the broker redelivers the task, counted
+   * in `x-acquired-count`). The check keeps a margin: the broker's clock starts first.
+   */
+  #takenBack(delivery: Delivery, id: string): boolean {
+    const { queueType, consumerTimeout } = this.#options;
+    const { session } = delivery;
+    if (
+      queueType !== "quorum" || !brokerFeatures(session.link.serverVersion).quorumConsumerTimeout
+    ) {
+      return false;
+    }
+    const held = performance.now() - delivery.started;
+    if (held < consumerTimeout - Math.min(1_000, consumerTimeout / 10)) return false;
+    this.#log.warn("task.taken_back", {
+      id,
+      held: Math.round(held),
+      consumerTimeout,
+      detail:
+        "the task outlived the consumer timeout, and the broker gave it back to the queue: reconnecting, without settling it",
+    });
+    if (session.live) session.link.restart("a task outlived the consumer timeout");
+    return true;
   }
 
   /** Writes a history event of a running task; a failure is logged, never thrown. */

@@ -12,6 +12,7 @@ import { type WorkerGauges, WorkerMetrics } from "../../metrics/worker_metrics.t
 import { serveMetrics } from "../../metrics/server.ts";
 import { explainPermission } from "../../util/permissions.ts";
 import {
+  DEFAULT_CONSUMER_TIMEOUT,
   DEFAULT_GRACE_MS,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_REDELIVERIES,
@@ -172,9 +173,7 @@ async function run<C extends Catalog>(
         grace: durationFlag(flags, "grace", DEFAULT_GRACE_MS),
         maxMessageBytes: integerFlag(flags, "max-bytes", DEFAULT_MAX_BYTES, 1),
         maxRedeliveries: integerFlag(flags, "max-redeliveries", DEFAULT_MAX_REDELIVERIES, 1),
-        ...(flags["consumer-timeout"] === undefined
-          ? {}
-          : { consumerTimeout: durationFlag(flags, "consumer-timeout", 0) }),
+        consumerTimeout: durationFlag(flags, "consumer-timeout", DEFAULT_CONSUMER_TIMEOUT),
         ...(maxPriority === undefined ? {} : { maxPriority }),
         onVersionMismatch: choiceFlag(
           flags,
