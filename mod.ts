@@ -110,6 +110,7 @@ export type { TaskContext } from "./src/task/context.ts";
 export { checkpoint } from "./src/task/checkpoint.ts";
 
 export { Producer, type PublishSummary } from "./src/producer/producer.ts";
+export type { CancelResult } from "./src/producer/cancel_result.ts";
 export type { EnqueueOptions, ProducerOptions, ResultOptions } from "./src/producer/options.ts";
 export type { ConfirmListener, Receipt } from "./src/producer/publish_window.ts";
 export type { TaskOutcome } from "./src/wire/outcome_codec.ts";

@@ -57,6 +57,76 @@ Deno.test("examples/mailer's README gives the command lines this test runs", asy
   }
 });
 
+Deno.test("examples/mailer's lock pins the npm packages it shares with the root at the root's versions", async () => {
+  type Lock = { npm: Record<string, unknown> };
+  const versions = async (path: string) => {
+    const lock = JSON.parse(await Deno.readTextFile(rootPath(path))) as Lock;
+    return new Map(
+      Object.keys(lock.npm).map((key) => {
+        const at = key.lastIndexOf("@");
+        return [key.slice(0, at), key.slice(at + 1)] as const;
+      }),
+    );
+  };
+  const root = await versions("deno.lock");
+  const example = await versions(`${EXAMPLE}/deno.lock`);
+  // One version of each package in the cache serves both, so `deno task cache` is enough offline.
+  const differ = [...example].filter(([name, version]) =>
+    root.has(name) && root.get(name) !== version
+  )
+    .map(([name, version]) => `${name}: ${version} here, ${root.get(name)} at the root`);
+  assertEquals(differ, []);
+  assert(example.has("zod"), "the example's lock pins zod");
+});
+
+Deno.test("examples/mailer's producer.ts --help prints its options; misuse points to it", async () => {
+  const help = await produce("unused", "--help");
+  assertEquals(help.code, 0, help.stderr);
+  for (const word of ["--to", "--name", "--locale", "--url", "--queue", "Exit status"]) {
+    assertStringIncludes(help.stdout, word);
+  }
+  const misuse = await produce("unused", "--bogus");
+  assertEquals(misuse.code, 2, misuse.stderr);
+  assertStringIncludes(misuse.stderr, "Run 'producer.ts --help' for more.");
+});
+
+Deno.test("examples/mailer's README shows the ids Warren makes, and an import map that works", async () => {
+  const readme = await Deno.readTextFile(rootPath(`${EXAMPLE}/README.md`));
+  const sample = /```text\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  const ids = sample.trim().split("\n").map((line) => JSON.parse(line).id as string);
+  assertEquals(ids.length, 2, sample);
+  for (const id of ids) assert(/^[A-Za-z0-9_-]{22}$/.test(id), `a task id as Warren makes: ${id}`);
+
+  // The README's import map, with this checkout's path, in a project outside the repository.
+  const map = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)?.[1] ?? "{}") as {
+    imports: Record<string, string>;
+  };
+  const dir = await Deno.makeTempDir({ prefix: "warren-mailer-" });
+  try {
+    const imports = Object.fromEntries(
+      Object.entries(map.imports).map(([name, target]) => [
+        name,
+        target.replace("/path/to/warren/", rootPath("")),
+      ]),
+    );
+    await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify({ imports }));
+    // Its lock too, so that nothing is resolved again from the registry.
+    const files = ["tasks.ts", "mail.ts", "handlers.ts", "producer.ts", "worker.ts", "deno.lock"];
+    for (const file of files) {
+      await Deno.copyFile(rootPath(`${EXAMPLE}/${file}`), `${dir}/${file}`);
+    }
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--quiet", "producer.ts", "worker.ts"],
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assertEquals(code, 0, decoder.decode(stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("examples/mailer's worker sends the mails its producer enqueues", async (t) => {
   const queue = uniqueQueue("warren_mailer");
   const idle = uniqueQueue("warren_mailer_idle");

@@ -101,6 +101,7 @@ Deno.test("a missing permission names the flag to add, in at most two lines", as
   const q = ["--queue", queue];
   const task = ["sum", "--start", "1", "--end", "3"];
   const metricsPort = freePort();
+  const dashboardPort = freePort();
 
   const cases: ReadonlyArray<
     readonly [
@@ -186,6 +187,13 @@ Deno.test("a missing permission names the flag to add, in at most two lines", as
       "--allow-net=localhost:5672",
     ],
     [
+      "admin.ts dashboard without net permission for its port",
+      "admin.ts",
+      ["dashboard", ...q, "--port", String(dashboardPort)],
+      ADMIN_FLAGS,
+      `--allow-net=127.0.0.1:${dashboardPort}`,
+    ],
+    [
       "admin.ts --management without net permission for it",
       "admin.ts",
       ["status", ...q, "--management", "http://localhost:15672"],
@@ -195,7 +203,9 @@ Deno.test("a missing permission names the flag to add, in at most two lines", as
   ];
   for (const [what, cli, args, flags, flag] of cases) {
     await t.step(`${what}: ${flag}`, async () => {
-      assertExplains(await runCli(cli, args, { flags }), flag);
+      const result = await runCli(cli, args, { flags });
+      assertEquals(result.code, 2, result.stderr);
+      assertExplains(result, flag);
     });
   }
 });

@@ -27,6 +27,9 @@ Deno.test("the producer runs from a URL with the import map from the same place"
   await using client = await rawClient();
   client.track(queue);
   const cache = await Deno.makeTempDir({ prefix: "warren-remote-" });
+  // The repository's lock, copied (the run adds the served modules to it): npm packages resolve
+  // to the versions `deno task cache` cached, so the test runs offline too.
+  await Deno.copyFile(rootPath("deno.lock"), `${cache}/deno.lock`);
   try {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -34,6 +37,7 @@ Deno.test("the producer runs from a URL with the import map from the same place"
         "--quiet",
         `--allow-import=127.0.0.1:${server.addr.port}`,
         `--import-map=${base}/deno.json`,
+        "--lock=deno.lock",
         ...PRODUCER_FLAGS,
         `${base}/producer.ts`,
         "sum",

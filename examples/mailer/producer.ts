@@ -19,6 +19,22 @@ export const LATEST_ARTICLES = [
 const USAGE =
   "usage: producer.ts --to ADDRESS --name NAME [--locale en|fr] [--url AMQP_URL] [--queue NAME]";
 
+const HELP = `Signs a user up: enqueues their welcome mail and a digest, waits for both outcomes and
+prints each as a JSON line.
+
+${USAGE}
+
+Options:
+  --to ADDRESS     the user's mail address
+  --name NAME      the user's name, as the welcome mail greets them
+  --locale en|fr   the welcome mail's language (default en)
+  --url AMQP_URL   the broker (default $AMQP_URL, else ${DEFAULT_URL})
+  --queue NAME     the work queue (default $WARREN_QUEUE, else ${DEFAULT_QUEUE})
+  -h, --help       show this help
+
+Exit status: 0 when both mails were sent, 1 when one was not (or the broker failed), 2 on bad
+input, in which case nothing is enqueued.`;
+
 class UsageError extends Error {}
 
 function isLocale(value: string): value is Locale {
@@ -34,8 +50,13 @@ async function main(args: string[]): Promise<number> {
       locale: { type: "string", default: "en" },
       url: { type: "string" },
       queue: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
   const { to, name, locale } = values;
   if (to === undefined || name === undefined) throw new UsageError("give --to and --name");
   if (!isLocale(locale)) throw new UsageError(`--locale must be one of ${LOCALES.join(", ")}`);
@@ -73,7 +94,7 @@ if (import.meta.main) {
     const usage = err instanceof UsageError ||
       (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS")); // node:util's parseArgs
     console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    if (usage) console.error(USAGE);
+    if (usage) console.error(`${USAGE}\nRun 'producer.ts --help' for more.`);
     Deno.exit(usage || err instanceof ValidationError ? 2 : 1);
   }
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { workerMain } from "warren/cli";
+import { workerMain } from "warren/cli/worker";
 import { handlers } from "./handlers.ts";
 
 if (import.meta.main) {

@@ -7,7 +7,12 @@
 import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import { Cron } from "../deps/croner.ts";
-import { readSnapshot, type ScheduleRecord } from "../scheduler/state.ts";
+import {
+  type HandoverRecord,
+  readSnapshot,
+  type RefusedFire,
+  type ScheduleRecord,
+} from "../scheduler/state.ts";
 
 /** One schedule as `admin.ts schedules` shows it. */
 export interface ScheduleRow {
@@ -23,6 +28,8 @@ export interface ScheduleRow {
   readonly lastFire: string | null;
   /** Its next fire (ISO 8601), or `null` when it has none. */
   readonly nextFire: string | null;
+  /** The fire the broker refuses (no queue, or a nack) and the scheduler tries again, or `null`. */
+  readonly refused: RefusedFire | null;
 }
 
 /** The schedules of a work queue, and who runs them. */
@@ -37,6 +44,8 @@ export interface SchedulesReport {
   readonly leaderSince: string | null;
   /** When the state was written last (ISO 8601), or `null`. */
   readonly written: string | null;
+  /** The handover the state records (the last leader stopped on purpose), or `null`. */
+  readonly handover: HandoverRecord | null;
   /** The schedules, by name. */
   readonly schedules: readonly ScheduleRow[];
 }
@@ -51,6 +60,19 @@ export function nextFireOf(record: ScheduleRecord, after: number): number | unde
   } catch {
     return undefined;
   }
+}
+
+/** The refused fire `record` reports, if it reports a readable one. */
+function refusedOf(record: ScheduleRecord): RefusedFire | null {
+  const refused: Partial<RefusedFire> | undefined = record.refused;
+  if (
+    typeof refused?.id !== "string" || typeof refused.reason !== "string" ||
+    typeof refused.attempts !== "number" || typeof refused.since !== "string"
+  ) {
+    return null;
+  }
+  const { id, reason, attempts, since } = refused;
+  return { id: id.slice(0, 200), reason: reason.slice(0, 40), attempts, since: since.slice(0, 40) };
 }
 
 /** Whether a connection holds the exclusive queue `name` (404: nobody; 405: somebody). */
@@ -87,6 +109,7 @@ export async function readSchedules(link: Link, names: QueueNames): Promise<Sche
       missed: record.missed,
       lastFire: record.lastFire ?? null,
       nextFire: next === undefined ? null : new Date(next).toISOString(),
+      refused: refusedOf(record),
     };
   });
   return {
@@ -95,6 +118,7 @@ export async function readSchedules(link: Link, names: QueueNames): Promise<Sche
     leader: snapshot?.leader ?? null,
     leaderSince: snapshot?.leaderSince ?? null,
     written: snapshot?.written ?? null,
+    handover: snapshot?.handover ?? null,
     schedules,
   };
 }

@@ -101,3 +101,34 @@ export function worthOtherFamily(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === "string" && OTHER_FAMILY_CODES.has(code);
 }
+
+/** `getaddrinfo` error codes: the host name has no address of that family, or none was found. */
+const LOOKUP_CODES: ReadonlySet<string> = new Set([
+  "ENOTFOUND",
+  "EAI_NODATA",
+  "EAI_AGAIN",
+  "EAI_ADDRFAMILY",
+  "EAI_FAIL",
+  "EAI_NONAME",
+]);
+
+/** Whether `err` says that looking the host up failed (no address), not that dialling did. */
+export function isLookupFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && LOOKUP_CODES.has(code);
+}
+
+/**
+ * One error for a host dialled over IPv4 and then over IPv6 that failed on both: what happened
+ * on each family (`over IPv4: connect ECONNREFUSED 127.0.0.1:5672; over IPv6: no IPv6 address
+ * for localhost (getaddrinfo EAI_AGAIN localhost)`), so that a failed IPv6 lookup never hides
+ * the IPv4 refusal. Its `code` is the IPv4 error's; the IPv4 error is its cause.
+ */
+export function bothFamiliesFailed(host: string, ipv4: unknown, ipv6: unknown): Error {
+  const v6 = isLookupFailure(ipv6)
+    ? `no IPv6 address for ${host} (${describeError(ipv6)})`
+    : describeError(ipv6);
+  const err = new Error(`over IPv4: ${describeError(ipv4)}; over IPv6: ${v6}`, { cause: ipv4 });
+  const code = (ipv4 as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? Object.assign(err, { code }) : err;
+}

@@ -7,8 +7,7 @@
  */
 import { isIP } from "node:net";
 import amqp, { type ChannelModel } from "../deps/amqplib.ts";
-import { describeError } from "../errors/describe.ts";
-import { worthOtherFamily } from "./connection_errors.ts";
+import { bothFamiliesFailed, isLookupFailure, worthOtherFamily } from "./connection_errors.ts";
 import { withHeartbeat } from "./urls.ts";
 
 /** Options of {@linkcode dial}. */
@@ -42,16 +41,15 @@ export async function dial(url: string, options: DialOptions): Promise<ChannelMo
     try {
       return await amqp.connect(target, socket);
     } catch (err) {
+      // Only a refusal or a missing route is worth the other family; the other family's own
+      // failure (often its lookup: no IPv6 address) is reported beside the first one.
+      if (failures.length === 0 && !worthOtherFamily(err)) throw err;
+      if (err instanceof Deno.errors.NotCapable) throw err;
       failures.push(err);
-      if (!worthOtherFamily(err)) throw err;
     }
   }
-  // Both families failed: report the IPv4 error, and the IPv6 one unless the host has no
-  // IPv6 address at all.
   const [first, second] = failures;
-  const code = (second as { code?: unknown } | undefined)?.code;
-  if (second === undefined || code === "ENOTFOUND" || code === "EAI_NODATA") throw first;
-  throw new Error(`${describeError(first)}; over IPv6: ${describeError(second)}`, {
-    cause: first,
-  });
+  // A name that no family knows is unknown: one lookup error says it.
+  if (second === undefined || (isLookupFailure(first) && isLookupFailure(second))) throw first;
+  throw bothFamiliesFailed(host, first, second);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigError } from "../errors/config_error.ts";
-import { type Logger, silentLogger } from "../util/logger.ts";
+import { defaultLogger, type Logger, silentLogger } from "../util/logger.ts";
 import { checkNumber } from "../util/numbers.ts";
 import {
   DEFAULT_QUEUE,
@@ -34,8 +34,10 @@ export interface BrokerOptions {
    */
   queueType?: QueueType;
   /**
-   * Where connection, queue and task events are logged.
-   * @default {null (nothing is logged)}
+   * Where connection, queue and task events are logged; `null` for nowhere. Without one, text
+   * lines go to standard error: Warren's own from level `warn` (what needs a look), a worker's
+   * handlers' `context.log` from `info`.
+   * @default {text lines on standard error, from level warn}
    */
   logger?: Logger | null;
 }
@@ -69,7 +71,7 @@ export function resolveBrokerOptions(options: BrokerOptions): ResolvedBroker {
     urls: parseUrls(options.url ?? DEFAULT_URL, "the 'url' option"),
     names: queueNames(options.queue ?? DEFAULT_QUEUE),
     queueType: parseQueueType(options.queueType ?? "classic", "the 'queueType' option"),
-    logger: options.logger ?? silentLogger,
+    logger: options.logger === null ? silentLogger : options.logger ?? defaultLogger("warn"),
   };
 }
 

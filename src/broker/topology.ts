@@ -8,6 +8,7 @@
  *   tasks and retries wait there, then the broker routes them to `Q`.
  * - `Q.dead`: durable dead-letter queue; Warren publishes there itself, with headers saying why.
  * - `Q.scheduler`: an exclusive queue, held by the active scheduler (see `scheduler/`).
+ * - `Q.scheduler.wake`: where a scheduler that hands the lead over wakes one standby.
  * - `Q.schedules`: the schedules' state, one message (see `scheduler/state.ts`).
  * - `Q.events`: a stream, the tasks' history (see `wire/events.ts`), kept for a time and a size.
  * - `Q.control`: a stream of cancel requests (see `wire/control.ts`), read by every worker.
@@ -41,6 +42,8 @@ export interface QueueNames {
   delay(k: number): string;
   /** The exclusive queue that the active scheduler holds. */
   readonly scheduler: string;
+  /** The queue where a scheduler that hands the lead over wakes a standby. */
+  readonly schedulerWake: string;
   /** The queue that holds the schedules' state (their last fires). */
   readonly schedules: string;
   /** The stream of the tasks' history. */
@@ -59,6 +62,7 @@ const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
   [/\.retry\.\d+$/, "retry delay queue"],
   [/\.delay\.\d+$/, "delay level"],
   [/\.scheduler$/, "scheduler lock"],
+  [/\.scheduler\.wake$/, "scheduler wake queue"],
   [/\.schedules$/, "schedule state queue"],
   [/\.events$/, "history stream"],
   [/\.control$/, "control stream"],
@@ -96,6 +100,7 @@ export function queueNames(queue: string): QueueNames {
     dead: `${queue}.dead`,
     delay: (k) => `${queue}.delay.${k}`,
     scheduler: `${queue}.scheduler`,
+    schedulerWake: `${queue}.scheduler.wake`,
     schedules: `${queue}.schedules`,
     events: `${queue}.events`,
     control: `${queue}.control`,

@@ -4,9 +4,14 @@
  * (or its handlers) and the arguments, and return the exit code. Nothing here loads Warren's
  * demo catalog.
  *
+ * This module loads all four CLIs (the admin's dashboard, the producer's progress bar…), for a
+ * program that runs them all. A program that runs one imports it alone, and loads only what it
+ * runs: `warren/cli/worker` (`src/cli/worker/main.ts`), `warren/cli/producer`,
+ * `warren/cli/admin` and `warren/cli/scheduler`.
+ *
  * @example A worker CLI for your own tasks
  * ```ts ignore
- * import { workerMain } from "./mod.ts";
+ * import { workerMain } from "./worker/main.ts"; // warren/cli/worker
  * import { handlers } from "./my_handlers.ts";
  *
  * if (import.meta.main) {

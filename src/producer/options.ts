@@ -5,6 +5,7 @@
  */
 import type { BrokerOptions, ResolvedBroker } from "../broker/options.ts";
 import { resolveBrokerOptions, resolveMaxPriority } from "../broker/options.ts";
+import { optionKeys, refuseUnknownOptions } from "../util/option_keys.ts";
 import { checkNumber } from "../util/numbers.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
@@ -58,8 +59,11 @@ export interface ProducerOptions extends BrokerOptions, HistoryOptions {
   historyPayloads?: boolean;
 }
 
-/** Options of `Producer.enqueue`. */
-export interface EnqueueOptions {
+/**
+ * Options of `Producer.enqueue`. `R` says whether the producer listens for results (it was
+ * created with `results: true`): without, `result: true` does not compile.
+ */
+export interface EnqueueOptions<R extends boolean = boolean> {
   /**
    * Run the task no sooner than this many milliseconds from now (up to about 621 days); until
    * then the broker holds it in the delay levels.
@@ -94,10 +98,10 @@ export interface EnqueueOptions {
   headers?: Record<string, unknown>;
   /**
    * Ask the worker for the task's outcome; read it with `Producer.result`. Needs a producer
-   * created with `results: true`.
+   * created with `results: true`: on another, `result: true` is a compile-time error.
    * @default {false}
    */
-  result?: boolean;
+  result?: R extends true ? boolean : false;
 }
 
 /** Options of `Producer.result`. */
@@ -135,6 +139,24 @@ export interface ResolvedProducerOptions extends ResolvedBroker {
   readonly historyPayloads: boolean;
 }
 
+/** Every key of {@linkcode ProducerOptions} (checked at compile time). */
+const PRODUCER_OPTION_KEYS = optionKeys<ProducerOptions>()([
+  "url",
+  "queue",
+  "queueType",
+  "logger",
+  "history",
+  "historyMaxAge",
+  "historyMaxBytes",
+  "window",
+  "nackRetries",
+  "connectTimeout",
+  "maxPriority",
+  "maxMessageBytes",
+  "results",
+  "historyPayloads",
+]);
+
 /** Default of {@linkcode ProducerOptions.window}. */
 export const DEFAULT_WINDOW = 1000;
 /** Default of {@linkcode ProducerOptions.nackRetries}. */
@@ -147,6 +169,7 @@ export const DEFAULT_RESULT_TIMEOUT_MS = 60_000;
 /** Checks `options` and fills in the defaults; throws a `ConfigError` naming the bad option. */
 export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
   const action = "start producer";
+  refuseUnknownOptions(options, PRODUCER_OPTION_KEYS, action);
   return {
     ...resolveBrokerOptions(options),
     window: checkNumber(options.window ?? DEFAULT_WINDOW, "window", action, { min: 1 }),

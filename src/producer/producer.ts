@@ -8,6 +8,7 @@
  * @module
  */
 import { BrokerConnection } from "../broker/connection.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "../broker/confirmed_publisher.ts";
 import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
 import { DelayLevels, delayRoute } from "../broker/delays.ts";
@@ -16,9 +17,11 @@ import { checkPriority, type PrioritySupport, prioritySupport } from "../broker/
 import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
 import { type CancelOptions, requestCancels } from "../history/cancels.ts";
 import { enqueuedEvent } from "../history/enqueued.ts";
-import { awaitOutcome } from "../history/lookup.ts";
-import { encodeEvent } from "../wire/events.ts";
-import type { ConfirmChannel, Message } from "../deps/amqplib.ts";
+import { awaitOutcome, findTask } from "../history/lookup.ts";
+import { MissingQueueError } from "../errors/missing_queue_error.ts";
+import { type EncodedEvent, encodeEvent } from "../wire/events.ts";
+import { jsonTextDepth, MAX_JSON_DEPTH } from "../util/bounds.ts";
+import type { ConfirmChannel } from "../deps/amqplib.ts";
 import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
 import { PublishError } from "../errors/publish_error.ts";
@@ -44,6 +47,7 @@ import {
   type Receipt,
 } from "./publish_window.ts";
 import { feed, type PublishSummary } from "./feed.ts";
+import type { CancelResult } from "./cancel_result.ts";
 import { ReplyLostError, ResultWaiters } from "./result_waiters.ts";
 
 export type { PublishSummary };
@@ -69,7 +73,7 @@ export const NACKS_BEFORE_NEW_CHANNEL = 3;
  * await producer.close();
  * ```
  */
-export class Producer<C extends Catalog> {
+export class Producer<C extends Catalog, R extends boolean = boolean> {
   readonly #catalog: C;
   readonly #options: ResolvedProducerOptions;
   readonly #window: PublishWindow;
@@ -84,23 +88,42 @@ export class Producer<C extends Catalog> {
     this.#catalog = catalog;
     this.#options = resolveProducerOptions(options);
     this.#window = new PublishWindow(this.#options.window);
-    this.#results = this.#options.results ? new ResultWaiters() : undefined;
+    this.#results = this.#options.results
+      ? new ResultWaiters(DEFAULT_RESULT_TIMEOUT_MS)
+      : undefined;
     const { names, queueType, logger } = this.#options;
     this.#levels = new DelayLevels(names, queueType, logger);
     this.#channel = new ProducerChannel({
       log: this.#options.logger,
       results: this.#results,
-      onReturn: (message: Message) => this.#window.markReturned(message.properties.messageId),
       onOpen: (channel) => this.#resend(channel),
+      maxBodyBytes: Math.max(DEFAULT_MAX_BODY_BYTES, this.#options.maxMessageBytes),
     });
   }
 
-  /** Connects to the broker, declares the work queue and opens a confirm channel. */
+  /**
+   * Connects to the broker, declares the work queue and opens a confirm channel; with
+   * `results: true`, it listens for outcomes, and `enqueue(…, { result: true })` compiles.
+   */
+  static connect<C extends Catalog>(
+    catalog: C,
+    options: ProducerOptions & { results: true },
+  ): Promise<Producer<C, true>>;
+  /** Connects a producer that does not listen for results (`result: true` does not compile). */
+  static connect<C extends Catalog>(
+    catalog: C,
+    options?: ProducerOptions & { results?: false },
+  ): Promise<Producer<C, false>>;
+  /** Connects a producer that listens for results when `options.results` says so. */
+  static connect<C extends Catalog>(
+    catalog: C,
+    options?: ProducerOptions,
+  ): Promise<Producer<C, boolean>>;
   static async connect<C extends Catalog>(
     catalog: C,
     options: ProducerOptions = {},
-  ): Promise<Producer<C>> {
-    const producer = new Producer(catalog, options);
+  ): Promise<Producer<C, boolean>> {
+    const producer = new Producer<C, boolean>(catalog, options);
     const { urls, logger } = producer.#options;
     producer.#connection = await BrokerConnection.open(
       { urls, name: "warren producer", logger },
@@ -143,7 +166,7 @@ export class Producer<C extends Catalog> {
   enqueue<N extends TaskName<C>>(
     name: N,
     payload: TaskInput<C, N>,
-    options: EnqueueOptions = {},
+    options: EnqueueOptions<R> = {},
   ): Promise<Receipt<N>> {
     let message: EncodedTask;
     try {
@@ -210,7 +233,7 @@ export class Producer<C extends Catalog> {
       outcome = await fromHistory();
     } else {
       throw new ConfigError(
-        `Cannot wait for the result of task ${id}: it was not enqueued with { result: true }, and this producer reads no history (create it with { history: true })`,
+        `Cannot wait for the result of task ${id}: it was not enqueued with { result: true } (or was, and its result was not asked for within ${DEFAULT_RESULT_TIMEOUT_MS} ms, after which it is no longer awaited), and this producer reads no history (create it with { history: true })`,
       );
     }
     if (!outcome.ok) return outcome;
@@ -222,17 +245,30 @@ export class Producer<C extends Catalog> {
    * Asks every worker not to run task `id`, or to stop running it: a queued or delayed task is
    * dead-lettered with reason `cancelled` when it comes (or dropped, with `drop`), and a
    * running one has its signal fired. Resolves when the broker confirmed the request (in
-   * `Q.control`, where workers started later read it too). Cancelling a finished task changes
-   * nothing; `Admin.cancel` says which tasks were finished or unknown.
+   * `Q.control`, where workers started later read it too), to the task's state as the history
+   * had it (read while the request is made, so that it does not delay it), as `admin.ts
+   * cancel` reports it. Cancelling a finished task changes nothing.
    */
-  async cancel(id: string, options: CancelOptions = {}): Promise<void> {
+  async cancel(id: string, options: CancelOptions = {}): Promise<CancelResult> {
     if (this.#closed) throw new PublishError("closed", id, "Cannot cancel: the producer is closed");
     const link = await this.#connection!.ready(this.#options.connectTimeout);
+    const lookup = this.#options.history.enabled
+      ? findTask(link, this.#options.names, id).then(
+        (record) => ({ record, checked: true }),
+        (err) => {
+          if (err instanceof MissingQueueError) return { record: undefined, checked: false };
+          throw err;
+        },
+      )
+      : Promise.resolve({ record: undefined, checked: false });
+    lookup.catch(() => {}); // awaited below, after the request
     await requestCancels(link, this.#options.names, [id], {
       ...options,
       retention: this.#options.history.control,
       logger: this.#options.logger,
     });
+    const { record, checked } = await lookup;
+    return { id, checked, ...(record === undefined ? {} : { state: record.state }) };
   }
 
   /** Publishes a message made by `prepareTask`; resolves when the broker confirmed it. */
@@ -263,6 +299,7 @@ export class Producer<C extends Catalog> {
     await this.#window.emptiesWithin(timeoutMs);
     this.#window.failAll("timeout", new Error(`not confirmed within ${timeoutMs} ms of closing`));
     this.#channel.fail(new PublishError("closed", "", "the producer is closed"));
+    this.#results?.clear();
     await this.#connection?.close();
   }
 
@@ -320,6 +357,16 @@ export class Producer<C extends Catalog> {
           `the message body is ${message.body.length} bytes, over the producer's maxMessageBytes of ${maxMessageBytes}`,
       }]);
     }
+    if (jsonTextDepth(message.body.toString("utf8"), MAX_JSON_DEPTH).tooDeep) {
+      throw new ValidationError(message.task, [{
+        path: "",
+        message:
+          `the payload nests over ${MAX_JSON_DEPTH} levels deep: workers read no deeper (they would dead-letter it as too-large)`,
+      }]);
+    }
+    // The history's event is made before anything is held: one that cannot be made fails the
+    // publish here, with nothing pending.
+    const event = this.#options.history.enabled ? this.#enqueuedEvent(message) : undefined;
     if (message.properties.replyTo) {
       if (!this.#results) {
         throw new ConfigError(
@@ -330,13 +377,29 @@ export class Producer<C extends Catalog> {
     }
     const channel = this.#channel.current;
     if (channel && this.#window.hasRoom && !this.#channel.draining) {
-      this.#transmit(this.#window.add(message, onConfirm), channel);
+      this.#transmit(this.#window.add(message, onConfirm, event), channel);
       return undefined;
     }
-    return this.#submitLater(message, onConfirm);
+    return this.#submitLater(message, onConfirm, event);
   }
 
-  async #submitLater(message: EncodedTask, onConfirm: ConfirmListener): Promise<void> {
+  /** The `enqueued` event of `message`, encoded; throws a `ValidationError` when it cannot be. */
+  #enqueuedEvent(message: EncodedTask): EncodedEvent {
+    try {
+      return encodeEvent(enqueuedEvent(message, this.#options.historyPayloads));
+    } catch (err) {
+      throw new ValidationError(message.task, [{
+        path: "",
+        message: `its history event cannot be encoded: ${describeError(err)}`,
+      }]);
+    }
+  }
+
+  async #submitLater(
+    message: EncodedTask,
+    onConfirm: ConfirmListener,
+    event: EncodedEvent | undefined,
+  ): Promise<void> {
     await this.#window.waitForRoom();
     await this.#channel.waitForDrain();
     let channel: ConfirmChannel;
@@ -345,7 +408,7 @@ export class Producer<C extends Catalog> {
     } catch (err) {
       throw new PublishError("closed", message.id, describeError(err), { cause: err });
     }
-    this.#transmit(this.#window.add(message, onConfirm), channel);
+    this.#transmit(this.#window.add(message, onConfirm, event), channel);
   }
 
   #transmit(pending: PendingPublish, channel: ConfirmChannel): void {
@@ -363,14 +426,13 @@ export class Producer<C extends Catalog> {
       return;
     }
     pending.channel = channel;
-    pending.returned = false;
     // The history's event goes first, on the same channel: it reaches the stream before any
     // worker can write that the task started.
-    const recorded = this.#options.history.enabled ? this.#recordEnqueued(channel, message) : null;
-    // mandatory (in the properties): a message that reaches no queue comes back
-    this.#channel.publish(channel, route, message, message.properties, (err) => {
-      if (recorded === null) this.#onConfirm(pending, channel, err);
-      else recorded.then(() => this.#onConfirm(pending, channel, err));
+    const recorded = pending.event ? this.#recordEnqueued(channel, message, pending.event) : null;
+    // mandatory: a message that reaches no queue comes back, and fails as unroutable
+    this.#channel.publish(channel, route, message, message.properties, (failure) => {
+      if (recorded === null) this.#onConfirm(pending, channel, failure);
+      else recorded.then(() => this.#onConfirm(pending, channel, failure));
     });
   }
 
@@ -378,16 +440,20 @@ export class Producer<C extends Catalog> {
    * Publishes the `enqueued` event of `message`; resolves when the broker answered. A refused
    * event is logged, and fails no task.
    */
-  #recordEnqueued(channel: ConfirmChannel, message: EncodedTask): Promise<void> {
-    const { body, properties } = encodeEvent(enqueuedEvent(message, this.#options.historyPayloads));
+  #recordEnqueued(
+    channel: ConfirmChannel,
+    message: EncodedTask,
+    event: EncodedEvent,
+  ): Promise<void> {
+    const { body, properties } = event;
     const route = { exchange: "", routingKey: this.#options.names.events };
     return new Promise((resolve) => {
-      this.#channel.publish(channel, route, { body }, properties, (err) => {
-        if (err) {
+      this.#channel.publish(channel, route, { body }, properties, (failure) => {
+        if (failure) {
           this.#options.logger.warn("history.unwritten", {
             id: message.id,
             event: "enqueued",
-            error: describeError(err),
+            error: describeError(failure),
           });
         }
         resolve();
@@ -395,13 +461,14 @@ export class Producer<C extends Catalog> {
     });
   }
 
-  #onConfirm(pending: PendingPublish, channel: ConfirmChannel, err: unknown): void {
+  #onConfirm(pending: PendingPublish, channel: ConfirmChannel, failure?: PublishError): void {
     if (pending.channel !== channel || !this.#window.holds(pending)) return;
     const { id, task } = pending.message;
-    const closedChannel = err instanceof Error && err.message === "channel closed";
+    const closedChannel = failure?.reason === "closed";
     if (closedChannel && !this.#closed) return; // sent again once a new channel is open
-    const nacksInRow = this.#channel.count(channel, err !== undefined && err !== null);
-    if (err && !this.#closed) {
+    const nacked = failure?.reason === "nacked";
+    const nacksInRow = this.#channel.count(channel, nacked);
+    if (nacked && !this.#closed) {
       const delay = this.#window.retryNacked(pending, this.#options.nackRetries, () => {
         const current = this.#channel.current;
         if (current) this.#transmit(pending, current);
@@ -414,24 +481,21 @@ export class Producer<C extends Catalog> {
         return;
       }
     }
-    let failure: PublishError | undefined;
-    if (err) {
-      const reason = closedChannel ? "closed" : "nacked";
-      failure = new PublishError(
-        reason,
-        id,
-        reason === "nacked"
-          ? `The broker refused task '${task}' (${id}): the queue '${this.queue}' may be full or the broker out of resources`
-          : `The channel closed before the broker confirmed task '${task}' (${id})`,
-        { cause: err },
-      );
-    } else if (pending.returned) {
-      failure = new PublishError(
-        "unroutable",
-        id,
+    this.#window.finish(pending, failure ? this.#failure(failure, id, task) : { id, task });
+  }
+
+  /** The error a publish of task `task` (`id`) fails with, by why it failed. */
+  #failure(failure: PublishError, id: string, task: string): PublishError {
+    const text = {
+      nacked:
+        `The broker refused task '${task}' (${id}): the queue '${this.queue}' may be full or the broker out of resources`,
+      closed: `The channel closed before the broker confirmed task '${task}' (${id})`,
+      unroutable:
         `Task '${task}' (${id}) reached no queue: the queue '${this.queue}' does not exist (was it deleted?)`,
-      );
-    }
-    this.#window.finish(pending, failure ?? { id, task });
+      timeout: `Task '${task}' (${id}) was not confirmed in time`,
+      "too-large": `Cannot publish task '${task}' (${id}): ${failure.message}`,
+      invalid: `Cannot publish task '${task}' (${id}): ${failure.message}`,
+    }[failure.reason];
+    return new PublishError(failure.reason, id, text, { cause: failure });
   }
 }

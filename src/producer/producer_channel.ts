@@ -5,8 +5,10 @@
  *
  * @module
  */
+import { ConfirmedPublisher } from "../broker/confirmed_publisher.ts";
 import type { Link } from "../broker/link.ts";
-import type { ConfirmChannel, Message } from "../deps/amqplib.ts";
+import type { ConfirmChannel } from "../deps/amqplib.ts";
+import type { PublishError } from "../errors/publish_error.ts";
 import { describeError } from "../errors/describe.ts";
 import { withTimeout } from "../util/deadline.ts";
 import { Gate, Slot } from "../util/gate.ts";
@@ -22,10 +24,10 @@ export interface ProducerChannelOptions {
   readonly log: Logger;
   /** Where outcomes go, when results are wanted. */
   readonly results: ResultWaiters | undefined;
-  /** Hears each message the broker returns as unroutable. */
-  readonly onReturn: (message: Message) => void;
   /** Called with each new channel, to send on it what is not yet confirmed. */
   readonly onOpen: (channel: ConfirmChannel) => void;
+  /** The largest body the channel's publisher sends (the producer checked its own limit). */
+  readonly maxBodyBytes: number;
 }
 
 /** The producer's channel; see the module documentation. */
@@ -63,7 +65,9 @@ export class ProducerChannel {
 
   /** Opens a confirm channel on `link` and hands it to `onOpen`. */
   async open(link: Link): Promise<void> {
-    const channel = await link.confirmChannel({ onReturn: this.#options.onReturn });
+    const channel = await link.confirmChannel();
+    // Its publisher hears the channel's returns from now on.
+    new ConfirmedPublisher(channel, { maxBodyBytes: this.#options.maxBodyBytes });
     channel.on("close", () => {
       if (this.#channel.current === channel) this.#gone();
     });
@@ -97,21 +101,21 @@ export class ProducerChannel {
 
   /**
    * Publishes `body` on `channel` to `route` (the work queue through the default exchange, or
-   * a delay level); `onConfirm` hears the broker's answer. A full write buffer makes later
-   * publishers wait for `drain`.
+   * a delay level) through the channel's `ConfirmedPublisher` (mandatory, sizes checked);
+   * `onConfirm` hears nothing when the broker confirmed it, or the failure. A full write buffer
+   * makes later publishers wait for `drain`.
    */
   publish(
     channel: ConfirmChannel,
     route: { readonly exchange: string; readonly routingKey: string },
     message: { readonly body: Parameters<ConfirmChannel["publish"]>[2] },
     properties: Parameters<ConfirmChannel["publish"]>[3],
-    onConfirm: (err: unknown) => void,
+    onConfirm: (failure?: PublishError) => void,
   ): void {
-    const ok = channel.publish(
-      route.exchange,
-      route.routingKey,
+    const ok = ConfirmedPublisher.of(channel).send(
+      route,
       message.body,
-      properties,
+      properties ?? {},
       onConfirm,
     );
     if (!ok && this.#drained.isOpen) {

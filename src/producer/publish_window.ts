@@ -12,6 +12,7 @@ import { PublishError } from "../errors/publish_error.ts";
 import { backoffCeiling } from "../util/backoff.ts";
 import { finishesWithin } from "../util/deadline.ts";
 import { Gate } from "../util/gate.ts";
+import type { EncodedEvent } from "../wire/events.ts";
 import type { EncodedTask } from "../wire/task_codec.ts";
 
 /** A confirmed publish. */
@@ -33,8 +34,8 @@ export interface PendingPublish {
   readonly onConfirm: ConfirmListener;
   /** The channel of its latest send; `undefined` while it waits to be sent again. */
   channel: ConfirmChannel | undefined;
-  /** Whether the broker returned its latest send as unroutable. */
-  returned: boolean;
+  /** Its `enqueued` history event, encoded once (when the history is on). */
+  readonly event: EncodedEvent | undefined;
   /** How many times the broker nacked it. */
   nacks: number;
 }
@@ -76,12 +77,16 @@ export class PublishWindow {
   }
 
   /** Puts a new publish in the window (the caller waited for room). */
-  add(message: EncodedTask, onConfirm: ConfirmListener): PendingPublish {
+  add(
+    message: EncodedTask,
+    onConfirm: ConfirmListener,
+    event: EncodedEvent | undefined,
+  ): PendingPublish {
     const pending: PendingPublish = {
       message,
       onConfirm,
       channel: undefined,
-      returned: false,
+      event,
       nacks: 0,
     };
     this.#pending.add(pending);
@@ -98,14 +103,6 @@ export class PublishWindow {
   /** Whether every publish was confirmed (or failed) within `timeoutMs`. */
   emptiesWithin(timeoutMs: number): Promise<boolean> {
     return finishesWithin(this.#idle.wait(), timeoutMs);
-  }
-
-  /** Marks the latest send of the publish with message id `id` as returned. */
-  markReturned(id: unknown): void {
-    // Returns are rare (the queue was deleted): a search beats an index kept for every publish.
-    for (const pending of this.#pending) {
-      if (pending.message.id === id && pending.channel !== undefined) pending.returned = true;
-    }
   }
 
   /**

@@ -2,7 +2,9 @@
  * Periodic tasks: schedules of a catalog's tasks (a cron expression in a time zone, or a fixed
  * interval), run by a {@linkcode Scheduler}. Any number of schedulers may run; exactly one is
  * active at a time, elected through the broker, and the last fire of each schedule is kept in
- * the broker too, so a new active scheduler knows what was missed. Kept apart from the main
+ * the broker too, so a new active scheduler knows what was missed. A scheduler that closes hands
+ * the lead over, and the next one makes every fire of the gap; after an outage, each schedule's
+ * `missed` policy applies. Fires are mandatory: one the broker refuses is tried again. Kept apart from the main
  * entry point because it brings a cron library (croner) that producers and workers do not need.
  *
  * @example Check schedules and compute their fire times (no broker needed)
@@ -55,12 +57,31 @@ export {
   type Schedule,
   type ScheduleTiming,
 } from "./schedule.ts";
+export {
+  type CatchUp,
+  catchUp,
+  DEFAULT_HANDOVER_WINDOW_MS,
+  firesBetween,
+  type GapKind,
+  gapKind,
+  MAX_BACKLOG,
+  retryDelay,
+} from "./fire_plan.ts";
 export type {
   ScheduleFired,
   ScheduleMissed,
+  ScheduleRefused,
   SchedulerEvent,
   SchedulerFollowing,
+  SchedulerHandover,
   SchedulerLeading,
+  SchedulerStandby,
   SchedulerStopped,
 } from "./events.ts";
-export type { ScheduleRecord, ScheduleSnapshot } from "./state.ts";
+export type {
+  HandoverRecord,
+  RefusedFire,
+  ScheduleRecord,
+  ScheduleSnapshot,
+  SnapshotExtras,
+} from "./state.ts";

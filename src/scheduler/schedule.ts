@@ -5,10 +5,12 @@
  *
  * @module
  */
+import { checkPublishable } from "../broker/confirmed_publisher.ts";
 import { Cron } from "../deps/croner.ts";
 import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
 import type { Catalog, TaskInput, TaskName } from "../task/catalog.ts";
+import { prepareTask } from "../task/prepare.ts";
 import { validatePayload } from "../task/validation.ts";
 
 /** What a scheduler does with fires it missed (it was down, or another took over): */
@@ -121,6 +123,15 @@ export function resolveSchedule(
   } catch (err) {
     throw fail("payload", describeError(err));
   }
+  // Its fires differ only by their time: if one can be sent, all can.
+  let unfit: { readonly message: string } | undefined;
+  try {
+    const sample = prepareTask(catalog, task, parsed as never, { id: fireId(name, 0) });
+    unfit = checkPublishable(sample.body, sample.properties);
+  } catch (err) {
+    unfit = { message: describeError(err) };
+  }
+  if (unfit) throw fail("payload", `its fires cannot be published: ${unfit.message}`);
   if (!MISSED_POLICIES.includes(missed as MissedPolicy)) {
     throw fail(
       "missed",

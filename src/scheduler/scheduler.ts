@@ -1,16 +1,17 @@
 /**
  * The scheduler: enqueues the tasks of its schedules when they are due. Any number of replicas
- * may run; exactly one is active at a time, elected through the broker alone: the active one
- * holds the exclusive queue `Q.scheduler` on its connection. The others try to declare it every
- * `electionInterval` and fail (RESOURCE_LOCKED) until the broker deletes it, which it does as
- * soon as the holder's connection goes (a crash closes its socket; a lost network, its
- * heartbeats). An exclusive queue was chosen over a single-active-consumer queue because it
- * needs no token message to keep, renew or lose, and frees itself with the connection.
+ * may run; exactly one is active at a time, elected through the broker alone (`election.ts`:
+ * the active one holds the exclusive queue `Q.scheduler`). A replica that is not active stands
+ * by: it says so, and who leads, and tries to take the lead every `electionInterval`, or at once
+ * when a leader that stops wakes it.
  *
- * The active scheduler publishes each fire on that same connection, confirmed, with the id
- * `<schedule>@<fire time, ISO 8601 UTC>`, then records it in the state snapshot
- * (`state.ts`), so a new leader knows the last fires; missed fires follow each schedule's
- * `missed` policy (`skip`, or `once`: one catch-up fire).
+ * The active scheduler (`leadership.ts`) publishes each fire `mandatory` and confirmed, with the
+ * id `<schedule>@<fire time, ISO 8601 UTC>`, then records it in the state snapshot
+ * (`state.ts`), so a new leader knows the last fires. A fire the broker refuses is reported and
+ * tried again with the same id. Told to stop ({@linkcode Scheduler.close}), it hands the lead
+ * over: records the handover in the snapshot, frees `Q.scheduler`, wakes a standby; the next
+ * leader then makes every fire due since the last recorded one. After an outage (a leader that
+ * died), missed fires follow each schedule's `missed` policy (`skip`, or `once`: one catch-up).
  *
  * @module
  */
@@ -24,34 +25,20 @@ import {
   type ResolvedBroker,
 } from "../broker/options.ts";
 import { checkPriority, prioritySupport } from "../broker/priorities.ts";
-import { publishConfirmed } from "../broker/publish.ts";
-import { enqueuedEvent } from "../history/enqueued.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
-import { encodeEvent } from "../wire/events.ts";
 import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
-import type { ConfirmChannel } from "../deps/amqplib.ts";
+import type { Options } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import type { Catalog } from "../task/catalog.ts";
-import { prepareTask } from "../task/prepare.ts";
 import { pause } from "../util/deadline.ts";
 import { Emitter } from "../util/emitter.ts";
 import { checkNumber } from "../util/numbers.ts";
+import { tryLead, WakeListener, wakeQueueOptions } from "./election.ts";
 import { type SchedulerEvent } from "./events.ts";
-import {
-  fireId,
-  missedFires,
-  nextFire,
-  type ResolvedSchedule,
-  resolveSchedules,
-  type Schedule,
-} from "./schedule.ts";
-import {
-  lastFiresOf,
-  readSnapshot,
-  snapshotMessage,
-  snapshotOf,
-  stateQueueOptions,
-} from "./state.ts";
+import { DEFAULT_HANDOVER_WINDOW_MS } from "./fire_plan.ts";
+import { lead } from "./leadership.ts";
+import { type ResolvedSchedule, resolveSchedules, type Schedule } from "./schedule.ts";
+import { readSnapshot, stateQueueOptions } from "./state.ts";
 
 /** Options of {@linkcode Scheduler.start}. */
 export interface SchedulerOptions extends BrokerOptions, HistoryOptions {
@@ -70,16 +57,24 @@ export interface SchedulerOptions extends BrokerOptions, HistoryOptions {
    * @default {none}
    */
   maxPriority?: number;
+  /**
+   * How long after a leader handed the lead over (it was told to stop) a new leader still
+   * counts the gap as a handover, in milliseconds: it then makes every fire due since the last
+   * recorded one, whatever `missed` says. A later start counts as an outage (`missed` applies).
+   * @default {30000}
+   */
+  handoverWindow?: number;
 }
 
 /** Default of {@linkcode SchedulerOptions.electionInterval}. */
 export const DEFAULT_ELECTION_INTERVAL_MS = 1_000;
 
-/** Whether `err` is RESOURCE_LOCKED: another connection holds the exclusive queue. */
-function isLocked(err: unknown): boolean {
-  return (err as { code?: unknown } | undefined)?.code === 405 ||
-    describeError(err).includes("RESOURCE_LOCKED");
-}
+/**
+ * How often a standby reads the state again to see who leads, in milliseconds: rarely, as a
+ * read holds the snapshot for a moment; sooner while it names nobody.
+ */
+const STANDBY_REREAD_MS = 30_000;
+const STANDBY_REREAD_UNKNOWN_MS = 5_000;
 
 /**
  * Runs schedules; see the module documentation. Start one with {@linkcode Scheduler.start},
@@ -103,13 +98,25 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   readonly #broker: ResolvedBroker;
   readonly #id: string;
   readonly #interval: number;
+  readonly #handoverWindow: number;
   readonly #maxPriority: number | undefined;
   readonly #history: ResolvedHistory;
   readonly #stop = new AbortController();
   readonly #closed = Promise.withResolvers<void>();
   #connection: BrokerConnection | undefined;
+  #stateQueue: Options.AssertQueue | undefined;
   #leading = false;
   #loop: Promise<void> | undefined;
+  #wake: WakeListener | undefined;
+  /** Set by a wake note: the next try to lead comes at once. */
+  #woken = false;
+  #wakeUp = new AbortController();
+  /** The link on which listening for wake notes failed last (said once a link). */
+  #wakeFailedOn: Link | undefined;
+  /** The last fires of this scheduler's terms on a link, while that link holds the lead. */
+  #terms: { link: Link; lastFires: Map<string, number> } | undefined;
+  /** The leader this standby last reported, and when it read the state. */
+  #standby: { leader: string | null; read: number } | undefined;
 
   private constructor(catalog: C, schedules: readonly Schedule<C>[], options: SchedulerOptions) {
     super();
@@ -122,6 +129,12 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
       "electionInterval",
       "start scheduler",
       { integer: false, min: 10 },
+    );
+    this.#handoverWindow = checkNumber(
+      options.handoverWindow ?? DEFAULT_HANDOVER_WINDOW_MS,
+      "handoverWindow",
+      "start scheduler",
+      { integer: false, min: 0 },
     );
     this.#maxPriority = options.maxPriority;
     this.#history = resolveHistory(options, "start scheduler");
@@ -161,7 +174,11 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
     return this.#closed.promise;
   }
 
-  /** Stops firing and leaves the election (the lead goes to another replica). */
+  /**
+   * Stops firing and leaves the election. The active replica first finishes the fire in
+   * flight and hands the lead over: it records the handover in the state, frees `Q.scheduler`
+   * and wakes a standby, which then makes every fire due since the last one.
+   */
   async close(): Promise<void> {
     if (this.#stop.signal.aborted) return;
     this.#stop.abort();
@@ -174,9 +191,11 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
   async #setup(link: Link): Promise<void> {
     const { names, queueType, logger } = this.#broker;
     const features = brokerFeatures(link.serverVersion);
+    this.#stateQueue = stateQueueOptions(queueType, features);
     const adopted = await declareQueues(link, [
       [names.main, mainQueueOptions(names, queueType, this.#maxPriority)],
-      [names.schedules, stateQueueOptions(queueType, features)],
+      [names.schedules, this.#stateQueue],
+      [names.schedulerWake, wakeQueueOptions()],
       ...(this.#history.enabled
         ? [[names.events, streamOptions(this.#history.events)] as const]
         : []),
@@ -196,7 +215,7 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
     const { event: name, ...fields } = event;
     const log = this.#broker.logger;
     if (name === "schedule.fired") log.info(name, fields);
-    else if (name === "schedule.missed") log.warn(name, fields);
+    else if (name === "schedule.missed" || name === "schedule.refused") log.warn(name, fields);
     else log.info(name, fields);
     this.emit(event);
   }
@@ -207,31 +226,38 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
     this.#report({ event: "scheduler.following", scheduler: this.#id, reason });
   }
 
-  /** Tries to take the lead on `link`: declares the exclusive queue, or finds it held. */
-  async #tryLead(link: Link): Promise<boolean> {
-    const channel = await link.channel({ onClose: "ignore" });
-    try {
-      await channel.assertQueue(this.#broker.names.scheduler, {
-        exclusive: true,
-        durable: false,
-        autoDelete: false,
-      });
-      return true;
-    } catch (err) {
-      if (isLocked(err)) return false;
-      throw err;
-    } finally {
-      await link.closeChannel(channel);
-    }
-  }
-
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
       const link = this.#connection?.link;
+      let handedOver = false;
       try {
-        if (link && await this.#tryLead(link)) {
-          await this.#lead(link);
+        if (link && await tryLead(link, this.#broker.names)) {
+          await this.#stopListening();
+          this.#standby = undefined;
+          this.#leading = true;
+          this.#report({ event: "scheduler.leading", scheduler: this.#id });
+          // A term after one that ended with this link still holding the lead resumes it.
+          const resumed = this.#terms?.link === link;
+          if (!resumed) this.#terms = { link, lastFires: new Map() };
+          await lead({
+            link,
+            id: this.#id,
+            names: this.#broker.names,
+            stateQueue: this.#stateQueue!,
+            catalog: this.#catalog,
+            schedules: this.#schedules,
+            history: this.#history.enabled,
+            handoverWindow: this.#handoverWindow,
+            term: { lastFires: this.#terms!.lastFires, resumed },
+            stop: signal,
+            report: (event) => this.#report(event),
+            logger: this.#broker.logger,
+          });
+          handedOver = signal.aborted && link.live;
+        } else if (link && !signal.aborted) {
+          this.#terms = undefined; // another holds the lead: a later term resumes nothing
+          await this.#standBy(link);
         }
       } catch (err) {
         this.#broker.logger.warn("scheduler.error", {
@@ -239,92 +265,61 @@ export class Scheduler<C extends Catalog> extends Emitter<SchedulerEvent> {
           error: describeError(err),
         });
       }
-      this.#follow(signal.aborted ? "the scheduler is closing" : "the lead was lost");
-      await pause(this.#interval, signal);
-    }
-  }
-
-  /** Fires the schedules while `link` is live and the scheduler open. */
-  async #lead(link: Link): Promise<void> {
-    const since = Date.now();
-    this.#leading = true;
-    this.#report({ event: "scheduler.leading", scheduler: this.#id });
-    const { names } = this.#broker;
-    const lastFires = lastFiresOf(await readSnapshot(link, names));
-    const channel = await link.confirmChannel();
-    const save = () => {
-      const { body, properties } = snapshotMessage(
-        snapshotOf(this.#schedules, lastFires, { id: this.#id, since }),
+      this.#follow(
+        handedOver
+          ? "it handed the lead over"
+          : signal.aborted
+          ? "the scheduler is closing"
+          : "the lead was lost",
       );
-      return publishConfirmed(channel, names.schedules, body, properties);
-    };
-    try {
-      const due = new Map<string, number>();
-      const now = Date.now();
-      for (const schedule of this.#schedules) {
-        const last = lastFires.get(schedule.name);
-        const missed = last === undefined ? undefined : missedFires(schedule, last, now);
-        if (missed) {
-          this.#report({
-            event: "schedule.missed",
-            schedule: schedule.name,
-            count: missed.count,
-            policy: schedule.missed,
-            latest: new Date(missed.latest).toISOString(),
-          });
-          if (schedule.missed === "once") {
-            await this.#fire(channel, schedule, missed.latest, lastFires);
-          }
-        }
-        const next = nextFire(schedule, now);
-        if (next !== undefined) due.set(schedule.name, next);
+      if (signal.aborted) break;
+      if (!this.#woken) {
+        this.#wakeUp = new AbortController();
+        await pause(this.#interval, AbortSignal.any([signal, this.#wakeUp.signal]));
       }
-      await save();
-      while (!this.#stop.signal.aborted && link.live && due.size > 0) {
-        const soonest = Math.min(...due.values());
-        const wait = soonest - Date.now();
-        if (wait > 0) {
-          // In short steps, so that a lost link or a close is noticed within a step.
-          await pause(Math.min(wait, 250), this.#stop.signal);
-          continue;
-        }
-        for (const schedule of this.#schedules) {
-          const at = due.get(schedule.name);
-          if (at === undefined || at > Date.now()) continue;
-          await this.#fire(channel, schedule, at, lastFires);
-          await save();
-          const next = nextFire(schedule, at);
-          if (next === undefined) due.delete(schedule.name);
-          else due.set(schedule.name, next);
-        }
-      }
-    } finally {
-      await link.closeChannel(channel);
+      this.#woken = false;
     }
+    await this.#stopListening();
   }
 
-  async #fire(
-    channel: ConfirmChannel,
-    schedule: ResolvedSchedule,
-    at: number,
-    lastFires: Map<string, number>,
-  ): Promise<void> {
-    const id = fireId(schedule.name, at);
-    const message = prepareTask(this.#catalog, schedule.task, schedule.payload as never, { id });
-    const { names } = this.#broker;
-    if (this.#history.enabled) {
-      // The history's event first, as a producer writes it (see Producer).
-      const event = encodeEvent(enqueuedEvent(message, false));
-      await publishConfirmed(channel, names.events, event.body, event.properties);
+  /** Listens for wake notes on `link`, and says that it stands by and who leads. */
+  async #standBy(link: Link): Promise<void> {
+    if (!this.#wake?.listensOn(link)) {
+      await this.#stopListening();
+      try {
+        this.#wake = await WakeListener.open(link, this.#broker.names, (by) => {
+          this.#broker.logger.debug("scheduler.woken", { scheduler: this.#id, by: by ?? null });
+          this.#woken = true;
+          this.#wakeUp.abort();
+        });
+      } catch (err) {
+        // Without wake notes a standby still takes over, at its next try. Said once a link.
+        if (this.#wakeFailedOn !== link) {
+          this.#wakeFailedOn = link;
+          this.#broker.logger.warn("scheduler.wake_unavailable", {
+            scheduler: this.#id,
+            queue: this.#broker.names.schedulerWake,
+            error: describeError(err),
+          });
+        }
+      }
     }
-    await publishConfirmed(channel, names.main, message.body, message.properties);
-    lastFires.set(schedule.name, at);
-    this.#report({
-      event: "schedule.fired",
-      schedule: schedule.name,
-      task: schedule.task,
-      id,
-      late: Date.now() - at,
-    });
+    const now = Date.now();
+    if (this.#standby) {
+      const every = this.#standby.leader === null ? STANDBY_REREAD_UNKNOWN_MS : STANDBY_REREAD_MS;
+      if (now - this.#standby.read < every) return;
+    }
+    const snapshot = await readSnapshot(link, this.#broker.names);
+    // A snapshot that records a handover names nobody: the lead is being taken over.
+    const leader = snapshot === undefined || snapshot.handover ? null : snapshot.leader;
+    const changed = this.#standby === undefined || this.#standby.leader !== leader;
+    this.#standby = { leader, read: now };
+    if (changed) this.#report({ event: "scheduler.standby", scheduler: this.#id, leader });
+  }
+
+  async #stopListening(): Promise<void> {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    await wake?.close();
   }
 }

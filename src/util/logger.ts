@@ -1,8 +1,11 @@
 /**
- * Structured logging: one record per event, printed as readable text or as JSON lines.
+ * Structured logging: one record per event, printed as readable text or as JSON lines. Each
+ * field is bounded (`bounds.ts`): a long text or a large value is cut with a marker, a value
+ * nested too deep is replaced by one.
  *
  * @module
  */
+import { boundValue } from "./bounds.ts";
 import { toJsonValue } from "./json.ts";
 import { setImmediate } from "node:timers";
 
@@ -107,6 +110,27 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 const encoder = new TextEncoder();
 
+/** Writes `line` and a newline to standard error, at once. */
+function writeStderr(line: string): void {
+  const bytes = encoder.encode(line + "\n");
+  for (let done = 0; done < bytes.length;) done += Deno.stderr.writeSync(bytes.subarray(done));
+}
+
+/**
+ * The logger of a producer, worker or admin given no `logger`: text lines on standard error
+ * from `level` (Warren's own events from `warn`; a handler's `context.log` from `info`).
+ *
+ * @example
+ * ```ts
+ * import { defaultLogger } from "./logger.ts";
+ *
+ * defaultLogger("warn").info("not printed"); // below warn
+ * ```
+ */
+export function defaultLogger(level: LogLevel): Logger {
+  return createLogger({ level, write: writeStderr });
+}
+
 /**
  * Lines to standard output, written together at the end of each turn of the event loop (one
  * system call for many lines), when asked, and when the process exits.
@@ -140,7 +164,7 @@ function renderJson(time: Date, level: LogLevel, event: string, fields: LogField
   const record: Record<string, unknown> = { time: time.toISOString(), level, event };
   // A field may not replace the record's own keys: it is kept as `field.<key>`.
   for (const [key, value] of Object.entries(fields)) {
-    record[RESERVED.has(key) ? `field.${key}` : key] = value;
+    record[RESERVED.has(key) ? `field.${key}` : key] = boundValue(value);
   }
   return JSON.stringify(record, toJsonValue);
 }
@@ -164,7 +188,7 @@ function textLine(time: Date, level: string, event: string, fields: LogFields): 
   let line = `${time.toISOString().slice(11, 23)} ${level} ${event}`;
   for (const key in fields) {
     const value = fields[key];
-    if (value !== undefined) line += ` ${key}=${renderValue(value)}`;
+    if (value !== undefined) line += ` ${key}=${renderValue(boundValue(value))}`;
   }
   return line;
 }

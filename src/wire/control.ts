@@ -8,7 +8,14 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { boundText, HEADER_TEXT_BYTES, parseBoundedJson, utf8Bytes } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
+
+/**
+ * The largest control message read: 1 MiB. A request takes a few hundred bytes; a larger one is
+ * still read (its `by` cut), so that a cancel is never lost to the length of its signature.
+ */
+export const MAX_CONTROL_BYTES = 1024 * 1024;
 
 /** A request to cancel one task. */
 export interface CancelRequest {
@@ -42,7 +49,7 @@ export function encodeCancel(id: string, options: { by: string; drop?: boolean }
     op: "cancel",
     id,
     at: new Date().toISOString(),
-    by: options.by,
+    by: boundText(options.by, HEADER_TEXT_BYTES),
     ...(options.drop ? { drop: true } : {}),
   };
   return Buffer.from(stringifyJson(request));
@@ -50,20 +57,48 @@ export function encodeCancel(id: string, options: { by: string; drop?: boolean }
 
 const text = new TextDecoder();
 
-/** Decodes a control message's body; `undefined` when it is not a cancel request. */
+/**
+ * Decodes a control message's body; `undefined` when it is not a cancel request: over
+ * {@linkcode MAX_CONTROL_BYTES}, nested deep, not JSON, or not of the shape (an `id` of at most
+ * 255 bytes, an `at` that is a time, a string `by`, a boolean `drop` if any). A `by` over 1 KiB
+ * is cut with a marker.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { decodeCancel } from "./control.ts";
+ *
+ * const body = (by: string) =>
+ *   new TextEncoder().encode(JSON.stringify({ v: 1, op: "cancel", id: "t1", at: "2026-12-01T00:00:00Z", by }));
+ * assertEquals(decodeCancel(body("ops"))?.by, "ops");
+ * assertEquals(decodeCancel(body("x".repeat(20_000)))!.by.length < 1100, true);
+ * ```
+ */
 export function decodeCancel(body: Uint8Array): CancelRequest | undefined {
+  if (body.length > MAX_CONTROL_BYTES) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text.decode(body));
+    value = parseBoundedJson(text.decode(body), 4);
   } catch {
     return undefined;
   }
-  const request = value as Partial<Record<string, unknown>> | null;
+  const request = value as Partial<Record<string, unknown>> | null | undefined;
   if (
     typeof request !== "object" || request === null || request.v !== 1 ||
-    request.op !== "cancel" || typeof request.id !== "string" || typeof request.at !== "string"
+    request.op !== "cancel" || typeof request.id !== "string" || request.id === "" ||
+    utf8Bytes(request.id) > 255 || typeof request.at !== "string" || request.at.length > 64 ||
+    Number.isNaN(Date.parse(request.at)) ||
+    (request.by !== undefined && typeof request.by !== "string") ||
+    (request.drop !== undefined && typeof request.drop !== "boolean")
   ) {
     return undefined;
   }
-  return value as CancelRequest;
+  return {
+    v: 1,
+    op: "cancel",
+    id: request.id,
+    at: request.at,
+    by: boundText(typeof request.by === "string" ? request.by : "unknown", HEADER_TEXT_BYTES),
+    ...(request.drop === true ? { drop: true } : {}),
+  };
 }

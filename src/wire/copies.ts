@@ -4,17 +4,17 @@
  *
  * @module
  */
-import type { Message, Options } from "../deps/amqplib.ts";
+import type { MessageProperties, Options } from "../deps/amqplib.ts";
 import { BROKER_HEADERS } from "./headers.ts";
 
 /** Publish properties for a persistent copy of `message` with `headers` set on top of its own. */
 export function copyProperties(
-  message: Pick<Message, "properties">,
+  message: { readonly properties: Partial<MessageProperties> },
   id: string,
   headers: Record<string, unknown>,
 ): Options.Publish {
   const p = message.properties;
-  const kept: Record<string, unknown> = { ...p.headers };
+  const kept: Record<string, unknown> = { ...(p.headers as Record<string, unknown> | undefined) };
   for (const name of BROKER_HEADERS) delete kept[name];
   const properties: Options.Publish = {
     persistent: true,

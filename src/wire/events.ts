@@ -21,6 +21,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { MAX_JSON_DEPTH, parseBoundedJson } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
 import type { DeadReason } from "./dead_reasons.ts";
 import type { TaskOutcome } from "./outcome_codec.ts";
@@ -209,12 +210,8 @@ const text = new TextDecoder();
 
 /** Decodes an event message's body; `undefined` when it is not an event of this format. */
 export function decodeEvent(body: Uint8Array): HistoryEvent | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text.decode(body));
-  } catch {
-    return undefined;
-  }
+  // Bounded: a payload or result nests at most MAX_JSON_DEPTH levels below its event.
+  const value = parseBoundedJson(text.decode(body), MAX_JSON_DEPTH + 2);
   if (typeof value !== "object" || value === null) return undefined;
   const event = value as Partial<Record<string, unknown>>;
   if (

@@ -27,6 +27,11 @@ export const HEADERS = {
   worker: "x-warren-worker",
   /** The queue the task was taken from. */
   queue: "x-warren-queue",
+  /**
+   * A dead letter whose body was cut to fit (its full copy was refused): the whole body's length
+   * in bytes.
+   */
+  bodyBytes: "x-warren-body-bytes",
   /** When the task expires: a worker that gets it later dead-letters it unrun (epoch ms). */
   expires: "x-warren-expires",
 } as const;

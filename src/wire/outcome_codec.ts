@@ -5,6 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { MAX_JSON_DEPTH, parseBoundedJson } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
 import type { DeadReason } from "./dead_reasons.ts";
 
@@ -40,16 +41,19 @@ export function encodeOutcome(outcome: TaskOutcome): Buffer {
 
 const replyText = new TextDecoder();
 
-/** Decodes a reply body; `undefined` when it is not an outcome. */
+/**
+ * Decodes a reply body; `undefined` when it is not an outcome: not JSON, nested deeper than a
+ * result may be (`MAX_JSON_DEPTH` levels below the outcome), or not of its shape (a string `id`,
+ * a boolean `ok`, a string `task` if any, and for a dead task a string `reason` and `error`).
+ */
 export function decodeOutcome(body: Uint8Array): TaskOutcome | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(replyText.decode(body));
-  } catch {
-    return undefined;
-  }
+  const value = parseBoundedJson(replyText.decode(body), MAX_JSON_DEPTH + 1);
   if (typeof value !== "object" || value === null) return undefined;
   const outcome = value as Partial<Record<string, unknown>>;
   if (typeof outcome.id !== "string" || typeof outcome.ok !== "boolean") return undefined;
+  if (outcome.task !== undefined && typeof outcome.task !== "string") return undefined;
+  if (!outcome.ok && (typeof outcome.reason !== "string" || typeof outcome.error !== "string")) {
+    return undefined;
+  }
   return value as TaskOutcome;
 }

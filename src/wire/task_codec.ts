@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import type { DeadReason } from "./dead_reasons.ts";
 import { HEADERS } from "./headers.ts";
 import { newTaskId } from "./task_id.ts";
+import { jsonTextDepth, MAX_JSON_DEPTH } from "../util/bounds.ts";
 
 /** The body key that names the task. Payload schemas may not use it. */
 export const TASK_KEY = "task";
@@ -210,7 +211,8 @@ export function undecodable(
 }
 
 /**
- * Reads a delivery's body: size, UTF-8, a JSON object, a string `task`. Never throws: what
+ * Reads a delivery's body: size, UTF-8, nesting (at most `MAX_JSON_DEPTH` levels), a JSON
+ * object, a string `task`. Never throws: what
  * cannot be read comes back with the reason.
  */
 export function decodeBody(message: IncomingMessage, maxBytes: number): TaskBody | UndecodableTask {
@@ -228,6 +230,14 @@ export function decodeBody(message: IncomingMessage, maxBytes: number): TaskBody
     text = utf8.decode(content);
   } catch {
     return undecodable(id, "invalid-utf8", "body is not valid UTF-8");
+  }
+  const nesting = jsonTextDepth(text, MAX_JSON_DEPTH);
+  if (nesting.tooDeep) {
+    return undecodable(
+      id,
+      "too-large",
+      `body nests over ${MAX_JSON_DEPTH} levels deep (the limit of every JSON Warren reads)`,
+    );
   }
   let body: unknown;
   try {

@@ -10,9 +10,15 @@
 import { setImmediate } from "node:timers";
 import type { Buffer } from "node:buffer";
 import type { Link } from "../broker/link.ts";
-import { publishConfirmed } from "../broker/publish.ts";
-import type { Channel, ConfirmChannel, ConsumeMessage, Options } from "../deps/amqplib.ts";
+import {
+  ConfirmedPublisher,
+  DEFAULT_MAX_BODY_BYTES,
+  type PublishRoute,
+} from "../broker/confirmed_publisher.ts";
+import type { Channel, ConsumeMessage, Options } from "../deps/amqplib.ts";
+import { describeError } from "../errors/describe.ts";
 import { finishesWithin } from "../util/deadline.ts";
+import type { Logger } from "../util/logger.ts";
 import { ackInOrder } from "./acks.ts";
 
 /** What a session needs from its worker. */
@@ -23,6 +29,8 @@ export interface SessionHooks {
   readonly onCancelled: (session: ConsumerSession) => void;
   /** Writes the log lines held back, just before the acks they precede go out. */
   readonly flushLog: () => void;
+  /** Where an ack or a reject that the channel refused is logged. */
+  readonly log: Logger;
 }
 
 /** The session of one link; see the module documentation. */
@@ -30,7 +38,7 @@ export class ConsumerSession {
   /** The link the channels belong to. */
   readonly link: Link;
   readonly #consume: Channel;
-  readonly #publish: ConfirmChannel;
+  readonly #publish: ConfirmedPublisher;
   readonly #hooks: SessionHooks;
   /** Delivery tags of this session not yet acked, in the order they came. */
   readonly #unacked: number[] = [];
@@ -39,17 +47,35 @@ export class ConsumerSession {
   #consumerTag: string | undefined;
   #retired = false;
 
-  private constructor(link: Link, consume: Channel, publish: ConfirmChannel, hooks: SessionHooks) {
+  private constructor(
+    link: Link,
+    consume: Channel,
+    publish: ConfirmedPublisher,
+    hooks: SessionHooks,
+  ) {
     this.link = link;
     this.#consume = consume;
     this.#publish = publish;
     this.#hooks = hooks;
+    // A closed channel settles nothing more: its deliveries are the broker's again.
+    consume.on("close", () => this.retire());
+    publish.channel.on("close", () => this.retire());
   }
 
-  /** Opens the session's channels on `link`, with `prefetch` on the consume channel. */
-  static async open(link: Link, prefetch: number, hooks: SessionHooks): Promise<ConsumerSession> {
+  /**
+   * Opens the session's channels on `link`, with `prefetch` on the consume channel; its
+   * publisher sends bodies up to `maxBodyBytes` (at least `DEFAULT_MAX_BODY_BYTES`).
+   */
+  static async open(
+    link: Link,
+    prefetch: number,
+    hooks: SessionHooks,
+    maxBodyBytes: number = DEFAULT_MAX_BODY_BYTES,
+  ): Promise<ConsumerSession> {
     const consume = await link.channel();
-    const publish = await link.confirmChannel();
+    const publish = await ConfirmedPublisher.open(link, {
+      maxBodyBytes: Math.max(DEFAULT_MAX_BODY_BYTES, maxBodyBytes),
+    });
     await consume.prefetch(prefetch);
     return new ConsumerSession(link, consume, publish, hooks);
   }
@@ -85,24 +111,13 @@ export class ConsumerSession {
     await finishesWithin(this.#consume.cancel(tag), timeoutMs);
   }
 
-  /** Publishes a copy through the default exchange and waits for the broker's confirm. */
-  publish(queue: string, body: Buffer, properties: Options.Publish): Promise<void> {
-    return publishConfirmed(this.#publish, queue, body, properties);
-  }
-
-  /** Publishes through `exchange` with `routingKey` and waits for the broker's confirm. */
-  publishVia(
-    exchange: string,
-    routingKey: string,
-    body: Buffer,
-    properties: Options.Publish,
-  ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#publish.publish(exchange, routingKey, body, properties, (err: unknown) => {
-        if (err) reject(err instanceof Error ? err : new Error(String(err)));
-        else resolve();
-      });
-    });
+  /**
+   * Publishes to `to` (a queue through the default exchange, or a route) through the session's
+   * {@linkcode ConfirmedPublisher}; resolves when the broker confirmed it, and rejects with a
+   * `PublishError` otherwise (reason `closed` once the session is not live).
+   */
+  publish(to: string | PublishRoute, body: Buffer, properties: Options.Publish): Promise<void> {
+    return this.#publish.publish(to, body, properties);
   }
 
   /**
@@ -132,7 +147,34 @@ export class ConsumerSession {
     this.#hooks.flushLog();
     const acks = this.#acks;
     this.#acks = [];
-    if (this.live) ackInOrder(this.#consume, this.#unacked, acks);
+    if (!this.live) return; // acks of an older link are dropped: the broker requeued them
+    try {
+      ackInOrder(this.#consume, this.#unacked, acks);
+    } catch (err) {
+      // The channel is closing under us (`IllegalOperationError`): its deliveries go back.
+      this.retire();
+      this.#hooks.log.warn("ack.dropped", {
+        count: acks.length,
+        error: describeError(err),
+        detail: "the channel closed before its acks went out; the broker redelivers them",
+      });
+    }
+  }
+
+  /**
+   * Rejects `message` at once, back to the queue (`requeue`) or not (a quorum queue then
+   * dead-letters it; a classic one drops it). Nothing is sent when the session is not live.
+   */
+  reject(message: ConsumeMessage, requeue: boolean): void {
+    const at = this.#unacked.indexOf(message.fields.deliveryTag);
+    if (at >= 0) this.#unacked.splice(at, 1);
+    if (!this.live) return;
+    try {
+      this.#consume.nack(message, false, requeue);
+    } catch (err) {
+      this.retire();
+      this.#hooks.log.warn("ack.dropped", { count: 1, error: describeError(err) });
+    }
   }
 
   /** Takes the session out of use: nothing more is acked or published on it. */
@@ -151,6 +193,6 @@ export class ConsumerSession {
     this.retire();
     if (!live) return;
     await finishesWithin(this.link.closeChannel(this.#consume), timeoutMs);
-    await finishesWithin(this.link.closeChannel(this.#publish), timeoutMs);
+    await finishesWithin(this.link.closeChannel(this.#publish.channel), timeoutMs);
   }
 }

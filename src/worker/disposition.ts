@@ -5,10 +5,11 @@
  *
  * | what happened                                     | disposition                          |
  * | ------------------------------------------------- | ------------------------------------ |
+ * | redelivered too often (checked first, whatever    | dead, `worker-died`                  |
+ * | else it is: a delivery whose settling failed too) |                                      |
  * | body cannot be run (not JSON, unknown task, …)    | dead, with the decoder's reason      |
  * | cancelled (before or while it ran, unless done)   | dead, `cancelled`; or drop, if asked |
  * | another contract version, policy `dead`           | dead, `version-mismatch`             |
- * | redelivered after its workers died too often      | dead, `worker-died`                  |
  * | redelivered on a classic queue (no broker count)  | requeue, its redeliveries counted    |
  * | its expiry passed before it started               | dead, `expired`                      |
  * | otherwise, before it ran                          | run, as attempt n + 1                |
@@ -176,9 +177,9 @@ export type Disposition =
 /**
  * The redeliveries of a delivery since its last retry: Warren's own count on classic queues,
  * the broker's on quorum queues: `x-delivery-count`, or on RabbitMQ 4.3 `x-acquired-count`,
- * which also counts the deliveries that a consumer timeout took back (Warren never gives a
- * delivery of its work queue back with a nack, the other thing only it counts), so that the
- * limit means the same number of runs on every broker.
+ * which also counts what 4.3 leaves out of `x-delivery-count`: the deliveries a consumer
+ * timeout took back, and those the worker gave back with a nack because it could not settle
+ * them (which the cap must end too). So the limit means the same on every broker.
  */
 export function redeliveriesOf(delivery: DeliveryFacts): number {
   const broker = Math.max(delivery.deliveryCount ?? 0, delivery.acquiredCount ?? 0);
@@ -193,6 +194,11 @@ function brokerCounts(delivery: DeliveryFacts): boolean {
 /** Decides what happens to a delivery; see the module documentation. */
 export function decide(input: DispositionInput): Disposition {
   const { delivery, decoded, attempt, settings, now } = input;
+  if (attempt === undefined) {
+    // The cap comes first: whatever else the delivery is, it ends.
+    const capped = cap(delivery, decoded, settings);
+    if (capped) return capped;
+  }
   if (!decoded.ok) return { kind: "dead", reason: decoded.reason, error: decoded.error };
   const { contract } = decoded;
   const number = decoded.attempts + 1;
@@ -209,6 +215,35 @@ export function decide(input: DispositionInput): Disposition {
   }
   if (attempt.givenUp) return { kind: "requeue", reason: attempt.message, headers: {} };
   return failure(contract, number, attempt.error, attempt.message, settings);
+}
+
+/**
+ * The redelivery cap: a delivery redelivered `maxRedeliveries` times is dead-lettered as
+ * `worker-died`, before anything else is decided (a message whose dead-lettering or cancel
+ * failed, and whose worker then lost its connection, ends here too).
+ */
+function cap(
+  delivery: DeliveryFacts,
+  decoded: DecodedTask | UndecodableTask,
+  settings: DispositionSettings,
+): Disposition | undefined {
+  const redeliveries = redeliveriesOf(delivery);
+  if (redeliveries < settings.maxRedeliveries) return undefined;
+  const times = `${redeliveries} time${redeliveries === 1 ? "" : "s"}`;
+  if (!decoded.ok) {
+    return {
+      kind: "dead",
+      reason: "worker-died",
+      error:
+        `redelivered ${times} without being settled (it was to be dead-lettered as ${decoded.reason}: ${decoded.error})`,
+    };
+  }
+  return {
+    kind: "dead",
+    reason: "worker-died",
+    error: `worker died while running it ${times}`,
+    attempts: decoded.attempts + redeliveries, // each death was an attempt too
+  };
 }
 
 /** What a cancel of a task that did not finish comes to: a dead letter, or a drop. */
@@ -253,14 +288,6 @@ function admit(
     };
   }
   const redeliveries = redeliveriesOf(delivery);
-  if (redeliveries >= settings.maxRedeliveries) {
-    return {
-      kind: "dead",
-      reason: "worker-died",
-      error: `worker died while running it ${redeliveries} time${redeliveries === 1 ? "" : "s"}`,
-      attempts: attempts + redeliveries, // each death was an attempt too
-    };
-  }
   if (delivery.redelivered && !brokerCounts(delivery)) {
     // A classic queue does not count redeliveries: count them in a header of a fresh copy.
     const count = redeliveries + 1;

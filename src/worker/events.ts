@@ -111,9 +111,19 @@ const LEVELS: Record<TaskEventName, LogLevel> = {
 };
 
 /**
- * Logs a task event: starts at debug, done and returned at info, failed attempts at warn, dead
- * letters at error, so a logger at level `warn` prints only what needs a look. The fields come
- * in {@linkcode FIELD_ORDER} whatever the event.
+ * The level of a task event's log line: debug for starts, info for done and returned, warn for
+ * failed attempts, error for dead letters, except that a task dead-lettered because someone
+ * cancelled it is no error (it is what was asked): info.
+ */
+export function taskEventLevel(event: TaskEvent): LogLevel {
+  if (event.event === "task.dead" && event.reason === "cancelled") return "info";
+  return LEVELS[event.event];
+}
+
+/**
+ * Logs a task event: starts at debug, done, returned and cancelled at info, failed attempts at
+ * warn, other dead letters at error, so a logger at level `warn` prints only what needs a look.
+ * The fields come in {@linkcode FIELD_ORDER} whatever the event.
  */
 export function logTaskEvent(logger: Logger, event: TaskEvent): void {
   const fields: Record<string, unknown> = {};
@@ -121,5 +131,5 @@ export function logTaskEvent(logger: Logger, event: TaskEvent): void {
   for (const key of FIELD_ORDER) {
     if (source[key] !== undefined) fields[key] = source[key];
   }
-  logger[LEVELS[event.event]](event.event, fields);
+  logger[taskEventLevel(event)](event.event, fields);
 }

@@ -13,6 +13,8 @@ import { type BackoffOptions, resolveBackoff } from "../util/backoff.ts";
 import type { Catalog } from "../task/catalog.ts";
 import { resolveMaxPriority } from "../broker/options.ts";
 import { checkNumber } from "../util/numbers.ts";
+import { optionKeys, refuseUnknownOptions } from "../util/option_keys.ts";
+import { defaultLogger, type Logger } from "../util/logger.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 import type { TaskEvent } from "./events.ts";
@@ -141,6 +143,8 @@ export interface RetryOverrides {
 
 /** {@linkcode WorkerOptions}, checked, with the defaults filled in. */
 export interface ResolvedWorkerOptions extends ResolvedBroker {
+  /** Where the handlers' `context.log` writes: the `logger`, else standard error from info. */
+  readonly handlerLogger: Logger;
   /** Most unacknowledged deliveries. */
   readonly prefetch: number;
   /** The worker's id. */
@@ -186,6 +190,32 @@ export function defaultWorkerId(): string {
   return `${readable ? Deno.hostname() : "worker"}-${Deno.pid}`;
 }
 
+/** Every key of {@linkcode WorkerOptions} (checked at compile time). */
+const WORKER_OPTION_KEYS = optionKeys<WorkerOptions>()([
+  "url",
+  "queue",
+  "queueType",
+  "logger",
+  "history",
+  "historyMaxAge",
+  "historyMaxBytes",
+  "prefetch",
+  "id",
+  "maxMessageBytes",
+  "grace",
+  "retries",
+  "backoff",
+  "maxRedeliveries",
+  "consumerTimeout",
+  "maxPriority",
+  "heartbeat",
+  "onVersionMismatch",
+  "threads",
+  "cancels",
+  "cancelWindow",
+  "onEvent",
+]);
+
 /**
  * Checks `options` against `catalog` and fills in the defaults; throws a `ConfigError` naming
  * the bad option, or the task whose time limit is not below the broker's `consumer_timeout`.
@@ -195,6 +225,7 @@ export function resolveWorkerOptions(
   options: WorkerOptions,
 ): ResolvedWorkerOptions {
   const action = "start worker";
+  refuseUnknownOptions(options, WORKER_OPTION_KEYS, action);
   const overrides: { retries?: number; backoff?: Readonly<Required<BackoffOptions>> } = {};
   if (options.retries !== undefined) {
     overrides.retries = checkNumber(options.retries, "retries", action, { min: 0 });
@@ -219,8 +250,10 @@ export function resolveWorkerOptions(
     checkNumber(options.threads.size, "threads.size", action, { min: 1, max: 256 });
   }
   const history = resolveHistory(options, action);
+  const broker = resolveBrokerOptions(options);
   return {
-    ...resolveBrokerOptions(options),
+    ...broker,
+    handlerLogger: options.logger === undefined ? defaultLogger("info") : broker.logger,
     prefetch: checkNumber(options.prefetch ?? DEFAULT_PREFETCH, "prefetch", action, {
       min: 1,
       max: 65_535,

@@ -1,24 +1,60 @@
 /**
- * Carrying out a delivery's disposition: the one place that publishes its copies (a retry
- * through the delay queues, a dead letter, a requeue), replies to the producer that asked for
- * the outcome, writes its history event, acknowledges the delivery, and emits its event. Every
- * copy and history event is confirmed by the broker before the delivery is acked; a delivery
- * whose session is no longer live is left to the broker, which requeued it.
+ * Carrying out settlements: the one executor of every {@linkcode SettlementPlan}, in one order
+ * whatever its kind.
+ *
+ * 1. Every publish of the plan at once, through the session's `ConfirmedPublisher`: the copy
+ *    (retry, dead letter or requeue), the history event, the reply. The copy must be confirmed;
+ *    the event and the reply are written as well as they can be (a refusal is logged as
+ *    `history.unwritten` or `reply.unsent` and holds nothing back).
+ * 2. The ack (queued; the session sends it after the log line).
+ * 3. The log event, reported to the logger and the listeners.
+ *
+ * When the copy is not confirmed, the delivery still ends, and without a reconnect:
+ *
+ * | why                                     | then                                                |
+ * | --------------------------------------- | --------------------------------------------------- |
+ * | the session is gone (channel closed)    | nothing: the broker requeues it (`task.returned`)   |
+ * | too large or not encodable              | the plan's minimal dead letter, then the ack        |
+ * | nacked, unroutable: transient, maybe    | back to the queue (a nack with requeue), up to      |
+ * |                                         | {@linkcode MAX_SETTLE_FAILURES} times per id; then  |
+ * |                                         | the minimal dead letter                             |
+ * | the minimal dead letter refused too     | rejected without requeue (`task.discarded`, error): |
+ * |                                         | a quorum queue dead-letters it to `Q.dead` itself   |
+ *
+ * The refusals are counted per message id (lost channels too); a delivery refused more than
+ * {@linkcode MAX_SETTLE_FAILURES} times goes straight to its minimal dead letter.
  *
  * @module
  */
 import type { DelayLevels } from "../broker/delays.ts";
+import type { PublishRoute } from "../broker/confirmed_publisher.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
-import { copyProperties } from "../wire/copies.ts";
-import type { DeadReason } from "../wire/dead_reasons.ts";
-import { HEADERS } from "../wire/headers.ts";
+import { describeError } from "../errors/describe.ts";
+import { PublishError } from "../errors/publish_error.ts";
+import type { Logger } from "../util/logger.ts";
 import { encodeEvent, type NewHistoryEvent } from "../wire/events.ts";
-import { encodeOutcome, type TaskOutcome } from "../wire/outcome_codec.ts";
 import type { CancelRequest } from "../wire/control.ts";
 import type { ConsumerSession } from "./consumer_session.ts";
 import type { Disposition } from "./disposition.ts";
 import type { TaskEvent } from "./events.ts";
+import {
+  type PlannedCopy,
+  planSettlement,
+  type SettlementPlan,
+  type Subject,
+} from "./settlement.ts";
+
+export type { Subject };
+
+/**
+ * Times a delivery's copy may be refused (nacked, unroutable) and the delivery put back in its
+ * queue, per message id and worker, before the worker dead-letters it minimally instead.
+ */
+export const MAX_SETTLE_FAILURES = 3;
+
+/** How many message ids the count of refused settlements remembers (the oldest go first). */
+const FAILURES_REMEMBERED = 1_000;
 
 /** A delivery being worked on. */
 export interface Delivery {
@@ -32,16 +68,6 @@ export interface Delivery {
   readonly cancel: AbortController;
   /** The cancel request that fired `cancel` while the task ran. */
   cancelled?: CancelRequest;
-}
-
-/** What the delivery is, as far as its outcome goes. */
-export interface Subject {
-  /** The message id. */
-  readonly id: string;
-  /** The task's name, when the body named one. */
-  readonly task: string | undefined;
-  /** The handler's result in its wire form, for a `done` disposition. */
-  readonly result?: unknown;
 }
 
 /** What the writer needs from its worker. */
@@ -58,49 +84,65 @@ export interface WriterOptions {
   readonly ackNow: () => boolean;
   /** Whether each outcome is written to the history (`Q.events`). */
   readonly history: boolean;
+  /** Where the writer's own troubles are logged. */
+  readonly log: Logger;
 }
 
 /** Milliseconds since `start`, to 0.01 ms. */
 const since = (start: number): number => Math.round((performance.now() - start) * 100) / 100;
 
-/** Where the delivery asks for its outcome to go (`reply_to`), if it does. */
-function replyAddress(message: ConsumeMessage): string | undefined {
-  const replyTo: unknown = message.properties.replyTo;
-  return typeof replyTo === "string" && replyTo !== "" ? replyTo : undefined;
-}
-
-/** Carries out dispositions; see the module documentation. */
+/** Carries out settlements; see the module documentation. */
 export class OutcomeWriter {
   readonly #options: WriterOptions;
+  /** Refused settlements by message id, oldest first. */
+  readonly #failures = new Map<string, number>();
 
   /** A writer for one worker. */
   constructor(options: WriterOptions) {
     this.#options = options;
   }
 
-  /** Carries out `disposition` (any but `run`) for `delivery`. */
+  /** Plans and carries out `disposition` (any but `run`) for `delivery`. Never rejects. */
   async write(
     delivery: Delivery,
     subject: Subject,
     disposition: Exclude<Disposition, { kind: "run" }>,
   ): Promise<void> {
-    switch (disposition.kind) {
-      case "done":
-        return await this.#done(delivery, subject, disposition.attempt);
-      case "retry":
-        return await this.#retry(delivery, subject, disposition);
-      case "dead":
-        return await this.#dead(delivery, subject, disposition);
-      case "requeue":
-        return await this.#requeue(delivery, subject, disposition);
-      case "drop":
-        return await this.#drop(delivery, subject, disposition);
+    const { names, workerId, history } = this.#options;
+    const plan = planSettlement(delivery.message, subject, disposition, {
+      names,
+      workerId,
+      history,
+      now: Date.now(),
+      ms: since(delivery.started),
+    });
+    await this.execute(delivery, subject, plan);
+  }
+
+  /** Carries out `plan` for `delivery`, in the order of the module documentation. Never rejects. */
+  async execute(delivery: Delivery, subject: Subject, plan: SettlementPlan): Promise<void> {
+    const { session } = delivery;
+    if (!session.live) return this.returned(subject);
+    // A delivery whose copy failed too often before goes straight to its minimal dead letter:
+    // whatever made its copy fail (even a channel the broker closed over it) ends here.
+    const degraded = plan.fallback !== undefined &&
+      (this.#failures.get(subject.id) ?? 0) > MAX_SETTLE_FAILURES;
+    const copy = degraded ? plan.fallback!.copy : plan.copy;
+    const [failure] = await Promise.all([
+      copy ? this.#publishCopy(session, copy) : undefined,
+      plan.event ? this.#publishEvent(delivery, plan.event) : undefined,
+      plan.reply ? this.#publishReply(delivery, plan.reply) : undefined,
+    ]);
+    if (failure === undefined) {
+      return this.#settle(delivery, degraded ? plan.fallback!.log : plan.log);
     }
+    if (degraded) return this.#discard(delivery, subject, failure);
+    await this.#copyRefused(delivery, subject, plan, failure);
   }
 
   /**
    * Writes `event` to the history on the delivery's session (confirmed); resolves at once when
-   * the history is off. Outcomes are written before the delivery is acked.
+   * the history is off or the session gone. Rejects with the publish's error.
    */
   record(delivery: Delivery, event: NewHistoryEvent): Promise<void> {
     if (!this.#options.history || !delivery.session.live) return Promise.resolve();
@@ -118,210 +160,132 @@ export class OutcomeWriter {
     });
   }
 
-  async #done(delivery: Delivery, subject: Subject, attempt: number): Promise<void> {
-    const { id, task = "" } = subject;
-    // Reported before the ack: a worker killed in between leaves a duplicate, never a task
-    // that was acknowledged without a trace.
-    const ms = since(delivery.started);
-    this.#options.emit({ event: "task.done", task, id, attempt, ms, result: subject.result });
-    const { workerId: worker } = this.#options;
-    const result = subject.result === undefined ? {} : { result: subject.result };
-    await Promise.all([
-      this.record(delivery, { event: "succeeded", id, task, worker, attempt, ms, ...result }),
-      replyAddress(delivery.message) === undefined
-        ? undefined
-        : this.#reply(delivery, { id, task, ok: true, result: subject.result }),
-    ]);
-    // Done is done: should the session be gone by now, the broker redelivers it (a duplicate).
-    this.#ack(delivery);
-  }
-
-  async #retry(
-    delivery: Delivery,
-    subject: Subject,
-    retry: Extract<Disposition, { kind: "retry" }>,
-  ): Promise<void> {
-    const { session, message } = delivery;
-    if (!session.live) return this.returned(subject);
-    const route = await this.#options.delays.route(session.link, retry.delay);
-    const properties = copyProperties(message, subject.id, {
-      ...this.#failureHeaders(message, retry.error),
-      [HEADERS.attempts]: retry.attempt,
-      [HEADERS.redeliveries]: 0,
-    });
-    const next = new Date(Date.now() + retry.delay).toISOString();
-    await Promise.all([
-      session.publishVia(route.exchange, route.routingKey, message.content, properties),
-      this.record(delivery, {
-        event: "retried",
-        ...this.#about(subject),
-        attempt: retry.attempt,
-        error: retry.error,
-        next,
-      }),
-    ]);
-    if (!this.#ack(delivery)) return this.returned(subject);
-    this.#options.emit({
-      event: "task.failed",
-      task: subject.task ?? "",
-      id: subject.id,
-      attempt: retry.attempt,
-      ms: since(delivery.started),
-      error: retry.error,
-      retryIn: retry.delay,
-    });
-  }
-
-  async #dead(
-    delivery: Delivery,
-    subject: Subject,
-    dead: {
-      readonly reason: DeadReason;
-      readonly error: string;
-      readonly attempts?: number;
-      readonly stage?: "queued" | "running";
-    },
-  ): Promise<void> {
-    const { session, message } = delivery;
-    if (!session.live) return this.returned(subject);
-    const properties = copyProperties(message, subject.id, {
-      ...this.#failureHeaders(message, dead.error),
-      [HEADERS.reason]: dead.reason,
-      ...(dead.attempts === undefined ? {} : { [HEADERS.attempts]: dead.attempts }),
-    });
-    await session.publish(this.#options.names.dead, message.content, properties);
-    const task = this.#taskOf(subject);
-    await Promise.all([
-      this.record(delivery, this.#deadEvent(subject, dead)),
-      this.#reply(delivery, {
-        id: subject.id,
-        ok: false,
-        reason: dead.reason,
-        error: dead.error,
-        ...task,
-      }),
-    ]);
-    this.#options.emit({
-      event: "task.dead",
-      ...task,
-      id: subject.id,
-      ...(dead.attempts === undefined ? {} : { attempt: dead.attempts }),
-      ms: since(delivery.started),
-      error: dead.error,
-      reason: dead.reason,
-    });
-    this.#ack(delivery);
-  }
-
-  /** Puts a copy back at the end of the work queue (confirmed), then acks the delivery. */
-  async #requeue(
-    delivery: Delivery,
-    subject: Subject,
-    requeue: { readonly reason: string; readonly headers: Readonly<Record<string, unknown>> },
-  ): Promise<void> {
-    const { session, message } = delivery;
-    if (!session.live) return this.returned(subject);
-    const properties = copyProperties(message, subject.id, { ...requeue.headers });
-    await Promise.all([
-      session.publish(this.#options.names.main, message.content, properties),
-      this.record(delivery, {
-        event: "returned",
-        ...this.#about(subject),
-        reason: requeue.reason,
-      }),
-    ]);
-    if (!this.#ack(delivery)) return this.returned(subject);
-    this.#options.emit({
-      event: "task.returned",
-      ...(subject.task === undefined ? {} : { task: subject.task }),
-      id: subject.id,
-      reason: requeue.reason,
-    });
-  }
-
-  /** Acks a cancelled task and copies it nowhere: the request said to drop it. */
-  async #drop(
-    delivery: Delivery,
-    subject: Subject,
-    drop: { readonly error: string; readonly stage: "queued" | "running" },
-  ): Promise<void> {
-    if (!delivery.session.live) return this.returned(subject);
-    await this.record(delivery, {
-      event: "cancelled",
-      ...this.#about(subject),
-      stage: drop.stage,
-      dropped: true,
-    });
-    if (!this.#ack(delivery)) return this.returned(subject);
-    this.#options.emit({
-      event: "task.dead",
-      ...this.#taskOf(subject),
-      id: subject.id,
-      ms: since(delivery.started),
-      error: `${drop.error} (dropped: no dead letter)`,
-      reason: "cancelled",
-    });
-  }
-
-  /** The history event of a dead letter: `expired`, `cancelled`, or `dead`. */
-  #deadEvent(
-    subject: Subject,
-    dead: {
-      readonly reason: DeadReason;
-      readonly error: string;
-      readonly attempts?: number;
-      readonly stage?: "queued" | "running";
-    },
-  ): NewHistoryEvent {
-    const base = this.#about(subject);
-    if (dead.reason === "expired") return { event: "expired", ...base, error: dead.error };
-    if (dead.reason === "cancelled") {
-      return { event: "cancelled", ...base, stage: dead.stage ?? "queued" };
+  /** Publishes a copy; resolves with the failure, if any (never rejects). */
+  async #publishCopy(
+    session: ConsumerSession,
+    copy: PlannedCopy,
+  ): Promise<PublishError | undefined> {
+    try {
+      let route: PublishRoute;
+      if ("queue" in copy.to) route = { exchange: "", routingKey: copy.to.queue };
+      else route = await this.#options.delays.route(session.link, copy.to.delay);
+      await session.publish(route, copy.body, copy.properties);
+      return undefined;
+    } catch (err) {
+      return err instanceof PublishError
+        ? err
+        : new PublishError("closed", String(copy.properties.messageId ?? ""), describeError(err), {
+          cause: err,
+        });
     }
-    return {
-      event: "dead",
-      ...base,
-      reason: dead.reason,
-      error: dead.error,
-      ...(dead.attempts === undefined ? {} : { attempts: dead.attempts }),
-    };
   }
 
-  #taskOf(subject: Subject): { task?: string } {
-    return subject.task === undefined ? {} : { task: subject.task };
+  async #publishEvent(delivery: Delivery, event: NewHistoryEvent): Promise<undefined> {
+    try {
+      await this.record(delivery, event);
+    } catch (err) {
+      this.#options.log.warn("history.unwritten", {
+        id: event.id,
+        event: event.event,
+        error: describeError(err),
+      });
+    }
+    return undefined;
   }
 
-  /** What every history event of this worker about `subject` says: id, task, worker. */
-  #about(subject: Subject): { id: string; task?: string; worker: string } {
-    return { id: subject.id, ...this.#taskOf(subject), worker: this.#options.workerId };
+  async #publishReply(
+    delivery: Delivery,
+    reply: NonNullable<SettlementPlan["reply"]>,
+  ): Promise<undefined> {
+    try {
+      await delivery.session.publish(reply.to, reply.body, reply.properties);
+    } catch (err) {
+      this.#options.log.warn("reply.unsent", {
+        id: reply.properties.correlationId,
+        error: describeError(err),
+        detail: "the producer that asked for the outcome can read it from the history",
+      });
+    }
+    return undefined;
   }
 
-  /**
-   * Sends the outcome to the producer that asked for it (the `reply_to` property: RabbitMQ's
-   * direct reply-to), confirmed, before the delivery is acked. Costs nothing without `reply_to`.
-   */
-  async #reply(delivery: Delivery, outcome: TaskOutcome): Promise<void> {
-    const replyTo = replyAddress(delivery.message);
-    if (replyTo === undefined || !delivery.session.live) return;
-    await delivery.session.publish(replyTo, encodeOutcome(outcome), {
-      correlationId: outcome.id,
-      contentType: "application/json",
+  /** Step 2 and 3: the ack (queued), the log event, then the acks go out. */
+  #settle(delivery: Delivery, log: TaskEvent): void {
+    const { session, message } = delivery;
+    if (!session.ack(message, false)) {
+      this.returned({ id: log.id, task: "task" in log ? log.task : undefined });
+      return;
+    }
+    this.#forget(log.id);
+    this.#options.emit(log);
+    if (this.#options.ackNow()) session.flush();
+  }
+
+  async #copyRefused(
+    delivery: Delivery,
+    subject: Subject,
+    plan: SettlementPlan,
+    failure: PublishError,
+  ): Promise<void> {
+    const { session, message } = delivery;
+    const log = this.#options.log;
+    if (failure.reason === "closed" || !session.live) {
+      this.#count(subject.id); // a copy that closes its channel each time ends too
+      return this.returned(subject);
+    }
+    const what = plan.copy?.what ?? "copy";
+    const transient = failure.reason !== "too-large" && failure.reason !== "invalid";
+    if (transient) {
+      const failures = this.#count(subject.id);
+      if (failures <= MAX_SETTLE_FAILURES) {
+        log.warn("task.unsettled", {
+          id: subject.id,
+          error: `its ${what} was refused: ${describeError(failure)}`,
+          detail: `back to the queue (${failures} of ${MAX_SETTLE_FAILURES})`,
+        });
+        session.reject(message, true);
+        return;
+      }
+    }
+    const fallback = plan.fallback;
+    log.warn("task.unsettled", {
+      id: subject.id,
+      error: `its ${what} was refused: ${describeError(failure)}`,
+      detail: fallback ? "dead-lettering it with minimal headers" : "rejecting it",
     });
+    const second = fallback ? await this.#publishCopy(session, fallback.copy) : failure;
+    if (second === undefined) return this.#settle(delivery, fallback!.log);
+    this.#discard(delivery, subject, second);
   }
 
-  #failureHeaders(message: ConsumeMessage, error: string): Record<string, unknown> {
-    const now = new Date().toISOString();
-    const first: unknown = message.properties.headers?.[HEADERS.firstFailure];
-    return {
-      [HEADERS.error]: error,
-      [HEADERS.firstFailure]: typeof first === "string" ? first : now,
-      [HEADERS.lastFailure]: now,
-      [HEADERS.worker]: this.#options.workerId,
-      [HEADERS.queue]: this.#options.names.main,
-    };
+  /** Rejects a delivery without requeue: even its minimal dead letter was refused. */
+  #discard(delivery: Delivery, subject: Subject, second: PublishError): void {
+    const { session, message } = delivery;
+    if (second.reason === "closed" || !session.live) return this.returned(subject);
+    this.#forget(subject.id);
+    const log = this.#options.log;
+    log.error("task.discarded", {
+      id: subject.id,
+      ...(subject.task === undefined ? {} : { task: subject.task }),
+      error: describeError(second),
+      detail:
+        "its minimal dead letter was refused too: rejected without requeue (a quorum work queue dead-letters it to its dead-letter queue; a classic one drops it)",
+    });
+    session.reject(message, false);
   }
 
-  #ack(delivery: Delivery): boolean {
-    return delivery.session.ack(delivery.message, this.#options.ackNow());
+  /** Counts one more refused settlement of `id`; returns the count. */
+  #count(id: string): number {
+    const count = (this.#failures.get(id) ?? 0) + 1;
+    this.#failures.delete(id);
+    this.#failures.set(id, count);
+    if (this.#failures.size > FAILURES_REMEMBERED) {
+      this.#failures.delete(this.#failures.keys().next().value!);
+    }
+    return count;
+  }
+
+  #forget(id: string): void {
+    this.#failures.delete(id);
   }
 }

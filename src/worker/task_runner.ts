@@ -13,6 +13,36 @@ import type { Logger } from "../util/logger.ts";
 import { runAttempt } from "./attempt.ts";
 import type { AttemptVerdict } from "./disposition.ts";
 import type { ThreadPool } from "./threads/pool.ts";
+import { MAX_JSON_DEPTH, measureDepth, utf8Bytes } from "../util/bounds.ts";
+import { stringifyJson } from "../util/json.ts";
+
+/**
+ * Why a handler's result cannot go on the wire (in the reply, the `succeeded` event and the log),
+ * or `undefined` when it can: it nests over {@linkcode MAX_JSON_DEPTH} levels, or its JSON is
+ * over `maxBytes`. Such a task is dead-lettered as `invalid-result` (its side effects are done:
+ * replaying it runs it again).
+ */
+export function resultBounds(value: unknown, maxBytes: number): string | undefined {
+  const { tooDeep } = measureDepth(value, MAX_JSON_DEPTH);
+  if (tooDeep) {
+    return `the handler's result nests over ${MAX_JSON_DEPTH} levels deep: results are bounded (see the README's Bounds)`;
+  }
+  if (typeof value !== "object" || value === null) {
+    if (typeof value !== "string" || value.length <= maxBytes / 3) return undefined;
+  }
+  let json: string;
+  try {
+    json = stringifyJson(value);
+  } catch (err) {
+    return `the handler's result cannot be encoded as JSON: ${describeError(err)}`;
+  }
+  const bytes = json.length > maxBytes ? json.length : utf8Bytes(json);
+  return bytes > maxBytes
+    ? `the handler's result takes ${bytes}${
+      json.length > maxBytes ? " or more" : ""
+    } bytes as JSON, over the limit of ${maxBytes} (maxMessageBytes)`
+    : undefined;
+}
 
 /** How an attempt ended: the verdict, and the result in its wire form when it succeeded. */
 export interface RunOutcome {
@@ -28,11 +58,22 @@ export class TaskRunner {
   readonly #log: Logger;
   readonly #pool: ThreadPool | undefined;
 
-  /** A runner for `handlers`, logging through `log`. */
-  constructor(handlers: Handlers, log: Logger, pool: ThreadPool | undefined) {
+  readonly #maxResultBytes: number;
+
+  /**
+   * A runner for `handlers`, logging through `log`; a result whose JSON is over
+   * `maxResultBytes` (or that nests over `MAX_JSON_DEPTH`) is refused as `invalid-result`.
+   */
+  constructor(
+    handlers: Handlers,
+    log: Logger,
+    pool: ThreadPool | undefined,
+    maxResultBytes: number,
+  ) {
     this.#handlers = handlers;
     this.#log = log;
     this.#pool = pool;
+    this.#maxResultBytes = maxResultBytes;
   }
 
   /**
@@ -72,8 +113,13 @@ export class TaskRunner {
         },
       };
     }
+    const unfit = resultBounds(outcome.value, this.#maxResultBytes);
+    if (unfit) return { verdict: { ok: false, invalidResult: unfit } };
     try {
-      return { verdict: { ok: true }, result: encodeResult(contract, outcome.value) };
+      const result = encodeResult(contract, outcome.value);
+      const encodedUnfit = resultBounds(result, this.#maxResultBytes);
+      if (encodedUnfit) return { verdict: { ok: false, invalidResult: encodedUnfit } };
+      return { verdict: { ok: true }, result };
     } catch (err) {
       return { verdict: { ok: false, invalidResult: describeError(err) } };
     }

@@ -36,6 +36,7 @@ import { ConsumerSession } from "./consumer_session.ts";
 import { type CancelFacts, decide, deliveryFacts } from "./disposition.ts";
 import { checkProgress, ProgressThrottle } from "./progress.ts";
 import { logTaskEvent, type TaskEvent } from "./events.ts";
+import { onStopSignals } from "../util/signals.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
 import { type Delivery, OutcomeWriter } from "./outcome_writer.ts";
 import { TaskRunner } from "./task_runner.ts";
@@ -55,7 +56,7 @@ const SETTLE_TIMEOUT_MS = 5_000;
  *
  * const worker = await Worker.start(handlers, { queue: "task_queue", prefetch: 1 });
  * worker.on("task.done", (event) => console.log(event.id, event.result));
- * Deno.addSignalListener("SIGTERM", () => worker.close());
+ * worker.closeOnSignals(); // Ctrl-C or SIGTERM: drain, then close
  * await worker.closed;
  * ```
  */
@@ -95,12 +96,18 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       emit: (event) => this.#report(event),
       ackNow: () => this.#inFlight.size <= 1,
       history: this.#options.history.enabled,
+      log: this.#log,
     });
     const { cancelWindow } = this.#options;
     this.#cancels = cancelWindow === undefined
       ? undefined
       : new CancelList(cancelWindow, (request) => this.#onCancelRequest(request), this.#log);
-    this.#runner = new TaskRunner(handlers, this.#log, undefined);
+    this.#runner = new TaskRunner(
+      handlers,
+      this.#options.handlerLogger,
+      undefined,
+      this.#options.maxMessageBytes,
+    );
     this.#closed.promise.catch(() => {});
     if (options.onEvent) this.on("*", options.onEvent);
   }
@@ -114,8 +121,14 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const { threads, urls, id, heartbeat } = worker.#options;
     worker.#control = worker.#openControl();
     if (threads) {
-      worker.#pool = await ThreadPool.start({ ...threads, logger: worker.#log });
-      worker.#runner = new TaskRunner(handlers, worker.#log, worker.#pool);
+      const handlerLogger = worker.#options.handlerLogger;
+      worker.#pool = await ThreadPool.start({ ...threads, logger: handlerLogger });
+      worker.#runner = new TaskRunner(
+        handlers,
+        handlerLogger,
+        worker.#pool,
+        worker.#options.maxMessageBytes,
+      );
     }
     try {
       worker.#connection = await BrokerConnection.open({
@@ -165,6 +178,30 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   /** Resolves when the worker has closed; rejects if its connection failed for good. */
   get closed(): Promise<void> {
     return this.#closed.promise;
+  }
+
+  /**
+   * Closes the worker on SIGINT (Ctrl-C) or SIGTERM, as the worker CLI does: the first signal
+   * stops taking tasks and lets running ones finish within the grace period (see
+   * {@linkcode Worker.close}); a second one exits the process at once with code 1 (the broker
+   * requeues what was running). Listening stops when the worker has closed, or when the
+   * function returned is called. Without it, Ctrl-C ends the process without draining.
+   *
+   * @example Run until Ctrl-C or SIGTERM, then drain
+   * ```ts ignore
+   * const worker = await Worker.start(handlers, { queue: "jobs" });
+   * worker.closeOnSignals();
+   * await worker.closed;
+   * ```
+   */
+  closeOnSignals(): () => void {
+    let signals = 0;
+    const stop = onStopSignals(() => {
+      if (++signals > 1) Deno.exit(1);
+      this.close().catch(() => {}); // a failure shows in `closed`
+    });
+    this.#closed.promise.then(stop, stop);
+    return stop;
   }
 
   /**
@@ -276,7 +313,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       onDelivery: (message, from) => this.#onDelivery(message, from),
       onCancelled: (from) => this.#onCancelled(from),
       flushLog: () => this.#log.flush?.(),
-    });
+      log: this.#log,
+    }, this.#options.maxMessageBytes);
     this.#session?.retire();
     this.#session = session;
     this.#generation = link.generation;
@@ -457,17 +495,18 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     });
   }
 
+  /**
+   * A delivery whose processing threw (a fault of Warren's: the writer itself never rejects):
+   * logged, and put back in its queue by a reject, never by a reconnect. The redelivery cap
+   * ends it if it keeps failing.
+   */
   #unsettled(delivery: Delivery, err: unknown): void {
     this.#log.error("task.unsettled", {
       id: delivery.message.properties.messageId,
       error: describeError(err),
-      detail: this.#closing
-        ? "the worker stopped before the broker confirmed its outcome; the broker requeues it"
-        : "could not publish its outcome; reconnecting so that the broker redelivers it",
+      detail: "could not settle it; it goes back to its queue",
     });
-    if (delivery.session.live) {
-      delivery.session.link.restart("the outcome of a task could not be published");
-    }
+    delivery.session.reject(delivery.message, true);
   }
 }
 

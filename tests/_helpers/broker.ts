@@ -23,7 +23,7 @@ export interface RawClient extends AsyncDisposable {
   readonly channel: Channel;
   /**
    * Deletes these work queues when the client is disposed, with what Warren derives from each:
-   * its `.dead` and `.schedules` queues, its `.events` and `.control` streams, and its delay
+   * its `.dead`, `.schedules` and `.scheduler.wake` queues, its `.events` and `.control` streams, and its delay
    * levels (queues and exchanges).
    */
   track(...queues: string[]): void;
@@ -51,6 +51,7 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
             queue,
             `${queue}.dead`,
             `${queue}.schedules`,
+            `${queue}.scheduler.wake`,
             `${queue}.events`,
             `${queue}.control`,
           ]

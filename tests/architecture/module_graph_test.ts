@@ -45,6 +45,39 @@ Deno.test("the CLI functions (./cli) load the CLI but not the demo catalog", asy
   assertEquals(local.filter((path) => path.startsWith("tasks/")), []);
 });
 
+/** The npm packages of the dashboard and of the producer's progress bar. */
+const DASHBOARD_NPM = ["hono", "preact", "htm", "uplot"];
+const PROGRESS_NPM = ["cli-progress"];
+
+/** The package names of a graph's npm packages, without versions. */
+function packages(graph: Graph): string[] {
+  return graph.npm.map((name) => name.replace(/@[^@]+$/, "").replace(/\/.*$/, ""));
+}
+
+Deno.test("each CLI's entry loads only what it runs", async (t) => {
+  const cases = [
+    ["src/cli/worker/main.ts", [...DASHBOARD_NPM, ...PROGRESS_NPM], "src/dashboard/"],
+    ["worker.ts", [...DASHBOARD_NPM, ...PROGRESS_NPM], "src/dashboard/"],
+    ["src/cli/producer/main.ts", [...DASHBOARD_NPM, "croner"], "src/dashboard/"],
+    ["src/cli/scheduler/main.ts", [...DASHBOARD_NPM, ...PROGRESS_NPM], "src/dashboard/"],
+  ] as const;
+  for (const [entry, absent, folder] of cases) {
+    await t.step(entry, async () => {
+      const graph = await graphOf(entry);
+      assertEquals(packages(graph).filter((name) => absent.includes(name as never)), []);
+      assertEquals(graph.local.filter((path) => path.startsWith(folder)), []);
+    });
+  }
+  await t.step("examples/mailer/worker.ts (warren/cli/worker)", async () => {
+    const graph = await graphOf("examples/mailer/worker.ts", "examples/mailer/deno.json");
+    const loaded = packages(graph).filter((name) =>
+      [...DASHBOARD_NPM, ...PROGRESS_NPM].includes(name)
+    );
+    assertEquals(loaded, []);
+    assertEquals(graph.local.filter((path) => path.startsWith("src/cli/admin/")), []);
+  });
+});
+
 Deno.test("the other export paths load neither the CLI nor the demo catalog", async () => {
   for (const entry of ["src/admin/mod.ts", "src/wire/mod.ts", "src/metrics/mod.ts"]) {
     const { local } = await graphOf(entry);

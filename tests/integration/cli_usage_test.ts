@@ -14,7 +14,7 @@ import {
 import { ConnectionError } from "../../src/errors/connection_error.ts";
 import { Producer } from "../../src/producer/producer.ts";
 import { catalog } from "../../tasks/mod.ts";
-import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { messageCount, rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { enqueuedIds, PRODUCER_FLAGS, rootPath, runCli } from "../_helpers/cli.ts";
 import { freePort } from "../_helpers/ports.ts";
 
@@ -175,8 +175,9 @@ Deno.test("the README's commands run as deno tasks and as executables", async (t
   const readme = await Deno.readTextFile(rootPath("README.md"));
   for (const cli of ["producer", "worker", "admin", "scheduler"] as const) {
     await t.step(`${cli}: deno task ${cli}, and ./${cli}.ts`, async () => {
-      // The scheduler reads its file, whose name is only known when it runs.
-      const flags = cli === "scheduler" ? [...PRODUCER_FLAGS, "--allow-read"] : PRODUCER_FLAGS;
+      // The producer, the worker and the scheduler may read files of the current folder
+      // (--file, --schedules, the worker's thread modules): `deno task` runs in the root.
+      const flags = cli === "admin" ? PRODUCER_FLAGS : [...PRODUCER_FLAGS, "--allow-read=."];
       const command = `deno run ${flags.join(" ")} ${cli}.ts`;
       assertEquals(config.tasks[cli], command, "the README's flags");
       assert(readme.includes(`deno task ${cli}`), `README.md shows 'deno task ${cli}'`);
@@ -199,4 +200,98 @@ Deno.test("the README's commands run as deno tasks and as executables", async (t
       assertEquals(direct.code, 0, new TextDecoder().decode(direct.stderr));
     });
   }
+});
+
+/** Runs `command args` in `cwd` with deno on the PATH (for the CLIs' shebang lines). */
+async function run(command: string, args: readonly string[], cwd: string) {
+  const { code, stdout, stderr } = await new Deno.Command(command, {
+    args: [...args],
+    cwd,
+    env: {
+      NO_COLOR: "1",
+      PATH: `${Deno.execPath().replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH") ?? ""}`,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+Deno.test("--file reads a file of the current folder as the README writes it", async (t) => {
+  const queue = uniqueQueue("warren_file");
+  await using client = await rawClient();
+  client.track(queue);
+  const lines = '{"task":"sum","start":1,"end":2}\n{"task":"sum","start":1,"end":3}\n';
+
+  await t.step("./producer.ts --file tasks.jsonl, in the file's folder", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "warren-file-" });
+    try {
+      await Deno.writeTextFile(`${dir}/tasks.jsonl`, lines);
+      const result = await run(rootPath("producer.ts"), [
+        "--file",
+        "tasks.jsonl",
+        "--queue",
+        queue,
+      ], dir);
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(enqueuedIds(result.stdout).length, 2, result.stdout);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  await t.step("deno task producer --file, relative to the repository's root", async () => {
+    const name = `.tasks_${crypto.randomUUID().slice(0, 8)}.jsonl`;
+    await Deno.writeTextFile(rootPath(name), lines);
+    try {
+      const result = await run(Deno.execPath(), [
+        "task",
+        "--quiet",
+        "producer",
+        "--file",
+        name,
+        "--queue",
+        queue,
+      ], rootPath(""));
+      assertEquals(result.code, 0, result.stderr);
+      assertEquals(enqueuedIds(result.stdout).length, 2, result.stdout);
+    } finally {
+      await Deno.remove(rootPath(name));
+    }
+  });
+
+  await t.step("deno task scheduler --file reads a file of the root", async () => {
+    const name = `.schedules_${crypto.randomUUID().slice(0, 8)}.json`;
+    await Deno.writeTextFile(rootPath(name), '[{"name": "x"}]');
+    try {
+      const result = await run(
+        Deno.execPath(),
+        ["task", "--quiet", "scheduler", "--file", name],
+        rootPath(""),
+      );
+      // Read, then refused for what it holds (not for a permission): no broker is needed.
+      assertEquals(result.code, 2, result.stderr);
+      assertStringIncludes(result.stderr, `${name}: schedule 1 ("x"): task:`);
+    } finally {
+      await Deno.remove(rootPath(name));
+    }
+  });
+
+  await t.step("a file outside the current folder is refused, naming the flag", async () => {
+    for (const cli of ["producer", "scheduler"]) {
+      const result = await run(Deno.execPath(), [
+        "task",
+        "--quiet",
+        cli,
+        "--file",
+        "/etc/hostname",
+        "--queue",
+        queue,
+      ], rootPath(""));
+      assertEquals(result.code, 2, result.stderr);
+      assertStringIncludes(result.stderr, "--allow-read=/etc/hostname");
+    }
+  });
+  assertEquals(await messageCount(client, queue), 4);
 });

@@ -18,13 +18,21 @@ async function producer(
   hosts: string,
   args: readonly string[],
   flags: readonly string[] = PRODUCER_FLAGS,
+  resolvConf?: string,
 ) {
   const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
   const command = [Deno.execPath(), "run", "--quiet", ...flags, rootPath("producer.ts"), ...args]
     .map(quote).join(" ");
   const started = performance.now();
   const { code, stdout, stderr } = await new Deno.Command("unshare", {
-    args: ["-m", "sh", "-c", `mount --bind ${quote(hosts)} /etc/hosts && exec ${command}`],
+    args: [
+      "-m",
+      "sh",
+      "-c",
+      `mount --bind ${quote(hosts)} /etc/hosts && ${
+        resolvConf === undefined ? "" : `mount --bind ${quote(resolvConf)} /etc/resolv.conf && `
+      }exec ${command}`,
+    ],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
@@ -115,6 +123,40 @@ Deno.test("the README's flags work where localhost is 127.0.0.1 and ::1", async 
       assertMatch(errors[0]!, /ECONNREFUSED 127\.0\.0\.1:\d+; over IPv6: .*ECONNREFUSED ::1:\d+/);
       assert(result.ms < 10_000, `failed in ${Math.round(result.ms)} ms`);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("where localhost has no IPv6 address and DNS does not answer, the IPv4 refusal is reported", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "warren-hosts-" });
+  const hosts = `${dir}/hosts`;
+  const resolv = `${dir}/resolv.conf`;
+  // No ::1 line, and a name server that refuses: the IPv6 lookup of localhost fails with
+  // EAI_AGAIN (as in many containers), after the IPv4 connection was refused.
+  await Deno.writeTextFile(hosts, "127.0.0.1\tlocalhost\n");
+  await Deno.writeTextFile(resolv, "nameserver 127.0.0.9\n");
+  try {
+    const why = await canTest(hosts);
+    if (why !== undefined) {
+      // deno-lint-ignore no-console
+      console.log(`localhost_families_test: skipped, ${why}`);
+      return;
+    }
+    const port = freePort();
+    const result = await producer(
+      hosts,
+      ["sum", "--start", "1", "--end", "2", "--url", `amqp://localhost:${port}`],
+      [`--allow-net=localhost:${port}`, "--allow-env=AMQP_URL,WARREN_QUEUE"],
+      resolv,
+    );
+    assertEquals(result.code, 1, result.stderr);
+    const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "));
+    assertEquals(errors.length, 1, result.stderr);
+    assertMatch(
+      errors[0]!,
+      /over IPv4: connect ECONNREFUSED 127\.0\.0\.1:\d+; over IPv6: no IPv6 address for localhost \(getaddrinfo E[A-Z_]+ localhost\)/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -63,9 +63,29 @@ Deno.test("producer CLI exits 2 on bad input and publishes nothing", async (t) =
       assertUsage(await runCli("producer.ts", args), "--start", "'one'");
     });
 
-    await t.step("an end below the start", async () => {
+    await t.step("an end below the start, named by its flag", async () => {
       const args = ["sum", "--start", "5", "--end", "1", ...q];
-      assertUsage(await runCli("producer.ts", args), "end", "start");
+      const result = await runCli("producer.ts", args);
+      assertUsage(result, "--end: end must be greater than or equal to start");
+      assertStringIncludes(result.stderr, "\nRun 'producer.ts sum --help' for usage.");
+    });
+
+    await t.step("a missing field names its flag, then the task's help", async () => {
+      const result = await runCli("producer.ts", ["sum", "--start", "1", ...q]);
+      assertEquals(
+        result.stderr,
+        [
+          "error: Invalid payload for task 'sum': --end is required",
+          "Run 'producer.ts sum --help' for usage.",
+          "",
+        ].join("\n"),
+      );
+      assertUsage(result);
+    });
+
+    await t.step("a payload refused in --json ends with the help line too", async () => {
+      const result = await runCli("producer.ts", ["--json", '{"task":"sum","start":1}', ...q]);
+      assertUsage(result, "end:", "Run 'producer.ts --help' for usage.");
     });
 
     await t.step("--json that is not an object", async () => {

@@ -7,6 +7,7 @@ import { parseManagementUrl } from "../../admin/management.ts";
 import { queueNames } from "../../broker/topology.ts";
 import { DEFAULT_DASHBOARD_PORT, serveDashboard } from "../../dashboard/server.ts";
 import { createLogger } from "../../util/logger.ts";
+import { explainPermission } from "../../util/permissions.ts";
 import { durationFlag, integerFlag, parseFlags, stringFlag } from "../shared/args.ts";
 import { BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
 import { optionalEnv } from "../shared/env.ts";
@@ -41,6 +42,19 @@ Permissions: the listening address and the management API in --allow-net, e.g.
   --allow-net=localhost:5672,127.0.0.1:9465,localhost:15672
 Exit status: 0 after Ctrl-C, 1 on broker errors, 2 on bad usage.`;
 
+/**
+ * Deno's refusal to listen (`Requires net access to "127.0.0.1:9465"`) as a
+ * PermissionError naming the flag to add; other errors unchanged.
+ */
+function explainListenPermission(err: unknown): never {
+  const address = err instanceof Deno.errors.NotCapable
+    ? /net access to "([^"]+)"/.exec(err.message)?.[1]
+    : undefined;
+  throw address === undefined
+    ? err
+    : explainPermission(err, `--allow-net=${address}`, `listening on ${address}`);
+}
+
 /** Runs `admin.ts dashboard` with the arguments after `dashboard`. */
 export async function dashboardCommand(args: readonly string[]): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
@@ -74,7 +88,7 @@ export async function dashboardCommand(args: readonly string[]): Promise<number>
     ...(host === undefined ? {} : { host }),
     ...(token === undefined ? {} : { token }),
     ...(management === undefined ? {} : { management }),
-  });
+  }).catch(explainListenPermission);
   console.log(`dashboard of ${queues.join(", ")} at ${dashboard.url}`);
   const stopped = Promise.withResolvers<void>();
   const removeListeners = onStopSignals(() => stopped.resolve());

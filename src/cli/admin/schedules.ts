@@ -15,7 +15,8 @@ import { table } from "./format.ts";
 export const SCHEDULES_HELP =
   `Shows the schedules of the work queue Q as the active scheduler keeps them in the broker
 (Q.schedules): each with its task, timing, last and next fire; and which scheduler is active
-(the one holding Q.scheduler).
+(the one holding Q.scheduler); a fire the broker refuses (its queue was deleted, say), which
+the scheduler tries again; and a handover (the last leader stopped on purpose).
 
 Usage: ${PROGRAM} schedules [options]
 
@@ -32,6 +33,8 @@ export function formatSchedules(report: SchedulesReport): string {
     ? `active scheduler: ${report.leader ?? "?"} (leading since ${report.leaderSince ?? "?"})`
     : report.leader === null
     ? "no scheduler is active, and none has run on this queue"
+    : report.handover
+    ? `no scheduler is active (${report.handover.by} handed the lead over at ${report.handover.at})`
     : `no scheduler is active (the last one was ${report.leader}, state written ${report.written})`;
   if (report.schedules.length === 0) return `${report.queue}: ${who}; no schedules`;
   const rows = report.schedules.map((s) => [
@@ -53,7 +56,14 @@ export function formatSchedules(report: SchedulesReport): string {
     ],
     rows,
   );
-  return [`${report.queue}: ${who}`, ...lines].join("\n");
+  const refused = report.schedules.flatMap((s) =>
+    s.refused
+      ? [
+        `refused: ${s.refused.id} (${s.refused.reason}), tried ${s.refused.attempts} times since ${s.refused.since}; the scheduler tries again`,
+      ]
+      : []
+  );
+  return [`${report.queue}: ${who}`, ...lines, ...refused].join("\n");
 }
 
 /** Runs `admin.ts schedules` with the arguments after `schedules`. */

@@ -14,7 +14,12 @@ import { prepareTask, prepareWireTask } from "../../task/prepare.ts";
 import { integerFlag, type ParsedArgs, stringFlag } from "../shared/args.ts";
 import { UsageError } from "../shared/exit.ts";
 import { lineSource } from "./lines.ts";
-import { givenFlagValues, payloadFromFlags, type TaskFlag } from "./task_flags.ts";
+import {
+  flagValidationError,
+  givenFlagValues,
+  payloadFromFlags,
+  type TaskFlag,
+} from "./task_flags.ts";
 
 const MAX_REPORTED_LINES = 10;
 
@@ -134,10 +139,16 @@ export function readTaskInput(
     if (json !== undefined && Object.keys(given).length > 0) {
       throw new UsageError(`give the payload of '${task.name}' as flags or as --json, not both`);
     }
-    const payload = json !== undefined
-      ? parseJsonObject(json, `the payload of '${task.name}' as a JSON object`)
-      : payloadFromFlags(flags, given);
-    return fromPayload(catalog, task.name, payload, count, base);
+    if (json !== undefined) {
+      const payload = parseJsonObject(json, `the payload of '${task.name}' as a JSON object`);
+      return fromPayload(catalog, task.name, payload, count, base);
+    }
+    const payload = payloadFromFlags(flags, given);
+    try {
+      return fromPayload(catalog, task.name, payload, count, base);
+    } catch (err) {
+      throw err instanceof ValidationError ? flagValidationError(flags, payload, err) : err;
+    }
   }
   if (json !== undefined) {
     const body = parseJsonObject(json, `a task such as {"task": "${catalog.names[0]}", ...}`);

@@ -9,6 +9,7 @@ import type { AnyContract } from "../../task/contract.ts";
 import type { NumberRule } from "../../util/numbers.ts";
 import { parseNumberFlag } from "../shared/args.ts";
 import { UsageError } from "../shared/exit.ts";
+import { ValidationError, type ValidationIssue } from "../../errors/validation_error.ts";
 
 /** The kind of value a flag takes. */
 export type FlagKind = "integer" | "number" | "string" | "boolean" | "json";
@@ -136,4 +137,27 @@ export function givenFlagValues(
       f,
     ) => [f.flag, values[f.flag]]),
   );
+}
+
+/**
+ * A payload built from flags that its schema refused, worded in flags: a field left out is
+ * `--end is required`, a bad one `--end: <what is wrong>`. Issues of no flag's field stay as
+ * they are. The result is a usage error, so that the CLI points to the task's help.
+ */
+export function flagValidationError(
+  flags: readonly TaskFlag[],
+  payload: Readonly<Record<string, unknown>>,
+  err: ValidationError,
+): UsageError {
+  const issues = err.issues.map((issue): ValidationIssue => {
+    const [field = "", ...rest] = issue.path.split(".");
+    const flag = flags.find((f) => f.field === field);
+    if (flag === undefined) return issue;
+    if (rest.length === 0 && payload[field] === undefined) {
+      return { path: "", message: `--${flag.flag} is required` };
+    }
+    return { path: [`--${flag.flag}`, ...rest].join("."), message: issue.message };
+  });
+  const worded = new ValidationError(err.task, issues);
+  return new UsageError(worded.message, { cause: err });
 }

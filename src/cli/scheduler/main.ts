@@ -21,7 +21,12 @@ const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 
 const HELP = `Enqueues the tasks of the schedules in a JSON file when they are due. Run as many
 replicas as you like: exactly one is active at a time, chosen through the broker (it holds the
-exclusive queue Q.scheduler); when it stops or dies, another takes over within about a second.
+exclusive queue Q.scheduler); the others stand by and say who leads. Stopped (SIGTERM, SIGINT),
+the active one finishes its fire in flight and hands over: it records the handover in the
+broker, frees Q.scheduler and wakes a standby, which takes over at once and makes every fire due
+since the last one. When the active one dies, another takes over within about a second and
+applies each schedule's 'missed' policy. A fire the broker refuses (its queue was deleted) is
+logged (schedule.refused) and tried again with the same id, 0.5 s then doubling up to 30 s.
 
 Usage: ${PROGRAM} --file schedules.json [options]
 
@@ -31,8 +36,8 @@ The file holds an array of schedules:
    {"name": "tick", "task": "sleep", "payload": {"ms": 1}, "every": "1s", "missed": "skip"}]
   cron     5 fields, or 6 with seconds first; tz an IANA time zone (default UTC)
   every    a whole number of seconds (1s, 10m, 2h) instead of cron
-  missed   what a new active scheduler does with fires nobody made: skip (default) or once
-           (one catch-up fire)
+  missed   what a new active scheduler does with fires nobody made after an outage: skip
+           (default) or once (one catch-up fire); after a handover all of them are made
 Each fire's task has the id <name>@<fire time, ISO 8601 UTC>.
 
 Options:
@@ -41,6 +46,9 @@ Options:
   --election-interval DURATION
                       how often a replica that is not active tries to take the lead
                       (default 1s)
+  --handover-window DURATION
+                      how long after a handover a new leader still makes every fire of the
+                      gap; a later start counts as an outage (default 30s)
   --max-priority N    the classic work queue's x-max-priority, as producers declare it
   --log-format F      text or json (default text)
   --log-level L       ${LOG_LEVELS.join(", ")} (default info)
@@ -57,6 +65,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       "file",
       "id",
       "election-interval",
+      "handover-window",
       "max-priority",
       "log-format",
       "log-level",
@@ -87,6 +96,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
     queueType: settings.queueType,
     logger,
     electionInterval: durationFlag(flags, "election-interval", 1_000),
+    handoverWindow: durationFlag(flags, "handover-window", 30_000),
     ...historyFlags(flags),
     ...(id === undefined ? {} : { id }),
     ...(flags["max-priority"] === undefined

@@ -42,7 +42,9 @@ export function exitCodeFor(err: unknown): number {
 
 /** The CLI's own advice for an error, if it has any, as a sentence of its own. */
 function hintFor(err: unknown, program: string): string {
-  if (err instanceof UsageError) return `\nRun '${program} --help' for usage.`;
+  if (err instanceof UsageError || err instanceof ValidationError) {
+    return `\nRun '${program} --help' for usage.`;
+  }
   if (err instanceof ConnectionError && err.unreachable) {
     return "\nPoint AMQP_URL or --url at a broker that is running.";
   }

@@ -3,12 +3,4 @@
  *
  * @module
  */
-
-/** Calls `handler` on each SIGINT or SIGTERM; returns a function that stops listening. */
-export function onStopSignals(handler: () => void): () => void {
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, handler);
-  return () => {
-    for (const signal of signals) Deno.removeSignalListener(signal, handler);
-  };
-}
+export { onStopSignals } from "../../util/signals.ts";

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { z } from "zod";
 import { defineCatalog, defineTask } from "../../../mod.ts";
 import { ConfigError } from "../../../src/errors/config_error.ts";
@@ -226,4 +226,26 @@ Deno.test("a schedule's payload is typed by its task", () => {
     every: 1_000,
   };
   assertEquals([ok, bad, unknown].map((s) => s.task), ["sum", "sum", "nope"]);
+});
+
+Deno.test("resolveSchedule() refuses a payload whose fires could not be published", () => {
+  const big = defineCatalog(defineTask({ name: "echo", schema: z.object({ text: z.string() }) }));
+  const err = assertThrows(
+    () =>
+      resolveSchedule(
+        big,
+        {
+          name: "huge",
+          task: "echo",
+          payload: { text: "x".repeat(17 * 1024 * 1024) },
+          every: 1_000,
+        },
+        "schedule 1",
+      ),
+    ConfigError,
+  );
+  assertStringIncludes(
+    err.message,
+    "Cannot use schedule 1: payload: its fires cannot be published",
+  );
 });

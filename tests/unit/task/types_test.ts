@@ -17,7 +17,7 @@ import { UnknownTaskError } from "../../../src/errors/unknown_task_error.ts";
 import { ValidationError } from "../../../src/errors/validation_error.ts";
 import { silentLogger } from "../../../src/util/logger.ts";
 import { prepareTask } from "../../../src/task/prepare.ts";
-import type { Producer } from "../../../src/producer/producer.ts";
+import { Producer } from "../../../src/producer/producer.ts";
 import { defineHandlers } from "../../../src/task/handlers.ts";
 import { handlers } from "../../../tasks/handlers/mod.ts";
 import { catalog, type WarrenCatalog } from "../../../tasks/mod.ts";
@@ -59,6 +59,24 @@ export async function enqueueTypesOnly(p: Producer<WarrenCatalog>): Promise<void
   p.enqueue("primes", { start: 1, end: 2 });
   // @ts-expect-error -- rounds is a number
   p.enqueue("sha256", { text: "abc", rounds: "2" });
+}
+
+/**
+ * Never called: `result: true` compiles on a producer made with `results: true` (or whose
+ * `results` is only known when it runs), and not on one made without.
+ */
+export async function resultSwitchTypesOnly(): Promise<void> {
+  const listening = await Producer.connect(catalog, { results: true });
+  await listening.enqueue("sum", { start: 1, end: 2 }, { result: true });
+  const deaf = await Producer.connect(catalog, { queue: "q" });
+  await deaf.enqueue("sum", { start: 1, end: 2 }, { result: false });
+  // @ts-expect-error -- this producer was made without `results: true`
+  await deaf.enqueue("sum", { start: 1, end: 2 }, { result: true });
+  const bare = await Producer.connect(catalog);
+  // @ts-expect-error -- this producer was made without `results: true`
+  await bare.enqueue("sum", { start: 1, end: 2 }, { result: true });
+  const maybe = await Producer.connect(catalog, { results: Math.random() > 0.5 });
+  await maybe.enqueue("sum", { start: 1, end: 2 }, { result: true });
 }
 
 Deno.test("task names are the catalog's names, as a union type", () => {

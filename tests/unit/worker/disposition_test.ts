@@ -356,3 +356,48 @@ Deno.test("decide(): a cancelled task is dead-lettered or dropped, unless it is 
     assertEquals(decideNow(input), { kind: "done", attempt: 1 });
   });
 });
+
+Deno.test("decide(): the redelivery cap comes first, whatever else the delivery is", async (t) => {
+  const capped = { redelivered: true, deliveryCount: 5, redeliveries: 0 };
+  await t.step("an undecodable body whose dead-lettering kept failing", () => {
+    const bad: UndecodableTask = {
+      ok: false,
+      id: "x",
+      reason: "unknown-task",
+      error: "unknown task 'nnn'",
+    };
+    const disposition = decideNow({ delivery: capped, decoded: bad, settings });
+    assertEquals(disposition.kind, "dead");
+    assertEquals(disposition.kind === "dead" && disposition.reason, "worker-died");
+    assertEquals(
+      disposition.kind === "dead" && disposition.error.includes("unknown-task"),
+      true,
+    );
+  });
+  await t.step("a cancelled task", () => {
+    const disposition = decideNow({
+      delivery: capped,
+      decoded: decoded(),
+      settings,
+      cancelled: { drop: false, by: "ops", at: "2026-12-01T11:00:00Z" },
+    });
+    assertEquals(disposition.kind === "dead" && disposition.reason, "worker-died");
+  });
+  await t.step("an expired task", () => {
+    const disposition = decideNow({
+      delivery: capped,
+      decoded: decoded(0, flaky.version, 1),
+      settings,
+    });
+    assertEquals(disposition.kind === "dead" && disposition.reason, "worker-died");
+  });
+  await t.step("below the cap, the other rows decide", () => {
+    const below = { redelivered: true, deliveryCount: 4, redeliveries: 0 };
+    const disposition = decideNow({
+      delivery: below,
+      decoded: decoded(0, flaky.version, 1),
+      settings,
+    });
+    assertEquals(disposition.kind === "dead" && disposition.reason, "expired");
+  });
+});

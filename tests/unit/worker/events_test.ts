@@ -41,3 +41,17 @@ Deno.test("logTaskEvent() logs failures at warn and dead letters at error", () =
   logTaskEvent(log, { event: "task.dead", id: "a", ms: 1, error: "e", reason: "not-json" });
   assertEquals(levels.map((l) => JSON.parse(l).level), ["warn", "error"]);
 });
+
+Deno.test("logTaskEvent() logs a cancelled task at info: a cancel is no error", () => {
+  const levels: string[] = [];
+  const log = createLogger({ level: "debug", format: "json", write: (l) => levels.push(l) });
+  logTaskEvent(log, {
+    event: "task.dead",
+    task: "sleep",
+    id: "a",
+    ms: 1,
+    error: "cancelled by pid:1 at 2026-12-05T10:00:00.000Z, while running",
+    reason: "cancelled",
+  });
+  assertEquals(levels.map((l) => JSON.parse(l).level), ["info"]);
+});

@@ -9,6 +9,7 @@ Deno.test("formatSchedules() shows the active scheduler and a row per schedule",
     leader: "scheduler-41",
     leaderSince: "2026-12-01T10:00:00.000Z",
     written: "2026-12-01T10:05:00.000Z",
+    handover: null,
     schedules: [
       {
         name: "nightly-report",
@@ -17,6 +18,7 @@ Deno.test("formatSchedules() shows the active scheduler and a row per schedule",
         missed: "once",
         lastFire: null,
         nextFire: "2026-12-02T01:00:00.000Z",
+        refused: null,
       },
       {
         name: "tick",
@@ -25,6 +27,7 @@ Deno.test("formatSchedules() shows the active scheduler and a row per schedule",
         missed: "skip",
         lastFire: "2026-12-01T10:05:00.000Z",
         nextFire: "2026-12-01T10:05:01.000Z",
+        refused: null,
       },
     ],
   });
@@ -53,7 +56,7 @@ Deno.test("formatSchedules() shows the active scheduler and a row per schedule",
 });
 
 Deno.test("formatSchedules() says when no scheduler runs", () => {
-  const none = { queue: "q", active: false, leaderSince: null, schedules: [] };
+  const none = { queue: "q", active: false, leaderSince: null, schedules: [], handover: null };
   assertEquals(
     formatSchedules({ ...none, leader: null, written: null }),
     "q: no scheduler is active, and none has run on this queue; no schedules",
@@ -61,6 +64,40 @@ Deno.test("formatSchedules() says when no scheduler runs", () => {
   assertEquals(
     formatSchedules({ ...none, leader: "s1", written: "2026-12-01T10:05:00.000Z" }),
     "q: no scheduler is active (the last one was s1, state written 2026-12-01T10:05:00.000Z); no schedules",
+  );
+});
+
+Deno.test("formatSchedules() shows a handover and a fire the broker refuses", () => {
+  const text = formatSchedules({
+    queue: "q",
+    active: false,
+    leader: "r1",
+    leaderSince: "2026-12-01T10:00:00.000Z",
+    written: "2026-12-01T10:05:00.000Z",
+    handover: { by: "r1", at: "2026-12-01T10:05:00.000Z" },
+    schedules: [{
+      name: "tick",
+      task: "sleep",
+      timing: "every 1s",
+      missed: "skip",
+      lastFire: "2026-12-01T10:04:58.000Z",
+      nextFire: "2026-12-01T10:05:01.000Z",
+      refused: {
+        id: "tick@2026-12-01T10:04:59.000Z",
+        reason: "unroutable",
+        attempts: 3,
+        since: "2026-12-01T10:04:59.004Z",
+      },
+    }],
+  });
+  const lines = text.split("\n");
+  assertEquals(
+    lines[0],
+    "q: no scheduler is active (r1 handed the lead over at 2026-12-01T10:05:00.000Z)",
+  );
+  assertEquals(
+    lines.at(-1),
+    "refused: tick@2026-12-01T10:04:59.000Z (unroutable), tried 3 times since 2026-12-01T10:04:59.004Z; the scheduler tries again",
   );
 });
 

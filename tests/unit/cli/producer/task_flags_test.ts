@@ -2,7 +2,12 @@ import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { z } from "zod";
 import { defineTask } from "../../../../src/task/contract.ts";
 import { UsageError } from "../../../../src/cli/shared/exit.ts";
-import { payloadFromFlags, taskFlags } from "../../../../src/cli/producer/task_flags.ts";
+import {
+  flagValidationError,
+  payloadFromFlags,
+  taskFlags,
+} from "../../../../src/cli/producer/task_flags.ts";
+import { ValidationError } from "../../../../src/errors/validation_error.ts";
 import { primes, sha256, sleep, sum } from "../../../../tasks/mod.ts";
 
 const resize = defineTask({
@@ -141,4 +146,24 @@ Deno.test("payloadFromFlags() keeps strings as they are, booleans as given and p
   assertEquals(resize.schema.safeParse(payload).success, true);
   const err = assertThrows(() => payloadFromFlags(flags, { tags: "[a, b]" }), UsageError);
   assertEquals(err.message, "--tags must be a JSON value: got '[a, b]'");
+});
+
+Deno.test("flagValidationError() words a refused payload in flags", () => {
+  const flags = taskFlags(resize);
+  const err = new ValidationError("resize", [
+    { path: "imageUrl", message: "Invalid input: expected string, received undefined" },
+    { path: "maxWidth", message: "Too big: expected number to be <=10000" },
+    { path: "tags.1", message: "Invalid input: expected string, received number" },
+    { path: "", message: "something about the whole payload" },
+  ]);
+  const usage = flagValidationError(flags, { maxWidth: 20_000, tags: ["a", 1] }, err);
+  assertEquals(usage instanceof UsageError, true);
+  assertEquals(usage.cause, err);
+  assertEquals(
+    usage.message,
+    "Invalid payload for task 'resize': --image-url is required; " +
+      "--max-width: Too big: expected number to be <=10000; " +
+      "--tags.1: Invalid input: expected string, received number; " +
+      "something about the whole payload",
+  );
 });

@@ -74,13 +74,15 @@ Deno.test("fatal() prints the error, a help hint for usage errors, and returns t
     assertEquals(code, 1);
     assertEquals(printed, ["error: cannot connect: ECONNREFUSED"]);
   });
-  await t.step("validation error: its message alone", () => {
+  await t.step("validation error: its message, then the help to read", () => {
     let code: number | undefined;
     const err = new ValidationError("sum", [{ path: "end", message: "required" }], {
       cause: new Error("zod details"),
     });
     const printed = captureStderr(() => code = fatal(err, "producer.ts"));
     assertEquals(code, 2);
-    assertEquals(printed, ["error: Invalid payload for task 'sum': end: required"]);
+    assertEquals(printed, [
+      "error: Invalid payload for task 'sum': end: required\nRun 'producer.ts --help' for usage.",
+    ]);
   });
 });
