@@ -87,6 +87,8 @@ export interface WorkerRef {
   readonly queue: string;
   /** When the run SIGKILLed it (undefined: it was not). */
   killedAt: number | undefined;
+  /** A producer (in-process, followed through its logger) rather than a worker. @default false */
+  readonly producer?: boolean;
   /** What it logged besides task events (connection and worker events), with times. */
   readonly events?: { readonly event: string; readonly at: number }[];
 }

@@ -21,7 +21,8 @@ import { readHistory } from "../history.ts";
 import { drainQueue, queueDepth } from "../probe.ts";
 import { type RabbitNode, startRabbitNode } from "../rabbit_node.ts";
 import { WorkerPool } from "../../faults/_processes.ts";
-import { ChaosLedger, type WorkerRef } from "./ledger.ts";
+import { createLogger } from "../../../src/util/logger.ts";
+import { ChaosLedger, type LogRecord, type WorkerRef } from "./ledger.ts";
 import { type PlannedTask, planTasks, POISON_SIZES } from "./plan.ts";
 import { type ChaosVerdict, judge, settleBound } from "./verdict.ts";
 
@@ -220,7 +221,20 @@ class ChaosRun {
       for (const type of options.queueTypes) this.#lanes.push(this.#lane(type));
       await Promise.all(this.#lanes.map((lane) => lane.pool.started()));
       for (const lane of this.#lanes) {
+        const lines: LogRecord[] = [];
+        this.#ledger.follow({ lines }, {
+          name: `${lane.type}-producer`,
+          producer: true,
+          queue: lane.queue,
+          killedAt: undefined,
+          events: [],
+        });
         lane.producer = await Producer.connect(chaosCatalog, {
+          logger: createLogger({
+            format: "json",
+            level: "debug",
+            write: (line) => lines.push(JSON.parse(line) as LogRecord),
+          }),
           url: this.#node.url,
           queue: lane.queue,
           queueType: lane.type,

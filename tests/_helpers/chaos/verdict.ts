@@ -13,7 +13,9 @@
  *   previous attempt's failure gave it (a retry);
  * - **duplicate**: an attempt that started again. Explained (and counted, not failed) when a
  *   previous run of it was on a worker that the run SIGKILLed after it started, or when the
- *   broker restarted between the time that copy entered the broker and the second start;
+ *   broker was down (restarting) at some time between the moment that copy was sent (the
+ *   publish, or the previous attempt's failure) and the second start: a crash may keep a
+ *   message it had passed on, and a producer sends again what the broker did not confirm;
  * - **outcome**: a normal task that did not succeed, or a poison message that did not end in
  *   `Q.dead` with the reason it should have;
  * - **stranger**: a message done or dead-lettered that the run never published;
@@ -21,7 +23,14 @@
  *
  * @module
  */
-import type { ChaosLedger, Restart, Start, TaskRecord, WorkerExitRecord } from "./ledger.ts";
+import type {
+  ChaosLedger,
+  Restart,
+  Start,
+  TaskRecord,
+  WorkerExitRecord,
+  WorkerRef,
+} from "./ledger.ts";
 
 /** What a finding is about. */
 export type FindingKind =
@@ -140,7 +149,15 @@ export function judge(ledger: ChaosLedger, options: VerdictOptions): ChaosVerdic
   const queues: QueueFigures[] = [];
   for (const [queue, tasks] of byQueue) {
     const kills = workers.filter((w) => w.queue === queue && w.killedAt !== undefined);
-    const context = { restarts, kills: kills.map((w) => w.killedAt!), options, findings, epoch };
+    const producers = workers.filter((w) => w.queue === queue && w.producer);
+    const context = {
+      restarts,
+      kills: kills.map((w) => w.killedAt!),
+      producers,
+      options,
+      findings,
+      epoch,
+    };
     queues.push(judgeQueue(queue, tasks, context));
   }
   for (const stranger of ledger.strangers) {
@@ -216,6 +233,8 @@ interface QueueContext {
   readonly restarts: readonly Restart[];
   /** When workers of the queue were SIGKILLed. */
   readonly kills: readonly number[];
+  /** The producers of the queue. */
+  readonly producers: readonly WorkerRef[];
   readonly options: VerdictOptions;
   /** Where findings go. */
   readonly findings: Finding[];
@@ -228,7 +247,7 @@ function judgeQueue(
   tasks: readonly TaskRecord[],
   context: QueueContext,
 ): QueueFigures {
-  const { restarts, kills, options, findings, epoch } = context;
+  const { restarts, kills, options, findings, epoch, producers } = context;
   const confirmed = tasks.filter((t) => t.confirmedAt !== undefined);
   const normal = confirmed.filter((t) => t.expected.outcome === "succeeded");
   const deadByReason: Record<string, number> = {};
@@ -243,7 +262,7 @@ function judgeQueue(
     if (letters[0]) deadByReason[letters[0].reason] = (deadByReason[letters[0].reason] ?? 0) + 1;
     if (letters.length > 1) {
       duplicateDead++;
-      const cause = restarts.find((r) => r.downAt >= task.publishedAt) ??
+      const cause = restarts.find((r) => task.publishedAt <= (r.backAt ?? Infinity)) ??
         (kills.some((at) => at >= task.publishedAt) ? "kill" : undefined);
       if (cause === undefined) {
         add("duplicate", task, `${letters.length} letters in Q.dead, with no fault to explain it`);
@@ -305,7 +324,7 @@ function judgeQueue(
           "duplicate",
           task,
           `attempt ${run.start.attempt} ran again with no fault to explain it: ${
-            describeRuns(task, run.start.attempt, epoch)
+            describeRuns(task, run.start.attempt, epoch, producers)
           }`,
         );
       }
@@ -426,10 +445,28 @@ function at(time: number, epoch: number): string {
  * The runs of an attempt of `task`, and what each worker that ran it logged next (besides task
  * events): `classic-w2 at +10.200 s (then connection.lost +11.000 s), classic-w4 at +12.000 s`.
  */
-function describeRuns(task: TaskRecord, attempt: number, epoch: number): string {
+function describeRuns(
+  task: TaskRecord,
+  attempt: number,
+  epoch: number,
+  producers: readonly WorkerRef[],
+): string {
   const starts = task.starts.filter((s) => s.attempt === attempt).sort((a, b) => a.at - b.at);
   const last = starts.at(-1)?.at ?? 0;
-  return starts.map((start) => {
+  const published = producers.flatMap((p) =>
+    (p.events ?? []).filter((e) => e.at >= task.publishedAt && e.at <= last).slice(0, 4)
+      .map((e) => `${p.name} ${e.event} ${at(e.at, epoch)}`)
+  );
+  const sent = `published ${at(task.publishedAt, epoch)}, confirmed ${
+    task.confirmedAt === undefined ? "never" : at(task.confirmedAt, epoch)
+  }${published.length > 0 ? ` (${published.join(", ")})` : ""}; `;
+  const failures = task.failures.filter((f) => f.attempt === attempt - 1).map((f) =>
+    `attempt ${f.attempt} failed on ${f.worker.name} ${at(f.at, epoch)} (retry in ${
+      f.retryIn ?? "?"
+    } ms)`
+  );
+  const before = failures.length > 0 ? `${failures.join(", ")}; ` : "";
+  return sent + before + starts.map((start) => {
     const next = (start.worker.events ?? []).filter((e) => e.at >= start.at && e.at <= last)
       .slice(0, 3).map((e) => `${e.event} ${at(e.at, epoch)}`);
     const killed = start.worker.killedAt === undefined
@@ -465,7 +502,11 @@ function duplicateRuns(task: TaskRecord, restarts: readonly Restart[]): Duplicat
         const at = earlier.worker.killedAt;
         return at !== undefined && at >= earlier.at && at <= start.at;
       });
-      const restart = restarts.find((r) => r.downAt >= origin && r.downAt <= start.at);
+      // The copy lived (or was on its way in) while the broker was down: a crash may have kept
+      // a message it had already passed on, and a producer sends again what was not confirmed.
+      const restart = restarts.find((r) =>
+        r.downAt <= start.at && origin <= (r.backAt ?? Infinity)
+      );
       const cause = killed
         ? "worker-kill"
         : restart?.kind === "kill"
