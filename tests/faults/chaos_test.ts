@@ -44,6 +44,11 @@ Deno.test({
       assert(queue.confirmed >= queue.published * 0.9, `most tasks of ${queue.queue} confirmed`);
       assert((queue.late?.count ?? 0) > 0, `delayed tasks and retries of ${queue.queue} ran`);
     }
-    assertEquals(result.verdict.findings, [], `the chaos run failed:\n${ledger}`);
+    // The ledger above says what failed, task by task.
+    const { findings } = result.verdict;
+    assert(
+      findings.length === 0,
+      `the chaos run found ${findings.length} failures (see its ledger)`,
+    );
   },
 });
