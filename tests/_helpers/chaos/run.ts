@@ -126,6 +126,13 @@ export interface ChaosResult {
 
 /** How often progress is reported and the ledger polled, ms. */
 const POLL_MS = 250;
+/** The least time between the broker's return and its next restart, ms. */
+const RESTART_GAP_MS = 10_000;
+/**
+ * How long a producer waits for a connection before a publish fails, ms: longer than any restart
+ * of the run (a restart of a node with quorum queues took up to 40 s on a busy machine).
+ */
+const PRODUCER_CONNECT_MS = 180_000;
 /** How long the workers get to stop after SIGTERM at the end, ms. */
 const STOP_MS = 30_000;
 
@@ -238,6 +245,7 @@ class ChaosRun {
           url: this.#node.url,
           queue: lane.queue,
           queueType: lane.type,
+          connectTimeout: PRODUCER_CONNECT_MS,
           history: options.history,
           historyPayloads: options.history,
         });
@@ -494,7 +502,13 @@ class ChaosRun {
   async #restarts(from: number, publishMs: number): Promise<void> {
     const kinds = this.#options.restarts;
     for (const [i, kind] of kinds.entries()) {
-      const at = from + ((i + 1) * publishMs) / (kinds.length + 1);
+      // Spread over the publishing, and never closer than RESTART_GAP_MS to the last return, so
+      // that each restart finds a broker that has been working again for a while.
+      const previous = this.#ledger.restarts.at(-1)?.backAt ?? 0;
+      const at = Math.max(
+        from + ((i + 1) * publishMs) / (kinds.length + 1),
+        previous + RESTART_GAP_MS,
+      );
       await this.#pauseUntil(at);
       // Faults begin once the poison is in (else a restart would hit the setup instead).
       await this.#poisoned.promise;

@@ -184,7 +184,10 @@ export function judge(ledger: ChaosLedger, options: VerdictOptions): ChaosVerdic
 function exitFinding(exit: WorkerExitRecord): Finding | undefined {
   if (exit.worker.killedAt !== undefined) return undefined;
   const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
-  const tail = exit.stderr.trim().split("\n").slice(-3).join(" | ");
+  // The error's first line (an uncaught error's name and message), not its stack.
+  const lines = exit.stderr.trim().split("\n").map((line) => line.trim()).filter(Boolean);
+  const tail = (lines.find((line) => /error/i.test(line) && !line.startsWith("at ")) ?? lines[0] ??
+    "").slice(0, 300);
   if (!exit.byRun) {
     return {
       kind: "worker",
