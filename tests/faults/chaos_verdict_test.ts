@@ -57,6 +57,9 @@ function bench() {
       log(to, at, "chaos.failing", { id, attempt });
       if (retryIn !== undefined) log(to, at + 2, "task.failed", { id, attempt, retryIn });
     },
+    /** A failure only the worker's `task.failed` line tells of (logged after the retry's publish). */
+    failedLine: (at: number, id: string, attempt: number, retryIn: number, to = lines) =>
+      log(to, at, "task.failed", { id, attempt, retryIn }),
     dead: (at: number, id: string, reason: string) => log(lines, at, "task.dead", { id, reason }),
     judge: (leftovers: ReadonlyMap<string, string> = new Map()) =>
       judge(ledger, { stuckAfterMs: S, leftovers, epoch: 1_000_000 }),
@@ -117,6 +120,38 @@ Deno.test("a retry is early only before its known backoff; a failure whose delay
   const verdict = b.judge(new Map());
   const early = verdict.findings.filter((f) => f.kind === "early").map((f) => f.id);
   assertEquals(early, ["f1"]);
+});
+
+Deno.test("a failure known only from its task.failed line counts its backoff from the attempt's start", () => {
+  const b = bench();
+  const t0 = b.now;
+  b.publish({ id: "s", kind: "huge-error", expected: { outcome: "dead", reason: "failed" } });
+  b.start(t0 + 10, "s", 1);
+  b.failedLine(t0 + 200, "s", 1, 150); // logged after its copy was published
+  b.start(t0 + 300, "s", 2); // due from the throw (at most +200), not from the line
+  b.dead(t0 + 310, "s", "failed");
+  b.ledger.deadLetters([["s", "failed"]]);
+  const verdict = b.judge();
+  assertEquals(verdict.findings, []);
+  assertEquals(verdict.queues[0]?.late, undefined, "an inexact due time is not measured");
+});
+
+Deno.test("a retry that runs once per failed run of its previous attempt is no new duplicate", () => {
+  const b = bench();
+  const t0 = b.now;
+  b.publish({ id: "c", kind: "flaky", backoff: 2_000 });
+  b.start(t0 + 10, "c", 1);
+  b.worker.killedAt = t0 + 15;
+  b.fail(t0 + 12, "c", 1);
+  b.start(t0 + 20, "c", 1, b.other);
+  b.fail(t0 + 30, "c", 1, 400, b.other);
+  b.start(t0 + 500, "c", 2, b.other);
+  b.start(t0 + 600, "c", 2, b.other);
+  b.done(t0 + 610, "c", b.other);
+  const verdict = b.judge();
+  assertEquals(verdict.findings, []);
+  const d = verdict.queues[0]!.duplicates;
+  assertEquals([d.runs, d.afterWorkerKill, d.afterDuplicateAttempt, d.unexplained], [2, 1, 1, 0]);
 });
 
 Deno.test("a duplicate run is explained by a SIGKILL of the worker that ran it first, or by a broker outage the copy lived through, else it is a finding", () => {

@@ -29,8 +29,14 @@ export interface Start {
 export interface Failure {
   /** Which attempt failed. */
   readonly attempt: number;
-  /** When the handler threw (its `chaos.failing` line, else the `task.failed` line). */
+  /**
+   * When the handler threw, or a time before it: its `chaos.failing` line (logged just before the
+   * throw), else the start of that attempt (a `task.failed` line comes after the retry's copy was
+   * published, too late to count the backoff from).
+   */
   readonly at: number;
+  /** Whether `at` is the `chaos.failing` line's time (else it is only a lower bound). */
+  readonly exact: boolean;
   /** The delay before the next attempt, as the worker logged it (`retryIn`). */
   retryIn: number | undefined;
   /** The worker that ran it. */
@@ -259,7 +265,7 @@ export class ChaosLedger {
         record.starts.push({ attempt, at, worker });
         break;
       case "chaos.failing":
-        record.failures.push({ attempt, at, retryIn: undefined, worker });
+        record.failures.push({ attempt, at, exact: true, retryIn: undefined, worker });
         break;
       case "task.failed": {
         const retryIn = typeof line.retryIn === "number" ? line.retryIn : undefined;
@@ -267,7 +273,12 @@ export class ChaosLedger {
           f.worker === worker && f.attempt === attempt && f.retryIn === undefined
         );
         if (failing) failing.retryIn = retryIn;
-        else record.failures.push({ attempt, at, retryIn, worker });
+        else {
+          const started = record.starts.findLast((s) =>
+            s.worker === worker && s.attempt === attempt && s.at <= at
+          );
+          record.failures.push({ attempt, at: started?.at ?? at, exact: false, retryIn, worker });
+        }
         break;
       }
       case "task.done":

@@ -60,6 +60,7 @@ function queueLines(f: QueueFigures): string[] {
     `    lost ${f.lost}, stuck ${f.stuck}, early ${f.early}`,
     `    duplicated: ${d.tasks} tasks, ${d.runs} extra runs (after a worker kill ${d.afterWorkerKill}, ` +
     `after a broker kill -9 ${d.afterBrokerKill}, after a graceful stop ${d.afterBrokerStop}, ` +
+    `after a duplicated earlier attempt ${d.afterDuplicateAttempt}, ` +
     `unexplained ${d.unexplained}); tasks with several dead letters ${d.deadLetters}`,
     `    late (delays and retries): ${formatSpread(f.late)}`,
     `    worker kills ${f.workerKills}`,

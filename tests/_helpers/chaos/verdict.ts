@@ -78,6 +78,8 @@ export interface Duplicates {
   readonly afterBrokerKill: number;
   /** After a graceful broker stop. */
   readonly afterBrokerStop: number;
+  /** Of a retry whose previous attempt ran (and failed) more than once: one run per failure. */
+  readonly afterDuplicateAttempt: number;
   /** With no fault to explain them. */
   readonly unexplained: number;
   /** Tasks with more than one letter in `Q.dead`. */
@@ -255,7 +257,15 @@ function judgeQueue(
   const normal = confirmed.filter((t) => t.expected.outcome === "succeeded");
   const deadByReason: Record<string, number> = {};
   let lost = 0, stuck = 0, early = 0, succeeded = 0, duplicateDead = 0;
-  const duplicates = { tasks: 0, runs: 0, kill: 0, brokerKill: 0, brokerStop: 0, none: 0 };
+  const duplicates = {
+    tasks: 0,
+    runs: 0,
+    kill: 0,
+    brokerKill: 0,
+    brokerStop: 0,
+    cascade: 0,
+    none: 0,
+  };
   const late: number[] = [];
   const add = (kind: FindingKind, task: TaskRecord, detail: string) =>
     findings.push({ kind, id: task.id, task: task.kind, detail: `${queue}: ${detail}` });
@@ -321,6 +331,7 @@ function judgeQueue(
       if (run.cause === "worker-kill") duplicates.kill++;
       else if (run.cause === "broker-kill") duplicates.brokerKill++;
       else if (run.cause === "broker-stop") duplicates.brokerStop++;
+      else if (run.cause === "cascade") duplicates.cascade++;
       else {
         duplicates.none++;
         add(
@@ -350,6 +361,7 @@ function judgeQueue(
       afterWorkerKill: duplicates.kill,
       afterBrokerKill: duplicates.brokerKill,
       afterBrokerStop: duplicates.brokerStop,
+      afterDuplicateAttempt: duplicates.cascade,
       unexplained: duplicates.none,
       deadLetters: duplicateDead,
     },
@@ -417,7 +429,7 @@ function timing(task: TaskRecord, late: number[], epoch: number): string[] {
       // A failure whose retry delay was not logged (its worker died or lost the broker first)
       // may still have published its copy: count it as due from the failure on.
       allowed = Math.min(...failures.map((f) => f.at + (f.retryIn ?? 0)));
-      measured = failures.every((f) => f.retryIn !== undefined);
+      measured = failures.every((f) => f.retryIn !== undefined && f.exact);
       const shown = failures.map((f) =>
         `${f.worker.name} failed at ${at(f.at, epoch)}, retry in ${f.retryIn ?? "?"} ms`
       );
@@ -484,7 +496,7 @@ function describeRuns(
 /** A run of an attempt beyond its first, and the fault that explains it. */
 interface DuplicateRun {
   readonly start: Start;
-  readonly cause: "worker-kill" | "broker-kill" | "broker-stop" | undefined;
+  readonly cause: "worker-kill" | "broker-kill" | "broker-stop" | "cascade" | undefined;
 }
 
 /** The runs of `task` beyond the first of each attempt, with what explains each. */
@@ -496,11 +508,23 @@ function duplicateRuns(task: TaskRecord, restarts: readonly Restart[]): Duplicat
     if (starts.length < 2) continue;
     // When this attempt's copy entered the broker: the publish, or the previous failure.
     const failures = task.failures.filter((f) => f.attempt === attempt - 1);
+    // The failures that surely scheduled a copy: their retry was logged (after its publish was
+    // confirmed), or their worker was killed after it, maybe between the publish and the ack.
+    const copies = failures.filter((f) =>
+      f.retryIn !== undefined || f.worker.killedAt !== undefined
+    )
+      .length;
     const origin = attempt <= 1 || failures.length === 0
       ? task.publishedAt
       : Math.min(...failures.map((f) => f.at));
     for (let j = 1; j < starts.length; j++) {
       const start = starts[j]!;
+      // Each failed run of the previous attempt scheduled a copy of this one: when that attempt
+      // ran (and failed) more than once, so does this one, for the reason the other did.
+      if (j < copies) {
+        runs.push({ start, cause: "cascade" });
+        continue;
+      }
       const killed = starts.slice(0, j).some((earlier) => {
         const at = earlier.worker.killedAt;
         return at !== undefined && at >= earlier.at && at <= start.at;
