@@ -13,7 +13,6 @@
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import { Buffer } from "node:buffer";
 import { Producer } from "../../../src/producer/producer.ts";
-import { DELAY_LEVELS } from "../../../src/wire/delays.ts";
 import { chaosCatalog } from "../../fixtures/chaos_catalog.ts";
 import { rawClient, uniqueQueue } from "../broker.ts";
 import { rootPath, WorkerProcess } from "../cli.ts";
@@ -126,6 +125,9 @@ export interface ChaosResult {
 
 /** How often progress is reported and the ledger polled, ms. */
 const POLL_MS = 250;
+/** Queues of a lane whose messages are not waiting tasks (they are read apart, or are streams). */
+const LEFTOVER_EXCLUDED = [".dead", ".events", ".control", ".schedules", ".scheduler"];
+
 /** The least time between the broker's return and its next restart, ms. */
 const RESTART_GAP_MS = 10_000;
 /**
@@ -609,10 +611,13 @@ class ChaosRun {
         const id = letter.properties.messageId;
         return [typeof id === "string" ? id : undefined, String(reason ?? "?")] as const;
       }));
-      const names = [
-        lane.queue,
-        ...Array.from({ length: DELAY_LEVELS }, (_, k) => `${lane.queue}.delay.${k}`),
-      ];
+      // The work queue and whatever holds its waiting tasks (delay levels, by any name): every
+      // queue of the node named after it, but its dead letters and streams.
+      const listed = await this.#node.ctl("list_queues", "--quiet", "--no-table-headers", "name");
+      const names = listed.split("\n").map((line) => line.trim()).filter((name) =>
+        (name === lane.queue || name.startsWith(`${lane.queue}.`)) &&
+        !LEFTOVER_EXCLUDED.some((suffix) => name === `${lane.queue}${suffix}`)
+      );
       for (const name of names) {
         if (!(await queueDepth(client, name))) continue;
         for (const message of await drainQueue(client, name)) {
