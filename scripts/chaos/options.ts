@@ -30,6 +30,7 @@ export const DEFAULTS = {
   maxDelayMs: 20_000,
   downMs: 1_000,
   stuckAfterMs: 30_000,
+  lingerMs: 240_000,
   delayedShare: 0.3,
   flakyShare: 0.1,
 } as const;
@@ -65,6 +66,9 @@ Options:
   --down DURATION     how long the broker stays down at each restart (default 1s)
   --stuck-after DURATION  how long past its due time, or past the broker's return, a task may
                       take to settle (default 30s)
+  --linger DURATION   how long to go on waiting for tasks past their bound, to tell a task
+                      held for minutes (stuck) from a lost one (default 4m, longer than a
+                      quorum queue's dead-letter resend timeout)
   --no-poison         publish no poison message (to look at delays and restarts alone)
   --no-history        run without the history (Q.events); it is on by default, and the ledger
                       is checked against it
@@ -94,6 +98,7 @@ export function parseOptions(args: readonly string[]): ParsedOptions {
       "max-delay",
       "down",
       "stuck-after",
+      "linger",
       "seed",
     ],
     boolean: ["help", "no-poison", "no-history"],
@@ -122,6 +127,7 @@ export function parseOptions(args: readonly string[]): ParsedOptions {
       poison: !booleanFlag(flags, "no-poison"),
       history: !booleanFlag(flags, "no-history"),
       stuckAfterMs: durationFlag(flags, "stuck-after", DEFAULTS.stuckAfterMs),
+      lingerMs: durationFlag(flags, "linger", DEFAULTS.lingerMs),
       seed: integerFlag(flags, "seed", Math.floor(Math.random() * 1_000_000), 0, 2 ** 31),
     },
   };

@@ -61,6 +61,13 @@ export interface ChaosOptions {
   readonly history: boolean;
   /** How long past its due time, or past the broker's return, a task may take to settle, ms. */
   readonly stuckAfterMs: number;
+  /**
+   * How long to go on waiting for tasks past their bound (they are stuck then), to tell a task
+   * held somewhere for minutes (e.g. by a quorum queue's at-least-once dead-lettering, which
+   * sends again only after `dead_letter_worker_publisher_confirm_timeout`, 3 minutes by default,
+   * and whose messages no `basic.get` sees) from a lost one. @default 0
+   */
+  readonly lingerMs?: number;
   /** The seed of the plan and of the kills' victims. */
   readonly seed: number;
   /** Hears how the run goes, about every `progressMs`. */
@@ -189,6 +196,7 @@ class ChaosRun {
   #stopping = false;
   #workerCount = 0;
   #failedStarts = 0;
+  #lingering = false;
   /** Resolves once every lane's poison messages are confirmed (or failed). */
   readonly #poisoned = Promise.withResolvers<void>();
   readonly #exits: Promise<void>[] = [];
@@ -280,6 +288,10 @@ class ChaosRun {
         stuckAfterMs: options.stuckAfterMs,
         leftovers,
         epoch: this.#started,
+        lostNote: (options.lingerMs ?? 0) >= 200_000
+          ? ""
+          : ` (or held unseen, e.g. in a quorum queue's dead-letter state for up to 3 min: ` +
+            `deno task chaos --linger 4m tells)`,
       });
       this.#phase = "done";
       options.onProgress?.(this.#progress());
@@ -564,9 +576,22 @@ class ChaosRun {
           latest = Math.max(latest, settleBound(task, restarts, this.#options.stuckAfterMs));
         }
       }
-      if (Date.now() > latest) {
-        this.#note(`${open.length} tasks unsettled past their bound; ending the wait`);
+      const linger = this.#options.lingerMs ?? 0;
+      if (Date.now() > latest + linger) {
+        this.#note(
+          `${open.length} tasks unsettled past their bound${
+            linger > 0 ? ` and ${linger / 1000} s more` : ""
+          }; ending the wait`,
+        );
         return;
+      }
+      if (Date.now() > latest && !this.#lingering) {
+        this.#lingering = true;
+        this.#note(
+          `${open.length} tasks unsettled past their bound (stuck); waiting up to ${
+            linger / 1000
+          } s more to tell stuck from lost`,
+        );
       }
       await this.#pause(POLL_MS);
     }

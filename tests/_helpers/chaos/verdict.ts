@@ -132,6 +132,8 @@ export interface VerdictOptions {
   readonly stuckAfterMs: number;
   /** The tasks found in a queue when the run ended: id to queue name. */
   readonly leftovers: ReadonlyMap<string, string>;
+  /** Said after each lost task, e.g. how long the run waited past its bound. @default "" */
+  readonly lostNote?: string;
   /** The time findings count from (`+12.3 s`), epoch ms. @default the first publish */
   readonly epoch?: number;
 }
@@ -305,7 +307,9 @@ function judgeQueue(
           task,
           `never ${
             describeExpected(task)
-          }, and in no queue at the end (${when}; ${task.starts.length} starts)`,
+          }, and ready in no queue at the end (${when}; ${task.starts.length} starts)${
+            options.lostNote ?? ""
+          }`,
         );
       }
     } else if (settled !== undefined && settled > bound) {
