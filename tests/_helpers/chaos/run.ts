@@ -18,7 +18,7 @@ import { rawClient, uniqueQueue } from "../broker.ts";
 import { rootPath, WorkerProcess } from "../cli.ts";
 import { readHistory } from "../history.ts";
 import { drainQueue, queueDepth } from "../probe.ts";
-import { type RabbitNode, startRabbitNode } from "../rabbit_node.ts";
+import { type RabbitNode, startRabbitNode, type StartRabbitNodeOptions } from "../rabbit_node.ts";
 import { WorkerPool } from "../../faults/_processes.ts";
 import { createLogger } from "../../../src/util/logger.ts";
 import { ChaosLedger, type LogRecord, type WorkerRef } from "./ledger.ts";
@@ -74,6 +74,11 @@ export interface ChaosOptions {
   readonly onProgress?: (progress: ChaosProgress) => void;
   /** Hears each fault and phase as it happens, as a line. */
   readonly onNote?: (line: string) => void;
+  /**
+   * How to start the private node (its `rabbitmq.conf` lines, …), e.g. the broker settings that
+   * Warren's README recommends. @default a node with RabbitMQ's defaults
+   */
+  readonly node?: Omit<StartRabbitNodeOptions, "prefix">;
   /** Ends the run early (it then cleans up and rejects with the signal's reason). */
   readonly signal?: AbortSignal;
 }
@@ -169,7 +174,7 @@ export const CI_PROFILE: Omit<ChaosOptions, "onProgress" | "onNote"> = {
 
 /** Runs a chaos run on a private node of its own, and disposes of it. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
-  await using node = await startRabbitNode({ prefix: "warren-chaos" });
+  await using node = await startRabbitNode({ ...options.node, prefix: "warren-chaos" });
   return await new ChaosRun(node, options).run();
 }
 
