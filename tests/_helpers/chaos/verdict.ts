@@ -452,6 +452,9 @@ function timing(task: TaskRecord, late: number[], epoch: number): string[] {
   return problems;
 }
 
+/** How many runs of an attempt a duplicate's finding lists (the first ones and the last). */
+const MAX_RUNS_SHOWN = 4;
+
 /** How soon after its publish a delayed task must be confirmed to count in "late", ms. */
 const PROMPT_MS = 1_000;
 
@@ -485,7 +488,11 @@ function describeRuns(
     } ms)`
   );
   const before = failures.length > 0 ? `${failures.join(", ")}; ` : "";
-  return sent + before + starts.map((start) => {
+  const shown = starts.length > MAX_RUNS_SHOWN
+    ? [...starts.slice(0, MAX_RUNS_SHOWN - 1), starts.at(-1)!]
+    : starts;
+  const more = starts.length > shown.length ? `; ${starts.length} runs in all` : "";
+  return sent + before + shown.map((start) => {
     const next = (start.worker.events ?? []).filter((e) => e.at >= start.at && e.at <= last)
       .slice(0, 3).map((e) => `${e.event} ${at(e.at, epoch)}`);
     const killed = start.worker.killedAt === undefined
@@ -494,7 +501,7 @@ function describeRuns(
     return `${start.worker.name} at ${at(start.at, epoch)}${killed}${
       next.length > 0 ? ` (then ${next.join(", ")})` : ""
     }`;
-  }).join("; ");
+  }).join("; ") + more;
 }
 
 /** A run of an attempt beyond its first, and the fault that explains it. */
