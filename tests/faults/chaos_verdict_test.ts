@@ -209,6 +209,44 @@ Deno.test("never settled is lost, or stuck when it is still in a queue; settled 
   assertEquals([verdict.queues[0]?.lost, verdict.queues[0]?.stuck], [1, 2]);
 });
 
+Deno.test("a task settled past its bound behind a busy backlog is counted, not stuck; one overtaken, or waiting while workers idle, is stuck", () => {
+  const b = bench();
+  const t0 = b.now;
+  // 50 tasks published at once, worked off one a second: the last ones settle past their bound,
+  // in order, with the workers busy all along.
+  for (let i = 0; i < 50; i++) {
+    b.publish({ id: `q${i}` });
+    b.start(t0 + 1_000 * (i + 1) - 5, `q${i}`);
+    b.done(t0 + 1_000 * (i + 1), `q${i}`);
+  }
+  let verdict = b.judge();
+  assertEquals(verdict.findings, []);
+  assertEquals([verdict.queues[0]?.stuck, verdict.queues[0]?.behindBacklog], [0, 20]);
+
+  // A delayed task whose settle came long after tasks due later: held, not queued.
+  b.now = t0;
+  b.publish({ id: "held", kind: "delayed", delay: 100 });
+  b.start(t0 + 60_000, "held");
+  b.done(t0 + 60_010, "held");
+  verdict = b.judge();
+  assertEquals(verdict.findings.map((f) => [f.kind, f.id]), [["stuck", "held"]]);
+  assertEquals(verdict.findings[0]?.detail.includes("overtaken"), true);
+});
+
+Deno.test("a task due last that waits while the workers settle nothing is stuck", () => {
+  const b = bench();
+  const t0 = b.now;
+  b.publish({ id: "a" });
+  b.start(t0 + 100, "a");
+  b.done(t0 + 110, "a");
+  b.publish({ id: "last", kind: "delayed", delay: 2_000 });
+  b.start(t0 + 90_000, "last");
+  b.done(t0 + 90_010, "last");
+  const verdict = b.judge();
+  assertEquals(verdict.findings.map((f) => [f.kind, f.id]), [["stuck", "last"]]);
+  assertEquals(verdict.findings[0]?.detail.includes("settled nothing"), true);
+});
+
 Deno.test("a poison message must be in Q.dead with its reason; a normal task must not be dead", () => {
   const b = bench();
   const t0 = b.now;

@@ -57,7 +57,8 @@ function queueLines(f: QueueFigures): string[] {
       ? `; publish failed ${f.publishFailed.count} (${f.publishFailed.first})`
       : ""),
     `    dead by reason: ${dead || "none"}`,
-    `    lost ${f.lost}, stuck ${f.stuck}, early ${f.early}`,
+    `    lost ${f.lost}, stuck ${f.stuck}, early ${f.early}` +
+    (f.behindBacklog > 0 ? ` (settled past their bound behind a backlog: ${f.behindBacklog})` : ""),
     `    duplicated: ${d.tasks} tasks, ${d.runs} extra runs (after a worker kill ${d.afterWorkerKill}, ` +
     `after a broker kill -9 ${d.afterBrokerKill}, after a graceful stop ${d.afterBrokerStop}, ` +
     `after a duplicated earlier attempt ${d.afterDuplicateAttempt}, ` +

@@ -23,7 +23,7 @@ import { WorkerPool } from "../../faults/_processes.ts";
 import { createLogger } from "../../../src/util/logger.ts";
 import { ChaosLedger, type LogRecord, type WorkerRef } from "./ledger.ts";
 import { type PlannedTask, planTasks, POISON_SIZES } from "./plan.ts";
-import { type ChaosVerdict, judge, settleBound } from "./verdict.ts";
+import { type ChaosVerdict, IDLE_GAP_MS, judge, settleBound } from "./verdict.ts";
 
 /** A work queue type. */
 export type QueueType = "classic" | "quorum";
@@ -68,6 +68,12 @@ export interface ChaosOptions {
    * and whose messages no `basic.get` sees) from a lost one. @default 0
    */
   readonly lingerMs?: number;
+  /**
+   * How long past the bounds (and `lingerMs`) to go on waiting while the workers still settle
+   * tasks, working off a backlog (a slow machine), so that what waits behind it is not called
+   * lost. @default 0
+   */
+  readonly backlogMs?: number;
   /** The seed of the plan and of the kills' victims. */
   readonly seed: number;
   /** Hears how the run goes, about every `progressMs`. */
@@ -571,6 +577,8 @@ class ChaosRun {
    */
   async #settle(): Promise<void> {
     const restarts = this.#ledger.restarts;
+    let lastOpen = -1;
+    let lastProgress = Date.now();
     for (;;) {
       const open = this.#ledger.unsettledIds();
       if (open.length === 0) return;
@@ -582,7 +590,15 @@ class ChaosRun {
         }
       }
       const linger = this.#options.lingerMs ?? 0;
-      if (Date.now() > latest + linger) {
+      // Workers still working off a backlog are waited for (up to `backlogMs`): a task behind
+      // it is late, not lost.
+      if (open.length !== lastOpen) {
+        lastOpen = open.length;
+        lastProgress = Date.now();
+      }
+      const busy = Date.now() - lastProgress < IDLE_GAP_MS &&
+        Date.now() < latest + linger + (this.#options.backlogMs ?? 0);
+      if (Date.now() > latest + linger && !busy) {
         this.#note(
           `${open.length} tasks unsettled past their bound${
             linger > 0 ? ` and ${linger / 1000} s more` : ""

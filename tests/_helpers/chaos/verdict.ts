@@ -104,8 +104,13 @@ export interface QueueFigures {
   readonly deadByReason: Readonly<Record<string, number>>;
   /** Confirmed tasks never settled and not found anywhere. */
   readonly lost: number;
-  /** Tasks settled past their bound or left in a queue. */
+  /** Tasks settled past their bound while held back, or left in a queue. */
   readonly stuck: number;
+  /**
+   * Tasks settled past their bound behind a backlog: the workers were busy all along and no task
+   * due after them went first (a slow machine, not a held task). Counted, not failed.
+   */
+  readonly behindBacklog: number;
   /** Tasks that started before their time. */
   readonly early: number;
   /** Duplicated runs. */
@@ -258,7 +263,8 @@ function judgeQueue(
   const confirmed = tasks.filter((t) => t.confirmedAt !== undefined);
   const normal = confirmed.filter((t) => t.expected.outcome === "succeeded");
   const deadByReason: Record<string, number> = {};
-  let lost = 0, stuck = 0, early = 0, succeeded = 0, duplicateDead = 0;
+  let lost = 0, stuck = 0, early = 0, succeeded = 0, duplicateDead = 0, behindBacklog = 0;
+  const activity = laneActivity(confirmed, options.stuckAfterMs);
   const duplicates = {
     tasks: 0,
     runs: 0,
@@ -313,8 +319,17 @@ function judgeQueue(
         );
       }
     } else if (settled !== undefined && settled > bound) {
-      stuck++;
-      add("stuck", task, `settled ${seconds(settled - bound)} s past its bound (${when})`);
+      const held = heldBack(task, settled, bound, activity, restarts);
+      if (held === undefined) {
+        behindBacklog++;
+      } else {
+        stuck++;
+        add(
+          "stuck",
+          task,
+          `settled ${seconds(settled - bound)} s past its bound, ${held} (${when})`,
+        );
+      }
     }
 
     // The outcome.
@@ -358,6 +373,7 @@ function judgeQueue(
     deadByReason,
     lost,
     stuck,
+    behindBacklog,
     early,
     duplicates: {
       tasks: duplicates.tasks,
@@ -556,6 +572,76 @@ function duplicateRuns(task: TaskRecord, restarts: readonly Restart[]): Duplicat
     }
   }
   return runs;
+}
+
+/** When the tasks of a queue settled, to tell a held task from one behind a backlog. */
+interface LaneActivity {
+  /** Every settle time, sorted. */
+  readonly settles: readonly number[];
+  /** Tasks sorted by due time, and the earliest settle among those due at or after each. */
+  readonly byDue: readonly { readonly due: number; readonly firstSettleFromHere: number }[];
+  /** How much earlier a later task must settle to count as having overtaken. */
+  readonly marginMs: number;
+}
+
+/** How long the workers of a queue must settle nothing (the broker up) to count as idle, ms. */
+export const IDLE_GAP_MS = 5_000;
+
+function laneActivity(tasks: readonly TaskRecord[], marginMs: number): LaneActivity {
+  const entries: { due: number; settled: number }[] = [];
+  for (const task of tasks) {
+    const settled = settledAt(task);
+    if (settled !== undefined) entries.push({ due: task.due, settled });
+  }
+  const settles = entries.map((e) => e.settled).sort((a, b) => a - b);
+  entries.sort((a, b) => a.due - b.due);
+  const byDue: { due: number; firstSettleFromHere: number }[] = new Array(entries.length);
+  let min = Infinity;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    min = Math.min(min, entries[i]!.settled);
+    byDue[i] = { due: entries[i]!.due, firstSettleFromHere: min };
+  }
+  return { settles, byDue, marginMs };
+}
+
+/**
+ * Why `task`, settled at `settled` past its `bound`, was held back rather than behind a backlog:
+ * a task due after it settled `marginMs` before it (it was overtaken), or the workers of its
+ * queue settled nothing for {@linkcode IDLE_GAP_MS} while the broker was up (they were idle while
+ * it waited). `undefined` when neither: the workers were busy with earlier tasks all along.
+ */
+export function heldBack(
+  task: Pick<TaskRecord, "due">,
+  settled: number,
+  bound: number,
+  activity: LaneActivity,
+  restarts: readonly Restart[],
+): string | undefined {
+  // The first task due strictly after this one, by binary search.
+  let lo = 0, hi = activity.byDue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (activity.byDue[mid]!.due <= task.due) lo = mid + 1;
+    else hi = mid;
+  }
+  const overtaken = activity.byDue[lo]?.firstSettleFromHere ?? Infinity;
+  if (overtaken < settled - activity.marginMs) {
+    return `overtaken by tasks due after it (one settled ${
+      seconds(settled - overtaken)
+    } s earlier)`;
+  }
+  const down = (from: number, to: number) =>
+    restarts.some((r) => r.downAt < to && (r.backAt ?? Infinity) > from);
+  let previous = bound;
+  for (const at of activity.settles) {
+    if (at <= bound) continue;
+    if (at > settled) break;
+    if (at - previous >= IDLE_GAP_MS && !down(previous, at)) {
+      return `while its queue's workers settled nothing for ${seconds(at - previous)} s`;
+    }
+    previous = at;
+  }
+  return undefined;
 }
 
 /** The median, 99th percentile and largest of `values` (undefined for none). */
