@@ -554,7 +554,9 @@ function duplicateRuns(task: TaskRecord, restarts: readonly Restart[]): Duplicat
       }
       const killed = starts.slice(0, j).some((earlier) => {
         const at = earlier.worker.killedAt;
-        return at !== undefined && at >= earlier.at && at <= start.at;
+        // Killed before this run began. (Not "after the earlier run began": the signal lands a
+        // few milliseconds after the run notes it, and the worker may log a start meanwhile.)
+        return at !== undefined && at <= start.at;
       });
       // The copy lived (or was on its way in) while the broker was down: a crash may have kept
       // a message it had already passed on, and a producer sends again what was not confirmed.
