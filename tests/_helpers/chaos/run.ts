@@ -146,6 +146,9 @@ const POLL_MS = 250;
 /** Queues of a lane whose messages are not waiting tasks (they are read apart, or are streams). */
 const LEFTOVER_EXCLUDED = [".dead", ".events", ".control", ".schedules", ".scheduler"];
 
+/** How long a scheduled worker kill waits for a worker that consumes, ms. */
+const KILL_WAIT_MS = 60_000;
+
 /** The least time between the broker's return and its next restart, ms. */
 const RESTART_GAP_MS = 10_000;
 /**
@@ -558,17 +561,31 @@ class ChaosRun {
     const count = this.#options.workerKills;
     for (let k = 0; k < count; k++) {
       await this.#pauseUntil(from + ((k + 1) * spanMs) / (count + 1));
-      const alive = lane.pool.alive;
+      // While the broker is down, workers started meanwhile exit (they cannot connect): wait
+      // for one that consumes, rather than skip the kill.
+      const deadline = Date.now() + KILL_WAIT_MS;
+      while (this.#consuming(lane).length === 0 && Date.now() < deadline) {
+        await this.#pause(POLL_MS);
+      }
+      const alive = this.#consuming(lane);
       const busy = alive.filter((w) => inFlight(w) > 0);
       const candidates = busy.length > 0 ? busy : alive;
       const victim = candidates[Math.floor(this.#random() * candidates.length)];
-      if (victim === undefined) continue;
+      if (victim === undefined) {
+        this.#note(`${lane.type}: no worker consumed for ${KILL_WAIT_MS / 1000} s; kill skipped`);
+        continue;
+      }
       const ref = this.#refs.get(victim);
       if (ref) ref.killedAt = Date.now();
       this.#note(`SIGKILL worker ${ref?.name ?? victim.pid} (${inFlight(victim)} tasks in flight)`);
       this.#killsDone++;
       await lane.pool.killAndReplace(victim);
     }
+  }
+
+  /** The workers of `lane` that run and have begun to consume. */
+  #consuming(lane: Lane): WorkerProcess[] {
+    return lane.pool.alive.filter((w) => w.lines.some((line) => line.event === "worker.started"));
   }
 
   /**
