@@ -8,7 +8,7 @@
  */
 import { onStopSignals } from "../src/cli/shared/signals.ts";
 import { UsageError } from "../src/cli/shared/exit.ts";
-import { runChaos } from "../tests/_helpers/chaos/run.ts";
+import { recommendedBroker, runChaos } from "../tests/_helpers/chaos/run.ts";
 import { formatLedger } from "../tests/_helpers/chaos/report.ts";
 import { rabbitmqInstalled } from "../tests/_helpers/rabbit_node.ts";
 import { HELP, parseOptions, PROGRAM } from "./chaos/options.ts";
@@ -40,7 +40,8 @@ export async function main(args: readonly string[]): Promise<number> {
   progress.note(
     `chaos: ${options.tasks} tasks per queue on ${options.queueTypes.join(" and ")}, ` +
       `${options.workers} workers each, restarts ${options.restarts.join(",") || "none"}, ` +
-      `${options.workerKills} kills per queue, seed ${options.seed}`,
+      `${options.workerKills} kills per queue, seed ${options.seed}, broker settings: ` +
+      (parsed.brokerDefaults ? "RabbitMQ's defaults" : "compose/advanced.config"),
   );
   // Ctrl-C aborts the run, whose clean-up stops the workers and the node before the exit.
   const abort = new AbortController();
@@ -51,6 +52,7 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     const result = await runChaos({
       ...options,
+      node: parsed.brokerDefaults ? {} : await recommendedBroker(),
       onProgress: (p) => progress.update(p),
       onNote: (line) => progress.note(line),
       signal: abort.signal,

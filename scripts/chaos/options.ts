@@ -72,6 +72,9 @@ Options:
   --no-poison         publish no poison message (to look at delays and restarts alone)
   --no-history        run without the history (Q.events); it is on by default, and the ledger
                       is checked against it
+  --broker-defaults   run the node on RabbitMQ's defaults, not with the settings Warren
+                      recommends (compose/advanced.config: a quorum queue's dead-letter
+                      confirm timeout of 10 s instead of 3 minutes)
   --seed N            seed of the plan and of the kills (default: random, printed)
   -h, --help          show this help
 
@@ -82,7 +85,12 @@ Needs rabbitmq-server installed (private nodes run as the rabbitmq user when run
 /** What the flags ask for. */
 export type ParsedOptions =
   | { readonly help: true }
-  | { readonly help: false; readonly options: Omit<ChaosOptions, "onProgress" | "onNote"> };
+  | {
+    readonly help: false;
+    readonly options: Omit<ChaosOptions, "onProgress" | "onNote">;
+    /** Run the node on RabbitMQ's defaults rather than the settings Warren recommends. */
+    readonly brokerDefaults: boolean;
+  };
 
 /** Parses the script's flags; throws a `UsageError` on a bad one. */
 export function parseOptions(args: readonly string[]): ParsedOptions {
@@ -101,7 +109,7 @@ export function parseOptions(args: readonly string[]): ParsedOptions {
       "linger",
       "seed",
     ],
-    boolean: ["help", "no-poison", "no-history"],
+    boolean: ["help", "no-poison", "no-history", "broker-defaults"],
     alias: { help: "h" },
   }, `(see ${PROGRAM} --help)`);
   if (booleanFlag(flags, "help")) return { help: true };
@@ -112,6 +120,7 @@ export function parseOptions(args: readonly string[]): ParsedOptions {
   const queueTypes: QueueType[] = type === "both" ? ["classic", "quorum"] : [type];
   return {
     help: false,
+    brokerDefaults: booleanFlag(flags, "broker-defaults"),
     options: {
       queueTypes,
       tasks: integerFlag(flags, "count", DEFAULTS.count, 1, 1_000_000),

@@ -13,7 +13,7 @@
  * @module
  */
 import { assert, assertEquals } from "@std/assert";
-import { CI_PROFILE, runChaos } from "../_helpers/chaos/run.ts";
+import { CI_PROFILE, recommendedBroker, runChaos } from "../_helpers/chaos/run.ts";
 import { formatLedger } from "../_helpers/chaos/report.ts";
 import { rabbitmqInstalled } from "../_helpers/rabbit_node.ts";
 
@@ -30,6 +30,9 @@ Deno.test({
   async fn() {
     const result = await runChaos({
       ...CI_PROFILE,
+      // The broker as Warren's README and compose.yaml set it up (`deno task chaos
+      // --broker-defaults` shows what RabbitMQ's defaults change: tasks held for minutes).
+      node: await recommendedBroker(),
       // deno-lint-ignore no-console
       onNote: (line) => console.log(`  ${line}`),
     });

@@ -181,6 +181,16 @@ export const CI_PROFILE: Omit<ChaosOptions, "onProgress" | "onNote"> = {
   seed: 18,
 };
 
+/**
+ * The broker settings Warren recommends (those `compose.yaml` gives its brokers): the private
+ * node's `advanced.config` from `compose/advanced.config` (a quorum queue's dead-letter confirm
+ * timeout of 10 s instead of 3 minutes, so that delayed tasks due while the broker was down do
+ * not wait minutes more after its return).
+ */
+export async function recommendedBroker(): Promise<Omit<StartRabbitNodeOptions, "prefix">> {
+  return { advancedConfig: await Deno.readTextFile(rootPath("compose/advanced.config")) };
+}
+
 /** Runs a chaos run on a private node of its own, and disposes of it. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await using node = await startRabbitNode({ ...options.node, prefix: "warren-chaos" });
