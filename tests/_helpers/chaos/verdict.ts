@@ -264,7 +264,7 @@ function judgeQueue(
   const normal = confirmed.filter((t) => t.expected.outcome === "succeeded");
   const deadByReason: Record<string, number> = {};
   let lost = 0, stuck = 0, early = 0, succeeded = 0, duplicateDead = 0, behindBacklog = 0;
-  const activity = laneActivity(confirmed, options.stuckAfterMs);
+  const activity = laneActivity(confirmed);
   const duplicates = {
     tasks: 0,
     runs: 0,
@@ -319,7 +319,7 @@ function judgeQueue(
         );
       }
     } else if (settled !== undefined && settled > bound) {
-      const held = heldBack(task, settled, bound, activity, restarts);
+      const held = heldBack(settled, bound, activity, restarts);
       if (held === undefined) {
         behindBacklog++;
       } else {
@@ -576,62 +576,36 @@ function duplicateRuns(task: TaskRecord, restarts: readonly Restart[]): Duplicat
   return runs;
 }
 
-/** When the tasks of a queue settled, to tell a held task from one behind a backlog. */
+/** When the tasks of a queue settled (sorted), to tell a held task from one behind a backlog. */
 interface LaneActivity {
-  /** Every settle time, sorted. */
   readonly settles: readonly number[];
-  /** Tasks sorted by due time, and the earliest settle among those due at or after each. */
-  readonly byDue: readonly { readonly due: number; readonly firstSettleFromHere: number }[];
-  /** How much earlier a later task must settle to count as having overtaken. */
-  readonly marginMs: number;
 }
 
 /** How long the workers of a queue must settle nothing (the broker up) to count as idle, ms. */
 export const IDLE_GAP_MS = 5_000;
 
-function laneActivity(tasks: readonly TaskRecord[], marginMs: number): LaneActivity {
-  const entries: { due: number; settled: number }[] = [];
+function laneActivity(tasks: readonly TaskRecord[]): LaneActivity {
+  const settles: number[] = [];
   for (const task of tasks) {
     const settled = settledAt(task);
-    if (settled !== undefined) entries.push({ due: task.due, settled });
+    if (settled !== undefined) settles.push(settled);
   }
-  const settles = entries.map((e) => e.settled).sort((a, b) => a - b);
-  entries.sort((a, b) => a.due - b.due);
-  const byDue: { due: number; firstSettleFromHere: number }[] = new Array(entries.length);
-  let min = Infinity;
-  for (let i = entries.length - 1; i >= 0; i--) {
-    min = Math.min(min, entries[i]!.settled);
-    byDue[i] = { due: entries[i]!.due, firstSettleFromHere: min };
-  }
-  return { settles, byDue, marginMs };
+  return { settles: settles.sort((a, b) => a - b) };
 }
 
 /**
  * Why `task`, settled at `settled` past its `bound`, was held back rather than behind a backlog:
- * a task due after it settled `marginMs` before it (it was overtaken), or the workers of its
- * queue settled nothing for {@linkcode IDLE_GAP_MS} while the broker was up (they were idle while
- * it waited). `undefined` when neither: the workers were busy with earlier tasks all along.
+ * the workers of its queue settled nothing for {@linkcode IDLE_GAP_MS} while the broker was up
+ * (they were idle while it waited). `undefined` when they were busy all along: with a backlog,
+ * tasks released together when the broker came back run in any order, so that a task overtaken by
+ * later ones was not held for that alone (a long run on a busy machine showed it).
  */
 export function heldBack(
-  task: Pick<TaskRecord, "due">,
   settled: number,
   bound: number,
   activity: LaneActivity,
   restarts: readonly Restart[],
 ): string | undefined {
-  // The first task due strictly after this one, by binary search.
-  let lo = 0, hi = activity.byDue.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (activity.byDue[mid]!.due <= task.due) lo = mid + 1;
-    else hi = mid;
-  }
-  const overtaken = activity.byDue[lo]?.firstSettleFromHere ?? Infinity;
-  if (overtaken < settled - activity.marginMs) {
-    return `overtaken by tasks due after it (one settled ${
-      seconds(settled - overtaken)
-    } s earlier)`;
-  }
   const down = (from: number, to: number) =>
     restarts.some((r) => r.downAt < to && (r.backAt ?? Infinity) > from);
   let previous = bound;
