@@ -7,6 +7,7 @@
  */
 import { formatIssues } from "../errors/validation_error.ts";
 import { HEADERS } from "../wire/headers.ts";
+import { readNotBefore } from "../wire/not_before.ts";
 import {
   countHeader,
   decodeBody,
@@ -35,6 +36,11 @@ export interface DecodedTask {
   readonly version: string | undefined;
   /** When the task expires (epoch ms), when the message says. */
   readonly expiresAt: number | undefined;
+  /**
+   * When the task may start (epoch ms), when the message says (`x-warren-not-before`, read by
+   * `readNotBefore`: a value that is no time is absent).
+   */
+  readonly notBefore?: number | undefined;
 }
 
 export type { UndecodableTask };
@@ -64,6 +70,7 @@ export function decodeTask(
   }
   const type = message.properties.type;
   const expires: unknown = message.properties.headers?.[HEADERS.expires];
+  const notBefore = readNotBefore(message.properties.headers?.[HEADERS.notBefore]);
   return {
     ok: true,
     id,
@@ -72,5 +79,6 @@ export function decodeTask(
     attempts: countHeader(message, HEADERS.attempts),
     version: isVersion(type) && type !== task ? type : undefined,
     expiresAt: typeof expires === "number" && Number.isFinite(expires) ? expires : undefined,
+    ...(notBefore === undefined ? {} : { notBefore }),
   };
 }

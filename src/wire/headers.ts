@@ -39,6 +39,12 @@ export const HEADERS = {
    * then does not apply to this copy.
    */
   replayed: "x-warren-replayed",
+  /**
+   * Delayed tasks and retries only: the earliest time the task may start (epoch ms, an
+   * integer). A worker that gets it sooner, by its own clock, sends it back to the delay levels
+   * for the rest of the time (see `not_before.ts`).
+   */
+  notBefore: "x-warren-not-before",
 } as const;
 
 /**

@@ -39,6 +39,7 @@ export {
   DELIVERY_COUNT_HEADER,
   HEADERS,
 } from "./headers.ts";
+export { NOT_BEFORE_TOLERANCE_MS, notBeforeHeaders, readNotBefore } from "./not_before.ts";
 export { newTaskId, TASK_ID_LENGTH, taskIdAt, timeOfId } from "./task_id.ts";
 export {
   type CancelledEvent,

@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { DeadReason } from "./dead_reasons.ts";
 import { HEADERS } from "./headers.ts";
+import { notBeforeHeaders } from "./not_before.ts";
 import { newTaskId } from "./task_id.ts";
 import { jsonTextDepth, MAX_JSON_DEPTH } from "../util/bounds.ts";
 
@@ -58,8 +59,8 @@ export interface EncodedTask {
   /** The AMQP properties. */
   readonly properties: TaskProperties;
   /**
-   * When it may run (epoch ms): until then it waits in the delay levels. Not on the wire: the
-   * broker holds it as long as it must.
+   * When it may run (epoch ms): until then it waits in the delay levels, and its header
+   * `x-warren-not-before` says so, for the worker to check with its own clock.
    */
   readonly notBefore?: number;
 }
@@ -87,8 +88,8 @@ export interface EncodeOptions {
    */
   version?: string;
   /**
-   * When the task may run, in epoch milliseconds.
-   * @default {now}
+   * When the task may run, in epoch milliseconds (the `x-warren-not-before` header).
+   * @default {now: no header}
    */
   notBefore?: number;
   /**
@@ -124,9 +125,13 @@ export function encodeTask(
   const fields: Record<string, unknown> = { [TASK_KEY]: task, ...payload };
   fields[TASK_KEY] = task;
   const body = Buffer.from(JSON.stringify(fields));
-  const headers = options.expiresAt === undefined
+  const times = {
+    ...(options.expiresAt === undefined ? {} : { [HEADERS.expires]: options.expiresAt }),
+    ...(options.notBefore === undefined ? {} : notBeforeHeaders(options.notBefore)),
+  };
+  const headers = Object.keys(times).length === 0
     ? options.headers
-    : { ...options.headers, [HEADERS.expires]: options.expiresAt };
+    : { ...options.headers, ...times };
   return {
     id,
     task,

@@ -12,7 +12,10 @@
  * | another contract version, policy `dead`           | dead, `version-mismatch`             |
  * | redelivered on a classic queue (no broker count)  | requeue, its redeliveries counted    |
  * | its expiry passed before it started               | dead, `expired`                      |
- * | otherwise, before it ran                          | run, as attempt n + 1                |
+ * | it came over 5 ms before its not-before           | wait again in the delay levels for   |
+ * | (`x-warren-not-before`, by the worker's clock)    | the rest of its delay; no attempt    |
+ * | otherwise, before it ran                          | run, as attempt n + 1 (when it came  |
+ * |                                                   | up to 5 ms early: held those first)  |
  * | handler resolved                                  | done                                 |
  * | handler's result refused by its result schema     | dead, `invalid-result`               |
  * | the worker gave it up (closing, grace over)       | requeue                              |
@@ -28,6 +31,7 @@ import type { AnyContract } from "../task/contract.ts";
 import type { DecodedTask, UndecodableTask } from "../task/decode.ts";
 import type { DeadReason } from "../wire/dead_reasons.ts";
 import { ACQUIRED_COUNT_HEADER, DELIVERY_COUNT_HEADER, HEADERS } from "../wire/headers.ts";
+import { MAX_DELAY_MS, NOT_BEFORE_TOLERANCE_MS, notBeforeHeaders } from "../wire/not_before.ts";
 import { countHeader, type IncomingMessage } from "../wire/task_codec.ts";
 import type { RetryOverrides, VersionMismatchPolicy } from "./options.ts";
 
@@ -128,6 +132,26 @@ export type Disposition =
     readonly attempt: number;
     /** The contract version the message carries, when it is not the worker's. */
     readonly versionMismatch?: { readonly sent: string; readonly expected: string };
+    /**
+     * Milliseconds to hold the task before it starts: it came less than
+     * `NOT_BEFORE_TOLERANCE_MS` before its not-before.
+     */
+    readonly hold?: number;
+    /** Why its not-before header was ignored (further ahead than the longest delay). */
+    readonly notBeforeIgnored?: string;
+  }
+  | {
+    /**
+     * The task came before its not-before: a copy back through the delay levels for the rest
+     * of the time, confirmed, then ack. No attempt is counted and no failure written.
+     */
+    readonly kind: "wait";
+    /** Milliseconds it came early: what it waits again. */
+    readonly early: number;
+    /** Its not-before, in epoch milliseconds. */
+    readonly notBefore: number;
+    /** Headers set on the copy (its not-before, its redeliveries so far). */
+    readonly headers: Readonly<Record<string, unknown>>;
   }
   | {
     /** The handler finished: ack (after the reply, if asked). */
@@ -298,7 +322,47 @@ function admit(
       headers: { [HEADERS.redeliveries]: count },
     };
   }
-  return { kind: "run", attempt: attempts + 1, ...(mismatch ? { versionMismatch: mismatch } : {}) };
+  const run: Disposition = {
+    kind: "run",
+    attempt: attempts + 1,
+    ...(mismatch ? { versionMismatch: mismatch } : {}),
+  };
+  return notYet(decoded.notBefore, redeliveries, now, run);
+}
+
+/**
+ * What a task that may run comes to when it has a not-before: more than
+ * `NOT_BEFORE_TOLERANCE_MS` before it, by `now`, a wait for the rest of the time; less, a run
+ * held until then; a not-before further ahead than the longest delay is ignored (a hostile or
+ * broken header never holds a task longer than any delay could).
+ */
+function notYet(
+  notBefore: number | undefined,
+  redeliveries: number,
+  now: number,
+  run: Extract<Disposition, { kind: "run" }>,
+): Disposition {
+  if (notBefore === undefined || notBefore <= now) return run;
+  const early = notBefore - now;
+  if (early > MAX_DELAY_MS) {
+    return {
+      ...run,
+      notBeforeIgnored: `its not-before ${
+        new Date(notBefore).toISOString()
+      } is further ahead than the longest delay (${MAX_DELAY_MS} ms)`,
+    };
+  }
+  if (early <= NOT_BEFORE_TOLERANCE_MS) return { ...run, hold: early };
+  return {
+    kind: "wait",
+    early,
+    notBefore,
+    headers: {
+      ...notBeforeHeaders(notBefore),
+      // The deaths so far go with it (a quorum queue's count does not survive a copy).
+      ...(redeliveries > 0 ? { [HEADERS.redeliveries]: redeliveries } : {}),
+    },
+  };
 }
 
 /**

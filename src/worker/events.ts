@@ -84,8 +84,23 @@ export interface TaskReturned {
   readonly reason: string;
 }
 
+/**
+ * A task came before its not-before (the broker's clock runs fast, or was stepped): it goes back
+ * to the delay levels for the rest of its delay, unrun; no attempt is counted.
+ */
+export interface TaskEarly {
+  /** The event's name. */
+  readonly event: "task.early";
+  /** The task's name. */
+  readonly task: string;
+  /** The message id. */
+  readonly id: string;
+  /** How many milliseconds before its not-before it came: what it waits again. */
+  readonly early: number;
+}
+
 /** Any event a worker reports about a task. */
-export type TaskEvent = TaskStarted | TaskDone | TaskFailed | TaskDead | TaskReturned;
+export type TaskEvent = TaskStarted | TaskDone | TaskFailed | TaskDead | TaskReturned | TaskEarly;
 
 /** The name of a task event. */
 export type TaskEventName = TaskEvent["event"];
@@ -99,6 +114,7 @@ export const FIELD_ORDER = [
   "result",
   "error",
   "retryIn",
+  "early",
   "reason",
 ] as const;
 
@@ -106,12 +122,14 @@ const LEVELS: Record<TaskEventName, LogLevel> = {
   "task.started": "debug",
   "task.done": "info",
   "task.returned": "info",
+  "task.early": "info",
   "task.failed": "warn",
   "task.dead": "error",
 };
 
 /**
- * The level of a task event's log line: debug for starts, info for done and returned, warn for
+ * The level of a task event's log line: debug for starts, info for done, returned and early
+ * (sent back to wait), warn for
  * failed attempts, error for dead letters, except that a task dead-lettered because someone
  * cancelled it is no error (it is what was asked): info.
  */
@@ -121,7 +139,7 @@ export function taskEventLevel(event: TaskEvent): LogLevel {
 }
 
 /**
- * Logs a task event: starts at debug, done, returned and cancelled at info, failed attempts at
+ * Logs a task event: starts at debug, done, returned, early and cancelled at info, failed attempts at
  * warn, other dead letters at error, so a logger at level `warn` prints only what needs a look.
  * The fields come in {@linkcode FIELD_ORDER} whatever the event.
  */

@@ -10,6 +10,7 @@
  * | `retry`     | to the delay levels, attempts counted  | `retried`                  | none  |
  * | `dead`      | to `Q.dead`, with the reason           | `dead`/`expired`/`cancelled` | dead |
  * | `requeue`   | to the end of `Q`                      | `returned`                 | none  |
+ * | `wait`      | to the delay levels, nothing counted   | none                       | none  |
  * | `drop`      | none                                   | `cancelled`, `dropped`     | none  |
  *
  * Everything written is bounded (`util/bounds.ts`): a text copied into a header (the error, the
@@ -28,6 +29,7 @@ import { copyProperties } from "../wire/copies.ts";
 import type { DeadReason } from "../wire/dead_reasons.ts";
 import type { NewHistoryEvent } from "../wire/events.ts";
 import { HEADERS } from "../wire/headers.ts";
+import { notBeforeHeaders } from "../wire/not_before.ts";
 import { encodeOutcome, type TaskOutcome } from "../wire/outcome_codec.ts";
 import type { Disposition } from "./disposition.ts";
 import type { TaskEvent } from "./events.ts";
@@ -78,7 +80,7 @@ export type CopyTarget =
 /** A copy of the delivery to publish, confirmed, before the ack. */
 export interface PlannedCopy {
   /** What it is, for the log. */
-  readonly what: "retry" | "dead letter" | "requeue";
+  readonly what: "retry" | "dead letter" | "requeue" | "wait";
   /** Where it goes. */
   readonly to: CopyTarget;
   /** Its body: the original body (cut in a fallback only). */
@@ -297,6 +299,8 @@ export function planSettlement(
             ...failureHeaders(message, disposition.error, settings),
             [HEADERS.attempts]: attempt,
             [HEADERS.redeliveries]: 0,
+            // The worker that takes it checks the time itself: the broker's clock may run fast.
+            ...notBeforeHeaders(settings.now + delay),
           }),
         },
         ...(history
@@ -378,6 +382,25 @@ export function planSettlement(
         fallback: fallbackFor({
           reason: "worker-died",
           error: `it was to go back to its queue (${disposition.reason}), and its copy was refused`,
+        }),
+      };
+    }
+    case "wait": {
+      const { early } = disposition;
+      return {
+        kind: "wait",
+        copy: {
+          what: "wait",
+          to: { delay: early },
+          body: message.content,
+          properties: copyProperties(message, id, { ...disposition.headers }),
+        },
+        log: { event: "task.early", task: task.task ?? "", id, early },
+        fallback: fallbackFor({
+          reason: "worker-died",
+          error: `it came ${early} ms before its not-before (${
+            new Date(disposition.notBefore).toISOString()
+          }) and was to wait again in the delay levels, and its copy was refused`,
         }),
       };
     }

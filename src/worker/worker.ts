@@ -391,6 +391,11 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     }
     const { contract, id } = decoded;
     if (admission.versionMismatch) this.#warnVersion(contract.name, admission.versionMismatch);
+    if (admission.notBeforeIgnored) {
+      this.#log.warn("task.not_before_ignored", { id, error: admission.notBeforeIgnored });
+    }
+    // Came a few milliseconds before its not-before: those are waited here, not in the levels.
+    if (admission.hold && decoded.notBefore !== undefined) await reach(decoded.notBefore);
     const { attempt } = admission;
     const task = contract.name;
     const worker = this.#options.id;
@@ -510,6 +515,13 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       detail: "could not settle it; it goes back to its queue",
     });
     delivery.session.reject(delivery.message, true);
+  }
+}
+
+/** Resolves once `Date.now()` has reached `time` (a timer may fire a millisecond early). */
+async function reach(time: number): Promise<void> {
+  for (let left = time - Date.now(); left > 0; left = time - Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, left));
   }
 }
 

@@ -246,7 +246,11 @@ Deno.test("tasks waiting in the first delay levels' classic queues still arrive,
     await until(() => started.size === due.size, "the old and new delayed tasks to start", 30_000);
     for (const [task, at] of due) {
       const late = started.get(task)! - at;
-      assertGreaterOrEqual(late, 0, `${task} is never early: it started ${-late} ms early`);
+      // An older producer's task carries no not-before (x-warren-not-before): the worker cannot
+      // check it, and it is as punctual as the broker's clock, which may run up to about 1%
+      // fast while it catches up with a stepped OS clock. The new producer's task is checked.
+      const allowed = task.startsWith("old-") ? 10_000 * 0.02 : 0;
+      assertGreaterOrEqual(late, -allowed, `${task} is never early: it started ${-late} ms early`);
     }
     assertEquals(await queueDepth(client, names.delay(6)), 0, "the old level emptied itself");
   } finally {

@@ -2,10 +2,11 @@
  * The outcome table, row by row, without a broker: `decideNow()` is a pure function of the
  * delivery, its decoding, the attempt's result and the settings.
  */
-import { assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "@std/assert";
+import { assert, assertEquals, assertGreaterOrEqual, assertLessOrEqual } from "@std/assert";
 import { z } from "zod";
 import { NonRetryableError } from "../../../src/errors/non_retryable_error.ts";
 import { TaskTimeoutError } from "../../../src/errors/task_timeout_error.ts";
+import { MAX_DELAY_MS } from "../../../src/wire/delays.ts";
 import { defineTask } from "../../../src/task/contract.ts";
 import type { DecodedTask, UndecodableTask } from "../../../src/task/decode.ts";
 import {
@@ -399,5 +400,108 @@ Deno.test("decide(): the redelivery cap comes first, whatever else the delivery 
       settings,
     });
     assertEquals(disposition.kind === "dead" && disposition.reason, "expired");
+  });
+});
+
+/** A task of {@linkcode decoded} that may not start before `notBefore`. */
+function delayed(notBefore: number, attempts = 0, expiresAt?: number): DecodedTask {
+  return { ...decoded(attempts, flaky.version, expiresAt), notBefore };
+}
+
+Deno.test("decide(): a task that came before its not-before waits again", async (t) => {
+  await t.step("over the tolerance: back to the delay levels for the rest, no attempt", () => {
+    assertEquals(decideNow({ delivery: fresh, decoded: delayed(NOW + 560, 2), settings }), {
+      kind: "wait",
+      early: 560,
+      notBefore: NOW + 560,
+      headers: { "x-warren-not-before": NOW + 560 },
+    });
+  });
+  await t.step("the deaths so far go with the copy (a quorum count is not copied)", () => {
+    const counted = { redelivered: true, deliveryCount: 2, redeliveries: 1 };
+    const decision = decideNow({ delivery: counted, decoded: delayed(NOW + 2_000), settings });
+    assertEquals(decision.kind === "wait" && decision.headers, {
+      "x-warren-not-before": NOW + 2_000,
+      "x-warren-deaths": 3,
+    });
+  });
+  await t.step("on a classic queue a redelivery is counted first, as any other", () => {
+    const redelivered = { redelivered: true, deliveryCount: undefined, redeliveries: 0 };
+    const decision = decideNow({
+      delivery: redelivered,
+      decoded: delayed(NOW + 2_000),
+      settings,
+    });
+    assertEquals(decision.kind, "requeue");
+  });
+  await t.step("within the tolerance: runs, held until its not-before", () => {
+    assertEquals(decideNow({ delivery: fresh, decoded: delayed(NOW + 5), settings }), {
+      kind: "run",
+      attempt: 1,
+      hold: 5,
+    });
+    assertEquals(decideNow({ delivery: fresh, decoded: delayed(NOW + 6), settings }).kind, "wait");
+  });
+});
+
+Deno.test("decide(): a task at or after its not-before runs as any other", () => {
+  for (const notBefore of [NOW, NOW - 1, NOW - 86_400_000]) {
+    assertEquals(decideNow({ delivery: fresh, decoded: delayed(notBefore, 1), settings }), {
+      kind: "run",
+      attempt: 2,
+    });
+  }
+});
+
+Deno.test("decide(): a not-before further ahead than the longest delay is ignored", () => {
+  const decision = decideNow({
+    delivery: fresh,
+    decoded: delayed(NOW + MAX_DELAY_MS + 1),
+    settings,
+  });
+  assertEquals(decision.kind, "run");
+  assertEquals(decision.kind === "run" && decision.hold, undefined);
+  assert(decision.kind === "run" && decision.notBeforeIgnored?.includes("longest delay"));
+  // The longest delay itself is honoured: any producer may ask for it.
+  const longest = decideNow({ delivery: fresh, decoded: delayed(NOW + MAX_DELAY_MS), settings });
+  assertEquals(longest.kind === "wait" && longest.early, MAX_DELAY_MS);
+});
+
+Deno.test("decide(): before its not-before, the earlier rows keep precedence", async (t) => {
+  const later = NOW + 10_000;
+  await t.step("cancelled: dead (or dropped) at once, not kept waiting", () => {
+    const cancelled = { drop: false, by: "ops", at: "2026-12-01T11:59:00Z" };
+    const decision = decideNow({ delivery: fresh, decoded: delayed(later), settings, cancelled });
+    assertEquals(decision.kind === "dead" && decision.reason, "cancelled");
+    const dropped = decideNow({
+      delivery: fresh,
+      decoded: delayed(later),
+      settings,
+      cancelled: { ...cancelled, drop: true },
+    });
+    assertEquals(dropped.kind, "drop");
+  });
+  await t.step("expired: dead as expired", () => {
+    const decision = decideNow({ delivery: fresh, decoded: delayed(later, 0, NOW - 1), settings });
+    assertEquals(decision.kind === "dead" && decision.reason, "expired");
+  });
+  await t.step("redelivered too often: dead as worker-died", () => {
+    const capped = { redelivered: true, deliveryCount: 5, redeliveries: 0 };
+    const decision = decideNow({ delivery: capped, decoded: delayed(later), settings });
+    assertEquals(decision.kind === "dead" && decision.reason, "worker-died");
+  });
+  await t.step("another contract version, policy dead: dead as version-mismatch", () => {
+    const other = { ...delayed(later), version: "0badc0de" };
+    const decision = decideNow({
+      delivery: fresh,
+      decoded: other,
+      settings: { ...settings, onVersionMismatch: "dead" },
+    });
+    assertEquals(decision.kind === "dead" && decision.reason, "version-mismatch");
+  });
+  await t.step("an attempt that ended: its outcome, whatever the not-before says", () => {
+    const attempt = failed(new Error("boom"));
+    const decision = decideNow({ delivery: fresh, decoded: delayed(later), attempt, settings });
+    assertEquals(decision.kind, "retry");
   });
 });

@@ -84,6 +84,7 @@ Deno.test("OutcomeWriter carries out every kind in one order: publishes, ack, lo
     { kind: "dead", reason: "failed", error: "boom", attempts: 2 },
     { kind: "requeue", reason: "stopping", headers: {} },
     { kind: "drop", error: "cancelled", stage: "queued" },
+    { kind: "wait", early: 560, notBefore: 1, headers: {} },
   ] as const;
   const seen: Record<string, string[]> = {};
   for (const disposition of kinds) {
@@ -114,6 +115,7 @@ Deno.test("OutcomeWriter carries out every kind in one order: publishes, ack, lo
     ],
     requeue: ["publish jobs", "publish jobs.events", "ack", "log task.returned", "flush"],
     drop: ["publish jobs.events", "ack", "log task.dead", "flush"],
+    wait: ["publish delay 560", "ack", "log task.early", "flush"],
   });
 });
 

@@ -191,3 +191,41 @@ Deno.test("planSettlement(): the fallback is a minimal dead letter, body cut to 
   assertEquals(checkPublishable(fallback.body, fallback.properties), undefined);
   assertEquals(plan.fallback!.log.event, "task.dead");
 });
+
+Deno.test("planSettlement(): a retry copy carries its not-before, for the worker's check", () => {
+  const plan = planSettlement(message(), subject, {
+    kind: "retry",
+    attempt: 1,
+    delay: 4000,
+    error: "boom",
+  }, settings);
+  assertEquals(plan.copy?.properties.headers?.["x-warren-not-before"], settings.now + 4000);
+});
+
+Deno.test("planSettlement(): wait sends the task back to the delay levels, unrun, no failure", () => {
+  const notBefore = settings.now + 560;
+  const plan = planSettlement(
+    message({ "x-warren-attempts": 1, "x-warren-not-before": notBefore, "x-delivery-count": 2 }),
+    subject,
+    {
+      kind: "wait",
+      early: 560,
+      notBefore,
+      headers: { "x-warren-not-before": notBefore, "x-warren-deaths": 2 },
+    },
+    settings,
+  );
+  assertEquals(plan.kind, "wait");
+  assertEquals(plan.copy?.to, { delay: 560 });
+  assertEquals(plan.copy?.body, body);
+  const headers = plan.copy?.properties.headers!;
+  assertEquals(headers["x-warren-attempts"], 1, "no attempt counted");
+  assertEquals(headers["x-warren-not-before"], notBefore);
+  assertEquals(headers["x-warren-deaths"], 2);
+  assertEquals(headers["x-warren-error"], undefined, "no failure written");
+  assertEquals(headers["x-delivery-count"], undefined);
+  assertEquals(plan.event, undefined);
+  assertEquals(plan.reply, undefined);
+  assertEquals(plan.log, { event: "task.early", task: "sum", id: "t1", early: 560 });
+  assertEquals(plan.fallback?.copy.to, { queue: "jobs.dead" });
+});
