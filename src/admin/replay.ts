@@ -30,7 +30,7 @@ import { inspectQueue, requireQueue } from "./queues.ts";
 
 /**
  * The headers a replayed copy goes without, so that it starts again from its first attempt,
- * and runs even when it had expired (replaying it is asking for it to run).
+ * and runs at once even when it had expired or was to wait (replaying it is asking for it to run).
  */
 export const RESET_HEADERS: readonly string[] = [
   HEADERS.expires,
@@ -40,6 +40,7 @@ export const RESET_HEADERS: readonly string[] = [
   HEADERS.error,
   HEADERS.firstFailure,
   HEADERS.lastFailure,
+  HEADERS.notBefore,
 ];
 
 /** Options of {@linkcode replayDeadLetters}. */
