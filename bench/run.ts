@@ -15,8 +15,9 @@ import { quantile } from "./stats.ts";
 
 /**
  * Who handles the tasks: plain amqplib; plain amqplib publishing the messages Warren publishes
- * (its properties and the `mandatory` flag); Warren; Warren logging at warn level; or Warren
- * with its history on (producer and workers write every task's events to `Q.events`).
+ * (its properties and the `mandatory` flag); Warren with its history off; Warren logging at warn
+ * level (history off); or Warren as it comes, with its history on (producer and workers write
+ * every task's events to `Q.events`).
  */
 export type Variant = "plain" | "plain-props" | "warren" | "warren-warn" | "warren-history";
 
@@ -110,7 +111,7 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
       "--prefetch",
       String(spec.prefetch),
       ...(spec.variant === "warren-warn" ? ["--log-level", "warn"] : []),
-      ...(spec.variant === "warren-history" ? ["--history"] : []),
+      ...(spec.variant === "warren-history" ? [] : ["--no-history"]),
     ],
     ...profileFlags(spec, "consumer"),
   };

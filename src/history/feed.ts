@@ -8,7 +8,7 @@
  */
 import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
-import { decodeEvent } from "../wire/events.ts";
+import { decodeEvent, eventBodies } from "../wire/events.ts";
 import { StreamReader } from "./stream_reader.ts";
 import { applyEvent, type TaskRecord, type TaskState } from "./timeline.ts";
 
@@ -45,8 +45,10 @@ export class TaskFeed {
     const feed = new TaskFeed(options.max ?? 2000);
     const since = options.since ?? new Date(Date.now() - 15 * 60_000);
     feed.#reader = await StreamReader.open(link, names.events, (message) => {
-      const event = decodeEvent(message.content);
-      if (event) feed.#apply(event);
+      for (const body of eventBodies(message)) {
+        const event = decodeEvent(body);
+        if (event) feed.#apply(event);
+      }
     }, { from: since, missingHint: "the queue has no history" });
     feed.#reader.ended.catch(() => {}).finally(() => (feed.#ended = true));
     await feed.#reader.caughtUp;

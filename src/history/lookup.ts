@@ -10,7 +10,13 @@ import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { ResultTimeoutError } from "../errors/result_timeout_error.ts";
-import { decodeEvent, type HistoryEvent, outcomeOf, type ProgressEvent } from "../wire/events.ts";
+import {
+  decodeEvent,
+  eventBodies,
+  type HistoryEvent,
+  outcomeOf,
+  type ProgressEvent,
+} from "../wire/events.ts";
 import type { TaskOutcome } from "../wire/outcome_codec.ts";
 import { timeOfId } from "../wire/task_id.ts";
 import { readUntilNow, StreamReader, type StreamStart } from "./stream_reader.ts";
@@ -20,7 +26,7 @@ import { applyEvent, type TaskRecord, type TaskState } from "./timeline.ts";
 export const CLOCK_MARGIN_MS = 5 * 60_000;
 
 const MISSING_HINT =
-  "the queue has no history: start its producers and workers with history on (--history, or { history: true })";
+  "the queue has no history: its producers and workers ran with it off (--no-history, or { history: false })";
 
 /** Where a lookup of task `id` starts reading: `since`, else the id's time, else the start. */
 export function lookupStart(id: string, since?: Date): StreamStart {
@@ -29,11 +35,17 @@ export function lookupStart(id: string, since?: Date): StreamStart {
   return made ? new Date(made.getTime() - CLOCK_MARGIN_MS) : "first";
 }
 
-/** The event in `message`, when it is one of task `id`'s (others are skipped unparsed). */
-function eventOf(message: ConsumeMessage, id?: string): HistoryEvent | undefined {
-  if (id !== undefined && message.properties.correlationId !== id) return undefined;
-  const event = decodeEvent(message.content);
-  return event && (id === undefined || event.id === id) ? event : undefined;
+/**
+ * The events in `message` (one, or several for a batch), only those of task `id` when given
+ * (others are skipped unparsed).
+ */
+function eventsOf(message: ConsumeMessage, id?: string): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  for (const body of eventBodies(message, id)) {
+    const event = decodeEvent(body);
+    if (event && (id === undefined || event.id === id)) events.push(event);
+  }
+  return events;
 }
 
 /** Options of {@linkcode findTask}. */
@@ -73,9 +85,15 @@ export async function findTasks(
   const now = Date.now();
   await readUntilNow(link, names.events, (message) => {
     const id: unknown = message.properties.correlationId;
-    if (typeof id !== "string" || !wanted.has(id)) return;
-    const event = eventOf(message, id);
-    if (event) records.set(id, applyEvent(records.get(id), event, { now, keep: true }));
+    if (typeof id === "string" && !wanted.has(id)) return;
+    // A batch of several tasks' events has no correlation id: each wanted id is looked for.
+    const ofIds = typeof id === "string" ? [id] : wanted.size === 1 ? [...wanted] : undefined;
+    const events = ofIds
+      ? eventsOf(message, ofIds[0])
+      : eventsOf(message).filter((event) => wanted.has(event.id));
+    for (const event of events) {
+      records.set(event.id, applyEvent(records.get(event.id), event, { now, keep: true }));
+    }
   }, {
     from: earliest(ids.map((id) => lookupStart(id, options.since))),
     missingHint: MISSING_HINT,
@@ -123,8 +141,9 @@ export async function listTasks(
   const records = new Map<string, TaskRecord>();
   const now = Date.now();
   await readUntilNow(link, names.events, (message) => {
-    const event = eventOf(message);
-    if (event) records.set(event.id, applyEvent(records.get(event.id), event, { now }));
+    for (const event of eventsOf(message)) {
+      records.set(event.id, applyEvent(records.get(event.id), event, { now }));
+    }
   }, { from: query.since, missingHint: MISSING_HINT });
   const since = query.since.toISOString();
   return [...records.values()]
@@ -158,11 +177,11 @@ export async function awaitOutcome(
 ): Promise<TaskOutcome> {
   const outcome = Promise.withResolvers<TaskOutcome>();
   const reader = await StreamReader.open(link, names.events, (message) => {
-    const event = eventOf(message, id);
-    if (!event) return;
-    if (event.event === "progress") options.onProgress?.(event);
-    const found = outcomeOf(event);
-    if (found) outcome.resolve(found);
+    for (const event of eventsOf(message, id)) {
+      if (event.event === "progress") options.onProgress?.(event);
+      const found = outcomeOf(event);
+      if (found) outcome.resolve(found);
+    }
   }, { from: lookupStart(id, options.since), mark: false, missingHint: MISSING_HINT });
   const timer = setTimeout(
     () => outcome.reject(new ResultTimeoutError(id, options.timeout)),

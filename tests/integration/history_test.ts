@@ -66,7 +66,8 @@ Deno.test("the history of 1,000 tasks through retries, dead letters and successe
   const queue = uniqueQueue("warren_history");
   await using client = await rawClient();
   client.track(queue);
-  const options = { url: TEST_URL, queue, history: true } as const;
+  // No `history` option: the history is on by default.
+  const options = { url: TEST_URL, queue } as const;
   let finished = 0;
   const allFinished = Promise.withResolvers<void>();
   const workers = await Promise.all([1, 2, 3].map((i) =>
@@ -241,15 +242,15 @@ Deno.test("a result outlives the producer that enqueued the task", async (t) => 
   }
 });
 
-Deno.test("a producer without history says how to get a result it did not ask for", async () => {
+Deno.test("a producer with its history turned off says how to get a result it did not ask for", async () => {
   const queue = uniqueQueue("warren_no_history");
   await using client = await rawClient();
   client.track(queue);
-  const producer = await Producer.connect(catalog, { url: TEST_URL, queue });
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue, history: false });
   try {
     const receipt = await producer.enqueue("nap", { ms: 1 });
     const error = await producer.result(receipt).then(() => undefined, (err: Error) => err);
-    assertStringIncludes(String(error?.message), "create it with { history: true }");
+    assertStringIncludes(String(error?.message), "it was created with { history: false }");
   } finally {
     await producer.close();
   }
