@@ -99,14 +99,20 @@ export class EventWriter {
   /**
    * Writes `event` (stamped now, unless it has its `at`); resolves when the broker confirmed
    * it, and rejects with the publish's error. With `lazy`, it may wait up to the linger for
-   * others. Throws at once when the event cannot be encoded.
+   * others; with `now`, it goes at once with what waits (nothing else will come this turn).
+   * Throws at once when the event cannot be encoded.
    */
-  write(event: NewHistoryEvent, options: { readonly lazy?: boolean } = {}): Promise<void> {
+  write(
+    event: NewHistoryEvent,
+    options: { readonly lazy?: boolean; readonly now?: boolean } = {},
+  ): Promise<void> {
     const json = eventJson(event);
     const done = Promise.withResolvers<void>();
     this.#queue.push({ id: event.id, json, done });
     this.#bytes += json.length;
-    if (this.#queue.length >= this.#maxEvents || this.#bytes >= this.#maxBytes) {
+    if (
+      options.now || this.#queue.length >= this.#maxEvents || this.#bytes >= this.#maxBytes
+    ) {
       this.flush();
     } else if (!options.lazy) {
       if (!this.#soon) {

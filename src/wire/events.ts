@@ -233,7 +233,15 @@ export function encodeEvent(event: NewHistoryEvent): EncodedEvent {
 /** The JSON text of an event (stamped now, unless it has its `at`). */
 export function eventJson(event: NewHistoryEvent, now?: string): string {
   const { at, ...rest } = event;
-  return stringifyJson({ v: EVENT_FORMAT, ...rest, at: at ?? now ?? new Date().toISOString() });
+  const value = { v: EVENT_FORMAT, ...rest, at: at ?? now ?? new Date().toISOString() };
+  try {
+    // Without a replacer, which costs a call per key; a bigint throws and takes the slow way.
+    const json = JSON.stringify(value);
+    if (!("result" in rest) || !json.includes("{}")) return json;
+  } catch {
+    // a bigint: see below
+  }
+  return stringifyJson(value);
 }
 
 /**

@@ -147,12 +147,13 @@ export class OutcomeWriter {
    * Writes `event` to the history on the delivery's session, in a batch with the other events
    * of the same turn (confirmed); resolves at once when the history is off or the session
    * gone. Rejects with the publish's error. A `lazy` event (a start) waits a few milliseconds
-   * for company: a task that ends by then has its start and its outcome in one message.
+   * for company: a task that ends by then has its start and its outcome in one message. With
+   * `now` (nothing else runs), the batch goes at once rather than at the end of the turn.
    */
   record(
     delivery: Delivery,
     event: NewHistoryEvent,
-    options: { readonly lazy?: boolean } = {},
+    options: { readonly lazy?: boolean; readonly now?: boolean } = {},
   ): Promise<void> {
     const { session } = delivery;
     if (!this.#options.history || !session.live) return Promise.resolve();
@@ -197,7 +198,7 @@ export class OutcomeWriter {
 
   async #publishEvent(delivery: Delivery, event: NewHistoryEvent): Promise<undefined> {
     try {
-      await this.record(delivery, event);
+      await this.record(delivery, event, { now: this.#options.ackNow() });
     } catch (err) {
       this.#options.log.warn("history.unwritten", {
         id: event.id,

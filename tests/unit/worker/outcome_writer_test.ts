@@ -95,21 +95,21 @@ Deno.test("OutcomeWriter carries out every kind in one order: publishes, ack, lo
     );
     seen[disposition.kind] = steps;
   }
-  // The history event goes at the end of the turn, in a batch with the others of that turn:
-  // after the plan's other publishes, before the ack.
+  // Alone in flight (`ackNow`), the history event goes at once; with others, at the end of the
+  // turn in one message with theirs: either way before the ack.
   assertEquals(seen, {
     done: [
-      "publish amq.rabbitmq.reply-to.x",
       "publish jobs.events",
+      "publish amq.rabbitmq.reply-to.x",
       "ack",
       "log task.done",
       "flush",
     ],
-    retry: ["publish delay 100", "publish jobs.events", "ack", "log task.failed", "flush"],
+    retry: ["publish jobs.events", "publish delay 100", "ack", "log task.failed", "flush"],
     dead: [
       "publish jobs.dead",
-      "publish amq.rabbitmq.reply-to.x",
       "publish jobs.events",
+      "publish amq.rabbitmq.reply-to.x",
       "ack",
       "log task.dead",
       "flush",
