@@ -81,10 +81,8 @@ export class EventWriter {
   #queue: Queued[] = [];
   #bytes = 0;
   #soon = false;
-  /** The linger's timer: armed by a lazy event, left to run out (not cleared by a flush). */
+  /** The linger's timer: armed by a lazy event, cleared by a flush. */
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the oldest lazy event still waiting was written (`performance.now()`). */
-  #lazySince: number | undefined;
 
   /** A writer that sends its messages with `publish`. */
   constructor(publish: PublishEvents, options: EventWriterOptions = {}) {
@@ -122,32 +120,24 @@ export class EventWriter {
         this.#soon = true;
         setImmediate(() => this.#soon && this.flush());
       }
-    } else {
-      this.#lazySince ??= performance.now();
-      if (this.#timer === undefined) this.#arm(this.#lingerMs);
+    } else if (this.#timer === undefined) {
+      // Cleared by the flush that takes the event: a timer that ran out for nothing would
+      // wake the process once a task at prefetch 1.
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.flush();
+      }, this.#lingerMs);
     }
     return done.promise;
-  }
-
-  /**
-   * Arms the linger's timer. One timer serves every lazy event: a flush leaves it running, and
-   * when it runs out it sends only what has waited its whole linger (else it waits the rest),
-   * so a busy worker sets a timer at most once a linger, not once a task.
-   */
-  #arm(ms: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#lazySince === undefined) return;
-      const left = this.#lazySince + this.#lingerMs - performance.now();
-      if (left >= 1) this.#arm(left);
-      else this.flush();
-    }, ms);
   }
 
   /** Sends every waiting event now. */
   flush(): void {
     this.#soon = false;
-    this.#lazySince = undefined;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
@@ -171,7 +161,6 @@ export class EventWriter {
   abandon(reason: unknown): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#lazySince = undefined;
     this.#soon = false;
     const queue = this.#queue;
     this.#queue = [];

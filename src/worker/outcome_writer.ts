@@ -228,13 +228,16 @@ export class OutcomeWriter {
   /** Step 2 and 3: the ack (queued), the log event, then the acks go out. */
   #settle(delivery: Delivery, log: TaskEvent): void {
     const { session, message } = delivery;
-    if (!session.ack(message, false)) {
+    // Alone in flight, the ack goes out in this turn, after the log line: nothing is scheduled
+    // (a turn's end waited for would wake the process once more a task).
+    const now = this.#options.ackNow();
+    if (!session.ack(message, now ? "held" : false)) {
       this.returned({ id: log.id, task: "task" in log ? log.task : undefined });
       return;
     }
     this.#forget(log.id);
     this.#options.emit(log);
-    if (this.#options.ackNow()) session.flush();
+    if (now) session.flush();
   }
 
   async #copyRefused(
