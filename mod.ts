@@ -130,6 +130,7 @@ export type {
   HistoryEvent,
   HistoryEventName,
   ProgressEvent,
+  ReplayedEvent,
   RetriedEvent,
   ReturnedEvent,
   StartedEvent,

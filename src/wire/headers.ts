@@ -33,6 +33,11 @@ export const HEADERS = {
   bodyBytes: "x-warren-body-bytes",
   /** When the task expires: a worker that gets it later dead-letters it unrun (epoch ms). */
   expires: "x-warren-expires",
+  /**
+   * A replayed dead letter: when it was replayed (ISO 8601). A cancel of the task made before
+   * then does not apply to this copy.
+   */
+  replayed: "x-warren-replayed",
 } as const;
 
 /** The header that quorum queues set on redelivered messages. */

@@ -50,6 +50,8 @@ export {
   eventBodies,
   eventJson,
   type EventMessage,
+  type EventProblem,
+  type EventRead,
   EVENTS_TYPE,
   type ExpiredEvent,
   HISTORY_EVENTS,
@@ -57,9 +59,13 @@ export {
   type HistoryEventName,
   isTerminal,
   MARKER_TYPE,
+  MAX_EVENT_BYTES,
+  MAX_EVENT_DEPTH,
   type NewHistoryEvent,
   outcomeOf,
   type ProgressEvent,
+  readEvent,
+  type ReplayedEvent,
   type RetriedEvent,
   type ReturnedEvent,
   type StartedEvent,
@@ -67,7 +73,21 @@ export {
   TERMINAL_EVENTS,
   type WorkerEvent,
 } from "./events.ts";
-export { type CancelRequest, decodeCancel, encodeCancel } from "./control.ts";
+export {
+  type CancelRequest,
+  decodeCancel,
+  decodeReplayNote,
+  encodeCancel,
+  encodeReplayNote,
+  type ReplayNote,
+} from "./control.ts";
+export {
+  type BoundedJson,
+  type JsonBounds,
+  jsonDepth,
+  type JsonProblem,
+  parseBoundedJson,
+} from "./bounded_json.ts";
 export { DEAD_REASONS, type DeadReason, isDeadReason } from "./dead_reasons.ts";
 export { decodeOutcome, encodeOutcome, type TaskOutcome } from "./outcome_codec.ts";
 export { type PrepareOptions, prepareTask, prepareWireTask } from "../task/prepare.ts";

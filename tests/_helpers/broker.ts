@@ -59,6 +59,7 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
           await cleaner.deleteQueue(name);
         }
         for (let k = 0; k < DELAY_LEVELS; k++) {
+          await cleaner.deleteQueue(`${queue}.wait.${k}`);
           await cleaner.deleteQueue(`${queue}.delay.${k}`);
           await cleaner.deleteExchange(`${queue}.delay.${k}`);
         }
