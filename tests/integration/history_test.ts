@@ -19,7 +19,7 @@ import { encodeEvent, type NewHistoryEvent } from "../../src/wire/events.ts";
 import { taskIdAt } from "../../src/wire/task_id.ts";
 import { delay } from "../../tasks/handlers/sleep.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
-import { runCli } from "../_helpers/cli.ts";
+import { enqueuedIds, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { byTask, readHistory, steps } from "../_helpers/history.ts";
 
 const RETRIES = 2;
@@ -257,4 +257,49 @@ Deno.test("a producer with its history turned off says how to get a result it di
   const lookup = await runCli("admin.ts", ["task", "x", "--queue", queue]);
   assertEquals(lookup.code, 2);
   assertStringIncludes(lookup.stderr, "the queue has no history");
+});
+
+Deno.test("the CLIs record the history by default, and not with --no-history", async () => {
+  const queue = uniqueQueue("warren_cli_history");
+  const quiet = uniqueQueue("warren_cli_no_history");
+  await using client = await rawClient();
+  client.track(queue, quiet);
+  await using worker = new WorkerProcess(["--queue", queue]);
+  await worker.started();
+  const sent = await runCli("producer.ts", [
+    "sum",
+    "--start",
+    "1",
+    "--end",
+    "10",
+    "--queue",
+    queue,
+  ]);
+  assertEquals(sent.code, 0, sent.stderr);
+  const [id] = enqueuedIds(sent.stdout);
+  assert(id !== undefined, sent.stdout);
+  await worker.waitFor(
+    (lines) => lines.some((l) => l.event === "task.done" && l.id === id),
+    "the task to be done",
+  );
+  const found = await runCli("admin.ts", ["task", id, "--queue", queue, "--json"]);
+  assertEquals(found.code, 0, found.stderr);
+  const record = JSON.parse(found.stdout) as { state: string; events: { event: string }[] };
+  assertEquals(record.state, "succeeded");
+  assertEquals(record.events.map((e) => e.event), ["enqueued", "started", "succeeded"]);
+
+  const off = await runCli("producer.ts", [
+    "sum",
+    "--start",
+    "1",
+    "--end",
+    "10",
+    "--queue",
+    quiet,
+    "--no-history",
+  ]);
+  assertEquals(off.code, 0, off.stderr);
+  const none = await runCli("admin.ts", ["task", enqueuedIds(off.stdout)[0]!, "--queue", quiet]);
+  assertEquals(none.code, 2);
+  assertStringIncludes(none.stderr, "the queue has no history");
 });
