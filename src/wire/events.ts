@@ -250,10 +250,23 @@ export function encodeEvent(event: NewHistoryEvent): EncodedEvent {
   };
 }
 
+let lastMs = 0;
+let lastIso = "";
+
+/** The time now, ISO 8601: made once a millisecond (the events of a busy turn share it). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /** The JSON text of an event (stamped now, unless it has its `at`). */
 export function eventJson(event: NewHistoryEvent, now?: string): string {
   const { at, ...rest } = event;
-  const value = { v: EVENT_FORMAT, ...rest, at: at ?? now ?? new Date().toISOString() };
+  const value = { v: EVENT_FORMAT, ...rest, at: at ?? now ?? isoNow() };
   try {
     // Without a replacer, which costs a call per key; a bigint throws and takes the slow way.
     const json = JSON.stringify(value);
