@@ -142,8 +142,9 @@ function typeArguments(type: QueueType): Record<string, unknown> {
 
 /**
  * How to declare the work queue `names.main`. A classic one has no arguments (as a plain
- * `queue_declare(durable=True)`), but `x-max-priority` when `maxPriority` is given (a quorum
- * queue ignores it: RabbitMQ 4 gives quorum queues two priority levels of their own). A quorum one dead-letters what the broker gives up on (its
+ * `queue_declare(durable=True)`), but `x-max-priority` when `maxPriority` is given (never on a
+ * quorum queue, which refuses it: on RabbitMQ 4 it has priority levels of its own, two on 4.0
+ * to 4.2, 32 on 4.3). A quorum one dead-letters what the broker gives up on (its
  * delivery limit, 20 by default on RabbitMQ 4) to `Q.dead`, at least once, so that nothing
  * vanishes: Warren's own redelivery limit (5 by default) comes first.
  */
@@ -180,6 +181,31 @@ export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Opt
   const args = typeArguments(type);
   if (type === "quorum" && features.quorumDeliveryLimit) args["x-delivery-limit"] = -1;
   return { durable: true, arguments: args };
+}
+
+/**
+ * The arguments of a worker's consumer on its work queue: on a quorum queue of RabbitMQ 4.3 and
+ * later, which enforces consumer timeouts per consumer, `x-consumer-timeout`, the timeout the
+ * worker was told (`consumerTimeout`), so that it knows when the broker takes a delivery back;
+ * otherwise none, and the broker's `consumer_timeout` applies (which closes the channel).
+ *
+ * @example
+ * ```ts
+ * import { brokerFeatures } from "./features.ts";
+ * import { consumerArguments } from "./topology.ts";
+ *
+ * consumerArguments("quorum", brokerFeatures("4.3.6"), 7_200_000);
+ * // { "x-consumer-timeout": 7200000 }
+ * consumerArguments("quorum", brokerFeatures("4.0.5"), 7_200_000); // {}
+ * ```
+ */
+export function consumerArguments(
+  type: QueueType,
+  features: BrokerFeatures,
+  consumerTimeout: number,
+): Record<string, unknown> {
+  if (type !== "quorum" || !features.quorumConsumerTimeout) return {};
+  return { "x-consumer-timeout": Math.ceil(consumerTimeout) };
 }
 
 /** How long and how much a stream keeps (the older segments go first). */

@@ -11,7 +11,8 @@ export const HEADERS = {
   attempts: "x-warren-attempts",
   /**
    * Times the task came back because the worker running it died or lost its connection, since
-   * its last retry (classic queues; quorum queues count in `x-delivery-count`).
+   * its last retry (classic queues; quorum queues count in `x-delivery-count`, and on RabbitMQ
+   * 4.3 in `x-acquired-count`).
    */
   redeliveries: "x-warren-deaths",
   /** Dead letters: why the task was given up, one of `DeadReason`. */
@@ -40,13 +41,24 @@ export const HEADERS = {
   replayed: "x-warren-replayed",
 } as const;
 
-/** The header that quorum queues set on redelivered messages. */
+/**
+ * The header that quorum queues set on redelivered messages. On RabbitMQ 4.3 it counts failed
+ * deliveries only (a reject, a consumer or channel that went away with the message), no longer a
+ * `basic.nack` or a consumer timeout: see {@linkcode ACQUIRED_COUNT_HEADER}.
+ */
 export const DELIVERY_COUNT_HEADER = "x-delivery-count";
+
+/**
+ * The header that quorum queues of RabbitMQ 4.3 and later set on redelivered messages: how many
+ * times the message was delivered before, whatever became of each delivery.
+ */
+export const ACQUIRED_COUNT_HEADER = "x-acquired-count";
 
 /** Headers the broker adds (dead-lettering, redelivery counts), dropped from Warren's copies. */
 export const BROKER_HEADERS: readonly string[] = [
   "x-death",
   DELIVERY_COUNT_HEADER,
+  ACQUIRED_COUNT_HEADER,
   "x-first-death-exchange",
   "x-first-death-queue",
   "x-first-death-reason",

@@ -33,7 +33,12 @@ export {
   type TaskProperties,
   type UndecodableTask,
 } from "./task_codec.ts";
-export { BROKER_HEADERS, DELIVERY_COUNT_HEADER, HEADERS } from "./headers.ts";
+export {
+  ACQUIRED_COUNT_HEADER,
+  BROKER_HEADERS,
+  DELIVERY_COUNT_HEADER,
+  HEADERS,
+} from "./headers.ts";
 export { newTaskId, TASK_ID_LENGTH, taskIdAt, timeOfId } from "./task_id.ts";
 export {
   type CancelledEvent,

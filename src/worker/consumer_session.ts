@@ -90,8 +90,8 @@ export class ConsumerSession {
     return this.live && this.#consumerTag !== undefined;
   }
 
-  /** Starts consuming `queue` with manual acknowledgement. */
-  async consume(queue: string): Promise<void> {
+  /** Starts consuming `queue` with manual acknowledgement, and the consumer's `args`. */
+  async consume(queue: string, args: Record<string, unknown> = {}): Promise<void> {
     const { consumerTag } = await this.#consume.consume(queue, (message) => {
       if (message === null) {
         this.#hooks.onCancelled(this);
@@ -99,7 +99,7 @@ export class ConsumerSession {
       }
       this.#unacked.push(message.fields.deliveryTag);
       this.#hooks.onDelivery(message, this);
-    }, { noAck: false });
+    }, { noAck: false, arguments: args });
     this.#consumerTag = consumerTag;
   }
 

@@ -69,6 +69,16 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
   };
 }
 
+/** The version the broker at `url` announces (`"3.10.8"`, `"4.3.6"`). */
+export async function brokerVersion(url = TEST_URL): Promise<string> {
+  const connection = await amqp.connect(url);
+  try {
+    return String(connection.connection.serverProperties.version);
+  } finally {
+    await connection.close();
+  }
+}
+
 /** The message count of `queue`, by a passive declare. */
 export async function messageCount(client: RawClient, queue: string): Promise<number> {
   const channel = await client.connection.createChannel();

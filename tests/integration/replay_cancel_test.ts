@@ -37,7 +37,8 @@ Deno.test("a replayed cancelled dead letter runs, and the history records the re
       "--ms",
       "10",
       "--delay",
-      "4s",
+      // Long enough for the admin CLI to start and cancel it first, on a loaded machine too.
+      "10s",
       "--history",
       "--queue",
       queue,
@@ -57,7 +58,11 @@ Deno.test("a replayed cancelled dead letter runs, and the history records the re
   };
   const history = async (id: string) => steps(byTask(await readHistory(queue)).get(id) ?? []);
   const deadLettered = async (id: string) => {
-    await until(async () => await queueDepth(client, names.dead) === 1, `${id} dead-lettered`);
+    await until(
+      async () => await queueDepth(client, names.dead) === 1,
+      `${id} dead-lettered`,
+      40_000,
+    );
     assertEquals((await history(id)).at(-1), "cancelled");
   };
   const ran = async (id: string) => {
@@ -107,7 +112,11 @@ Deno.test("a replayed cancelled dead letter runs, and the history records the re
       await replay();
       await cancel(id);
       worker = await startWorker(queue);
-      await until(async () => await queueDepth(client, names.dead) === 1, `${id} cancelled again`);
+      await until(
+        async () => await queueDepth(client, names.dead) === 1,
+        `${id} cancelled again`,
+        40_000,
+      );
       assertEquals((await history(id)).slice(-2), ["replayed", "cancelled"]);
     });
   } finally {
