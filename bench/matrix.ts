@@ -72,6 +72,7 @@ export async function runMatrix(
           stallMs: options.stallMs,
           quietMs: options.quietMs,
           ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: options.cpuProfDir }),
+          ...(options.baselineDir === undefined ? {} : { baselineDir: options.baselineDir }),
         }, expected);
         results.push(result);
         log(`round ${round + 1}/${options.rounds} ${row.type}:${row.prefetch} ${describe(result)}`);

@@ -44,6 +44,8 @@ export interface BenchOptions {
   readonly cpu: boolean;
   /** Directory for CPU profiles of the consumers and producers, when asked for. */
   readonly cpuProfDir?: string;
+  /** Another checkout, whose Warren scripts the baseline variants run. */
+  readonly baselineDir?: string;
   /** Whether help was asked for. */
   readonly help: boolean;
 }
@@ -87,6 +89,9 @@ Options:
   --matrix          run the matrix too, with --memory, --cpu, --properties, --delayed or
                     --dashboard
   --cpu-prof DIR    write CPU profiles of the consumers and producers to DIR/<variant>-…
+  --baseline DIR    another checkout of Warren (e.g. 'git archive' of an older commit), run by
+                    the variants baseline and baseline-history (history off and on there): a
+                    before/after side by side in one run
   -h, --help        show this help`;
 
 function integer(value: unknown, name: string, fallback: number, min = 1): number {
@@ -130,6 +135,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       "quiet-wait",
       "json-out",
       "cpu-prof",
+      "baseline",
     ],
     boolean: [
       "quick",
@@ -186,6 +192,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     dashboard,
     history,
     ...(cpuProf === undefined ? {} : { cpuProfDir: cpuProf }),
+    ...(typeof flags.baseline === "string" ? { baselineDir: flags.baseline } : {}),
     help: flags.help === true,
   };
 }

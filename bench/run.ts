@@ -15,10 +15,18 @@ import { quantile } from "./stats.ts";
 
 /**
  * Who handles the tasks: plain amqplib; plain amqplib publishing the messages Warren publishes
- * (its properties and the `mandatory` flag); Warren; Warren logging at warn level; or Warren
- * with its history on (producer and workers write every task's events to `Q.events`).
+ * (its properties and the `mandatory` flag); Warren with its history off; Warren logging at warn
+ * level (history off); or Warren as it comes, with its history on (producer and workers write
+ * every task's events to `Q.events`).
  */
-export type Variant = "plain" | "plain-props" | "warren" | "warren-warn" | "warren-history";
+export type Variant =
+  | "plain"
+  | "plain-props"
+  | "warren"
+  | "warren-warn"
+  | "warren-history"
+  | "baseline"
+  | "baseline-history";
 
 /** The variants of the matrix, in the order of the report's columns. */
 export const MATRIX_VARIANTS: readonly Variant[] = [
@@ -28,8 +36,17 @@ export const MATRIX_VARIANTS: readonly Variant[] = [
   "warren-warn",
 ];
 
-/** Every variant (`--history` compares the last with `warren`). */
-export const VARIANTS: readonly Variant[] = [...MATRIX_VARIANTS, "warren-history"];
+/**
+ * Every variant (`--history` compares `warren-history` with `warren`). `baseline` and
+ * `baseline-history` run the Warren scripts of another checkout (`--baseline DIR`, one from
+ * before the history was on by default), history off and on, for a before/after in one run.
+ */
+export const VARIANTS: readonly Variant[] = [
+  ...MATRIX_VARIANTS,
+  "warren-history",
+  "baseline",
+  "baseline-history",
+];
 
 /** Whether plain amqplib programs (rather than Warren) run `variant`. */
 export function isPlain(variant: Variant): boolean {
@@ -62,6 +79,8 @@ export interface RunSpec extends Row {
   readonly quietMs: number;
   /** For the plain variant: just these message properties (`--properties`). */
   readonly props?: readonly string[];
+  /** The checkout the baseline variants run (`--baseline`). */
+  readonly baselineDir?: string;
 }
 
 /** The figures of one run. */
@@ -92,6 +111,15 @@ export interface RunResult extends Row {
   readonly busyBefore: number;
 }
 
+/** Where a Warren variant's script is: this checkout's, or the baseline's. */
+function scriptOf(spec: RunSpec, script: string): string {
+  if (!spec.variant.startsWith("baseline")) return script;
+  if (spec.baselineDir === undefined) {
+    throw new Error(`the variant ${spec.variant} needs --baseline DIR`);
+  }
+  return `${spec.baselineDir.replace(/\/$/, "")}/${script}`;
+}
+
 function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
   if (isPlain(spec.variant)) {
     return {
@@ -100,8 +128,14 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
       ...profileFlags(spec, "consumer"),
     };
   }
+  // The baseline is a checkout from before the history was on by default: off unless asked.
+  const history = spec.variant === "baseline-history"
+    ? ["--history"]
+    : spec.variant === "baseline" || spec.variant === "warren-history"
+    ? []
+    : ["--no-history"];
   return {
-    script: "bench/warren_consumer.ts",
+    script: scriptOf(spec, "bench/warren_consumer.ts"),
     args: [
       "--queue",
       queue,
@@ -110,7 +144,7 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
       "--prefetch",
       String(spec.prefetch),
       ...(spec.variant === "warren-warn" ? ["--log-level", "warn"] : []),
-      ...(spec.variant === "warren-history" ? ["--history"] : []),
+      ...history,
     ],
     ...profileFlags(spec, "consumer"),
   };
@@ -119,9 +153,12 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
 function producerSpec(spec: RunSpec, queue: string): ScriptSpec {
   const args = [queue, spec.type, String(spec.n), String(spec.window)];
   if (spec.variant === "plain-props") args.push("props");
-  else if (spec.variant === "warren-history") args.push("history");
-  else if (spec.props !== undefined) args.push(`props=${spec.props.join(",")}`);
-  const script = isPlain(spec.variant) ? "bench/plain_producer.ts" : "bench/warren_producer.ts";
+  else if (spec.variant === "warren-history" || spec.variant === "baseline-history") {
+    args.push("history");
+  } else if (spec.props !== undefined) args.push(`props=${spec.props.join(",")}`);
+  const script = isPlain(spec.variant)
+    ? "bench/plain_producer.ts"
+    : scriptOf(spec, "bench/warren_producer.ts");
   return { script, args, ...profileFlags(spec, "producer") };
 }
 

@@ -12,7 +12,7 @@ import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { type SkippedMessages, SkipTally } from "../history/skipped.ts";
 import { StreamReader } from "../history/stream_reader.ts";
 import { decodeCancel, decodeReplayNote } from "../wire/control.ts";
-import { readEvent } from "../wire/events.ts";
+import { eventBodies, type EventMessage, readEvent } from "../wire/events.ts";
 
 /** Options of {@linkcode checkStreams}. */
 export interface StreamCheckOptions {
@@ -54,12 +54,16 @@ export interface StreamCheck {
 /** Whether a message of the stream is readable; the reason and detail when it is not. */
 type Verdict = { ok: true } | { ok: false; reason: string; detail: string };
 
-function eventVerdict(body: Uint8Array): Verdict {
-  const read = readEvent(body);
-  return read.ok ? read : { ok: false, reason: read.problem, detail: read.detail };
+/** Every event of the message (one, or one a line of a batch) must be readable. */
+function eventVerdict(message: EventMessage): Verdict {
+  for (const body of eventBodies(message)) {
+    const read = readEvent(body);
+    if (!read.ok) return { ok: false, reason: read.problem, detail: read.detail };
+  }
+  return { ok: true };
 }
 
-function controlVerdict(body: Uint8Array): Verdict {
+function controlVerdict({ content: body }: EventMessage): Verdict {
   if (decodeCancel(body) || decodeReplayNote(body)) return { ok: true };
   return {
     ok: false,
@@ -86,7 +90,7 @@ async function checkOne(
     reader = await StreamReader.open(link, stream, (message, offset) => {
       if (read >= max) return;
       read++;
-      const found = verdict(message.content);
+      const found = verdict(message);
       if (!found.ok) tally.add(offset, found.reason, found.detail);
       if (read >= max) full.resolve("capped");
     }, { from: since, prefetch: 500 });

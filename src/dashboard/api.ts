@@ -346,7 +346,7 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
       deadLetter: dead.messages[0] ? clippedLetter(dead.messages[0], full) : null,
       note: record.history
         ? "From the task history (Q.events) and the dead letters."
-        : "This queue has no task history (start its producers and workers with --history): only a dead letter can be found by its id.",
+        : "This queue has no task history (its producers and workers ran with --no-history): only a dead letter can be found by its id.",
     });
   });
   app.post("/api/queues/:queue/tasks/:id/cancel", async (c) => {

@@ -184,7 +184,7 @@ export class DashboardState {
         history: false,
         tasks: [],
         note:
-          `${queue} has no task history: start its producers and workers with --history to record one (see the README's Task history)`,
+          `${queue} has no task history: its producers and workers ran with --no-history (without it they record one; see the README's Task history)`,
       };
     }
   }

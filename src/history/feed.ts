@@ -10,7 +10,7 @@
  */
 import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
-import { type HistoryEvent, readEvent } from "../wire/events.ts";
+import { eventBodies, type HistoryEvent, readEvent } from "../wire/events.ts";
 import { clipEvent } from "./clip.ts";
 import { type SkippedMessages, SkipTally } from "./skipped.ts";
 import { StreamReader } from "./stream_reader.ts";
@@ -59,9 +59,11 @@ export class TaskFeed {
     const feed = new TaskFeed(options.max ?? 2000);
     const since = options.since ?? new Date(Date.now() - 15 * 60_000);
     feed.#reader = await StreamReader.open(link, names.events, (message, offset) => {
-      const read = readEvent(message.content);
-      if (read.ok) feed.#apply(clipEvent(read.event, FEED_TEXT_MAX));
-      else feed.#skipped.add(offset, read.problem, read.detail);
+      for (const body of eventBodies(message)) {
+        const read = readEvent(body);
+        if (read.ok) feed.#apply(clipEvent(read.event, FEED_TEXT_MAX));
+        else feed.#skipped.add(offset, read.problem, read.detail);
+      }
     }, { from: since, prefetch: FEED_PREFETCH, missingHint: "the queue has no history" });
     feed.#reader.ended.catch(() => {}).finally(() => (feed.#ended = true));
     await feed.#reader.caughtUp;

@@ -10,7 +10,13 @@ import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { ResultTimeoutError } from "../errors/result_timeout_error.ts";
-import { type HistoryEvent, outcomeOf, type ProgressEvent, readEvent } from "../wire/events.ts";
+import {
+  eventBodies,
+  type HistoryEvent,
+  outcomeOf,
+  type ProgressEvent,
+  readEvent,
+} from "../wire/events.ts";
 import type { TaskOutcome } from "../wire/outcome_codec.ts";
 import { timeOfId } from "../wire/task_id.ts";
 import { readUntilNow, StreamReader, type StreamStart } from "./stream_reader.ts";
@@ -22,7 +28,7 @@ import { clipEvent } from "./clip.ts";
 export const CLOCK_MARGIN_MS = 5 * 60_000;
 
 const MISSING_HINT =
-  "the queue has no history: start its producers and workers with history on (--history, or { history: true })";
+  "the queue has no history: its producers and workers ran with it off (--no-history, or { history: false })";
 
 /** Where a lookup of task `id` starts reading: `since`, else the id's time, else the start. */
 export function lookupStart(id: string, since?: Date): StreamStart {
@@ -32,22 +38,22 @@ export function lookupStart(id: string, since?: Date): StreamStart {
 }
 
 /**
- * The event in `message`, when it is one of task `id`'s (others are skipped unparsed; with no
- * `id`, any task's); one that cannot be read is counted in `skipped`.
+ * The events in `message` (one, or several for a batch) of task `id` (others are skipped
+ * unparsed; with no `id`, any task's); one that cannot be read is counted in `skipped`.
  */
-function eventOf(
+function eventsOf(
   message: ConsumeMessage,
   offset: number,
   skipped: SkipTally,
   id?: string,
-): HistoryEvent | undefined {
-  if (id !== undefined && message.properties.correlationId !== id) return undefined;
-  const read = readEvent(message.content);
-  if (!read.ok) {
-    skipped.add(offset, read.problem, read.detail);
-    return undefined;
+): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  for (const body of eventBodies(message, id)) {
+    const read = readEvent(body);
+    if (!read.ok) skipped.add(offset, read.problem, read.detail);
+    else if (id === undefined || read.event.id === id) events.push(read.event);
   }
-  return id === undefined || read.event.id === id ? read.event : undefined;
+  return events;
 }
 
 /**
@@ -111,14 +117,18 @@ export async function findTasks(
   const bytes = new Map<string, number>();
   const now = Date.now();
   await readUntilNow(link, names.events, (message, offset) => {
-    const id: unknown = message.properties.correlationId;
-    if (typeof id !== "string" || !wanted.has(id)) return;
-    const event = eventOf(message, offset, skipped, id);
-    if (!event) return;
-    const read = (bytes.get(id) ?? 0) + message.content.length;
-    bytes.set(id, read);
-    const kept = read <= WHOLE_EVENTS_BYTES ? event : clipEvent(event, LIST_TEXT_MAX);
-    records.set(id, keptEvents(applyEvent(records.get(id), kept, { now, keep: true })));
+    const correlation: unknown = message.properties.correlationId;
+    if (typeof correlation === "string" && !wanted.has(correlation)) return;
+    // A batch of several tasks' events has no correlation id: each wanted id is looked for.
+    const ids = typeof correlation === "string" ? [correlation] : wanted;
+    for (const id of ids) {
+      for (const event of eventsOf(message, offset, skipped, id)) {
+        const read = (bytes.get(id) ?? 0) + message.content.length;
+        bytes.set(id, read);
+        const kept = read <= WHOLE_EVENTS_BYTES ? event : clipEvent(event, LIST_TEXT_MAX);
+        records.set(id, keptEvents(applyEvent(records.get(id), kept, { now, keep: true })));
+      }
+    }
   }, {
     from: earliest(ids.map((id) => lookupStart(id, options.since))),
     missingHint: MISSING_HINT,
@@ -184,10 +194,10 @@ export async function listTasks(
   const skipped = new SkipTally();
   const now = Date.now();
   await readUntilNow(link, names.events, (message, offset) => {
-    const event = eventOf(message, offset, skipped);
-    if (!event) return;
-    const clipped = clipEvent(event, LIST_TEXT_MAX);
-    records.set(event.id, applyEvent(records.get(event.id), clipped, { now }));
+    for (const event of eventsOf(message, offset, skipped)) {
+      const clipped = clipEvent(event, LIST_TEXT_MAX);
+      records.set(event.id, applyEvent(records.get(event.id), clipped, { now }));
+    }
   }, { from: query.since, missingHint: MISSING_HINT });
   const since = query.since.toISOString();
   const tasks = [...records.values()]
@@ -223,11 +233,11 @@ export async function awaitOutcome(
   const outcome = Promise.withResolvers<TaskOutcome>();
   const skipped = new SkipTally();
   const reader = await StreamReader.open(link, names.events, (message, offset) => {
-    const event = eventOf(message, offset, skipped, id);
-    if (!event) return;
-    if (event.event === "progress") options.onProgress?.(event);
-    const found = outcomeOf(event);
-    if (found) outcome.resolve(found);
+    for (const event of eventsOf(message, offset, skipped, id)) {
+      if (event.event === "progress") options.onProgress?.(event);
+      const found = outcomeOf(event);
+      if (found) outcome.resolve(found);
+    }
   }, { from: lookupStart(id, options.since), mark: false, missingHint: MISSING_HINT });
   const timer = setTimeout(
     () => outcome.reject(new ResultTimeoutError(id, options.timeout)),

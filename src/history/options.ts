@@ -12,8 +12,8 @@ export interface HistoryOptions {
   /**
    * Record each task's lifecycle in the stream `Q.events` (enqueued, started, progress,
    * retried, succeeded, dead, expired, cancelled), so that it can be looked up, and its result
-   * fetched, later and from anywhere.
-   * @default {false}
+   * fetched, later and from anywhere. `false` turns it off.
+   * @default {true}
    */
   history?: boolean;
   /**
@@ -61,7 +61,7 @@ export function resolveHistory(options: HistoryOptions, action: string): Resolve
     { min: 1_000_000 },
   );
   return {
-    enabled: options.history ?? false,
+    enabled: options.history ?? true,
     events: { maxAgeMs, maxBytes },
     control: { maxAgeMs, maxBytes: CONTROL_MAX_BYTES },
   };

@@ -7,11 +7,12 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { BrokerConnection } from "../broker/connection.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../broker/confirmed_publisher.ts";
 import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
-import { DelayLevels, delayRoute } from "../broker/delays.ts";
+import { DelayLevels, type DelayRoute, delayRoute } from "../broker/delays.ts";
 import { brokerFeatures } from "../broker/features.ts";
 import { checkPriority, type PrioritySupport, prioritySupport } from "../broker/priorities.ts";
 import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
@@ -19,7 +20,7 @@ import { type CancelOptions, requestCancels } from "../history/cancels.ts";
 import { enqueuedEvent } from "../history/enqueued.ts";
 import { awaitOutcome, findTask } from "../history/lookup.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
-import { type EncodedEvent, encodeEvent } from "../wire/events.ts";
+import { encodeEvents, eventJson } from "../wire/events.ts";
 import { jsonTextDepth, MAX_JSON_DEPTH } from "../util/bounds.ts";
 import type { ConfirmChannel } from "../deps/amqplib.ts";
 import { ConfigError } from "../errors/config_error.ts";
@@ -60,6 +61,16 @@ export type { PublishSummary };
  */
 export const NACKS_BEFORE_NEW_CHANNEL = 3;
 
+/** The most bytes of `enqueued` events a producer writes in one message. */
+const EVENT_BATCH_BYTES = 256 * 1024;
+
+/** A task held until the end of the turn, to go after its `enqueued` event. */
+interface Outgoing {
+  readonly pending: PendingPublish;
+  readonly channel: ConfirmChannel;
+  readonly route: DelayRoute;
+}
+
 /**
  * Publishes tasks of a catalog to a work queue. Create one with {@linkcode Producer.connect}.
  *
@@ -77,6 +88,9 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
   readonly #catalog: C;
   readonly #options: ResolvedProducerOptions;
   readonly #window: PublishWindow;
+  /** Tasks held for the end of the turn, to go after their `enqueued` events. */
+  #outbox: Outgoing[] = [];
+  #outboxScheduled = false;
   readonly #results: ResultWaiters | undefined;
   readonly #channel: ProducerChannel;
   readonly #levels: DelayLevels;
@@ -233,7 +247,7 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
       outcome = await fromHistory();
     } else {
       throw new ConfigError(
-        `Cannot wait for the result of task ${id}: it was not enqueued with { result: true } (or was, and its result was not asked for within ${DEFAULT_RESULT_TIMEOUT_MS} ms, after which it is no longer awaited), and this producer reads no history (create it with { history: true })`,
+        `Cannot wait for the result of task ${id}: it was not enqueued with { result: true } (or was, and its result was not asked for within ${DEFAULT_RESULT_TIMEOUT_MS} ms, after which it is no longer awaited), and this producer reads no history (it was created with { history: false })`,
       );
     }
     if (!outcome.ok) return outcome;
@@ -383,10 +397,10 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
     return this.#submitLater(message, onConfirm, event);
   }
 
-  /** The `enqueued` event of `message`, encoded; throws a `ValidationError` when it cannot be. */
-  #enqueuedEvent(message: EncodedTask): EncodedEvent {
+  /** The `enqueued` event of `message` as JSON; throws a `ValidationError` when it cannot be. */
+  #enqueuedEvent(message: EncodedTask): string {
     try {
-      return encodeEvent(enqueuedEvent(message, this.#options.historyPayloads));
+      return eventJson(enqueuedEvent(message, this.#options.historyPayloads));
     } catch (err) {
       throw new ValidationError(message.task, [{
         path: "",
@@ -398,7 +412,7 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
   async #submitLater(
     message: EncodedTask,
     onConfirm: ConfirmListener,
-    event: EncodedEvent | undefined,
+    event: string | undefined,
   ): Promise<void> {
     await this.#window.waitForRoom();
     await this.#channel.waitForDrain();
@@ -426,39 +440,80 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
       return;
     }
     pending.channel = channel;
-    // The history's event goes first, on the same channel: it reaches the stream before any
-    // worker can write that the task started.
-    const recorded = pending.event ? this.#recordEnqueued(channel, message, pending.event) : null;
+    if (pending.event !== undefined) {
+      // With the history on, the task waits for the end of the turn: its `enqueued` event goes
+      // first, in one message with the events of every task sent in the same turn.
+      this.#outbox.push({ pending, channel, route });
+      if (!this.#outboxScheduled) {
+        this.#outboxScheduled = true;
+        setImmediate(() => this.#flushOutbox());
+      }
+      return;
+    }
     // mandatory: a message that reaches no queue comes back, and fails as unroutable
     this.#channel.publish(channel, route, message, message.properties, (failure) => {
-      if (recorded === null) this.#onConfirm(pending, channel, failure);
-      else recorded.then(() => this.#onConfirm(pending, channel, failure));
+      this.#onConfirm(pending, channel, failure);
     });
   }
 
   /**
-   * Publishes the `enqueued` event of `message`; resolves when the broker answered. A refused
-   * event is logged, and fails no task.
+   * Sends the tasks held for the end of the turn: first their `enqueued` events, several to a
+   * message (within {@linkcode EVENT_BATCH_BYTES}), on the same channel, so that they reach
+   * the stream before any worker can write that a task started; then the tasks. A task's
+   * confirm counts once its event's message was answered too. A refused event is logged, and
+   * fails no task. Tasks whose channel closed meanwhile wait to be sent again.
    */
-  #recordEnqueued(
-    channel: ConfirmChannel,
-    message: EncodedTask,
-    event: EncodedEvent,
-  ): Promise<void> {
-    const { body, properties } = event;
-    const route = { exchange: "", routingKey: this.#options.names.events };
-    return new Promise((resolve) => {
+  #flushOutbox(): void {
+    this.#outboxScheduled = false;
+    const outbox = this.#outbox.filter(({ pending, channel }) =>
+      pending.channel === channel && this.#window.holds(pending)
+    );
+    this.#outbox = [];
+    let start = 0;
+    while (start < outbox.length) {
+      let end = start;
+      let bytes = 0;
+      const channel = outbox[start]!.channel;
+      while (
+        end < outbox.length && outbox[end]!.channel === channel &&
+        (end === start || bytes + outbox[end]!.pending.event!.length <= EVENT_BATCH_BYTES)
+      ) {
+        bytes += outbox[end]!.pending.event!.length + 1;
+        end++;
+      }
+      this.#sendBatch(channel, outbox.slice(start, end));
+      start = end;
+    }
+  }
+
+  #sendBatch(channel: ConfirmChannel, batch: readonly Outgoing[]): void {
+    const events = batch.map(({ pending }) => ({
+      id: pending.message.id,
+      json: pending.event!,
+    }));
+    const { body, properties } = encodeEvents(events);
+    const recorded = new Promise<void>((resolve) => {
+      const route = { exchange: "", routingKey: this.#options.names.events };
       this.#channel.publish(channel, route, { body }, properties, (failure) => {
         if (failure) {
-          this.#options.logger.warn("history.unwritten", {
-            id: message.id,
-            event: "enqueued",
-            error: describeError(failure),
-          });
+          for (const { id } of events) {
+            this.#options.logger.warn("history.unwritten", {
+              id,
+              event: "enqueued",
+              error: describeError(failure),
+            });
+          }
         }
         resolve();
       });
     });
+    for (const { pending, route } of batch) {
+      const { message } = pending;
+      // mandatory: a message that reaches no queue comes back, and fails as unroutable
+      this.#channel.publish(channel, route, message, message.properties, (failure) => {
+        recorded.then(() => this.#onConfirm(pending, channel, failure));
+      });
+    }
   }
 
   #onConfirm(pending: PendingPublish, channel: ConfirmChannel, failure?: PublishError): void {

@@ -12,7 +12,6 @@ import { PublishError } from "../errors/publish_error.ts";
 import { backoffCeiling } from "../util/backoff.ts";
 import { finishesWithin } from "../util/deadline.ts";
 import { Gate } from "../util/gate.ts";
-import type { EncodedEvent } from "../wire/events.ts";
 import type { EncodedTask } from "../wire/task_codec.ts";
 
 /** A confirmed publish. */
@@ -34,8 +33,8 @@ export interface PendingPublish {
   readonly onConfirm: ConfirmListener;
   /** The channel of its latest send; `undefined` while it waits to be sent again. */
   channel: ConfirmChannel | undefined;
-  /** Its `enqueued` history event, encoded once (when the history is on). */
-  readonly event: EncodedEvent | undefined;
+  /** Its `enqueued` history event as JSON text, made once (when the history is on). */
+  readonly event: string | undefined;
   /** How many times the broker nacked it. */
   nacks: number;
 }
@@ -80,7 +79,7 @@ export class PublishWindow {
   add(
     message: EncodedTask,
     onConfirm: ConfirmListener,
-    event: EncodedEvent | undefined,
+    event: string | undefined,
   ): PendingPublish {
     const pending: PendingPublish = {
       message,

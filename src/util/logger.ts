@@ -7,7 +7,7 @@
  */
 import { boundValue } from "./bounds.ts";
 import { toJsonValue } from "./json.ts";
-import { setImmediate } from "node:timers";
+import { clearImmediate, setImmediate } from "node:timers";
 
 /** Severity of a log record. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -137,9 +137,12 @@ export function defaultLogger(level: LogLevel): Logger {
  */
 function stdoutBatches(): { write(line: string): void; flush(): void } {
   let lines: string[] = [];
-  let scheduled = false;
+  let scheduled: ReturnType<typeof setImmediate> | undefined;
   const flush = () => {
-    scheduled = false;
+    // Flushed when asked (a worker, before its acks): the turn's end has nothing left to do,
+    // and is not waited for (at prefetch 1 that would wake the process twice a task).
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
     if (lines.length === 0) return;
     const bytes = encoder.encode(lines.join("\n") + "\n");
     lines = [];
@@ -149,10 +152,7 @@ function stdoutBatches(): { write(line: string): void; flush(): void } {
   return {
     write(line) {
       lines.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      scheduled ??= setImmediate(flush);
     },
     flush,
   };

@@ -6,6 +6,12 @@
  * events without parsing them. A message whose `type` property is `warren.marker` is not an
  * event: readers append one to learn where the stream ends, and skip it.
  *
+ * Several events may share one message (a producer's publish batch, a worker's flush of
+ * outcomes): its `type` is then `warren.events` and its body the events, one JSON object a
+ * line (newline-delimited JSON; JSON text holds no raw newline), in the order they happened.
+ * Its `correlation_id` is the task's id when every event is of one task, and absent otherwise.
+ * {@linkcode eventBodies} splits any message into its events' bodies; each is read as above.
+ *
  * | event       | fields besides `v`, `event`, `id`, `task`, `at`                          |
  * | ----------- | ------------------------------------------------------------------------ |
  * | `enqueued`  | `notBefore` (delayed), `expires`, `priority`, `payload` (when asked)     |
@@ -42,6 +48,9 @@ export const MARKER_TYPE = "warren.marker";
 
 /** The `type` property of an event message. */
 export const EVENT_TYPE = "warren.event";
+
+/** The `type` property of a message that holds several events, one a line. */
+export const EVENTS_TYPE = "warren.events";
 
 /** Every event name, in the order a task's life goes. */
 export const HISTORY_EVENTS = [
@@ -206,6 +215,23 @@ export interface EncodedEvent {
   };
 }
 
+/** A message of one or more events: its body and properties. */
+export interface EncodedEvents {
+  /** One JSON event, or several, one a line. */
+  readonly body: Buffer;
+  /** How many events it holds. */
+  readonly count: number;
+  /**
+   * Its properties: `type` (`warren.event` for one event, `warren.events` for several), and
+   * `correlationId` when every event is of one task.
+   */
+  readonly properties: {
+    readonly correlationId?: string;
+    readonly type: typeof EVENT_TYPE | typeof EVENTS_TYPE;
+    readonly contentType: "application/json" | "application/x-ndjson";
+  };
+}
+
 /**
  * Encodes an event (stamped now, unless it has its `at`).
  *
@@ -218,12 +244,139 @@ export interface EncodedEvent {
  * ```
  */
 export function encodeEvent(event: NewHistoryEvent): EncodedEvent {
-  const { at, ...rest } = event;
-  const body = stringifyJson({ v: EVENT_FORMAT, ...rest, at: at ?? new Date().toISOString() });
   return {
-    body: Buffer.from(body),
+    body: Buffer.from(eventJson(event)),
     properties: { correlationId: event.id, type: EVENT_TYPE, contentType: "application/json" },
   };
+}
+
+let lastMs = 0;
+let lastIso = "";
+
+/** The time now, ISO 8601: made once a millisecond (the events of a busy turn share it). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+/** The JSON text of an event (stamped now, unless it has its `at`). */
+export function eventJson(event: NewHistoryEvent, now?: string): string {
+  const { at, ...rest } = event;
+  const value = { v: EVENT_FORMAT, ...rest, at: at ?? now ?? isoNow() };
+  try {
+    // Without a replacer, which costs a call per key; a bigint throws and takes the slow way.
+    const json = JSON.stringify(value);
+    if (!("result" in rest) || !json.includes("{}")) return json;
+  } catch {
+    // a bigint: see below
+  }
+  return stringifyJson(value);
+}
+
+/**
+ * Encodes events already turned into JSON text ({@linkcode eventJson}), each with its task's
+ * id, as one message: a single event as `encodeEvent` writes it, several one a line.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { eventBodies, eventJson, encodeEvents } from "./events.ts";
+ *
+ * const started = { event: "started", id: "t1", task: "sum", worker: "w1", attempt: 1 } as const;
+ * const done = { ...started, event: "succeeded", ms: 1, result: 3 } as const;
+ * const message = encodeEvents([
+ *   { id: "t1", json: eventJson(started) },
+ *   { id: "t1", json: eventJson(done) },
+ * ]);
+ * assertEquals(message.properties.correlationId, "t1"); // both events are of task t1
+ * assertEquals(eventBodies({ content: message.body, properties: message.properties }).length, 2);
+ * ```
+ */
+export function encodeEvents(
+  events: readonly { readonly id: string; readonly json: string }[],
+): EncodedEvents {
+  const first = events[0];
+  if (first === undefined) throw new RangeError("encodeEvents() needs at least one event");
+  const one = events.every((e) => e.id === first.id);
+  if (events.length === 1) {
+    return {
+      body: Buffer.from(first.json),
+      count: 1,
+      properties: { correlationId: first.id, type: EVENT_TYPE, contentType: "application/json" },
+    };
+  }
+  return {
+    body: Buffer.from(events.map((e) => e.json).join("\n")),
+    count: events.length,
+    properties: {
+      ...(one ? { correlationId: first.id } : {}),
+      type: EVENTS_TYPE,
+      contentType: "application/x-ndjson",
+    },
+  };
+}
+
+/** What {@linkcode eventBodies} reads of a message. */
+export interface EventMessage {
+  /** Its body. */
+  readonly content: Uint8Array;
+  /** Its properties (`type`, `correlationId`). */
+  readonly properties: { readonly type?: unknown; readonly correlationId?: unknown };
+}
+
+const NEWLINE = 0x0a;
+const encoder = new TextEncoder();
+
+/**
+ * The bodies of the events in a message of `Q.events`, in order: one for a single event, one a
+ * line for a `warren.events` message, none for a marker. With `id`, only those that may be of
+ * task `id` (a message whose `correlation_id` names another task is skipped, and so are the
+ * lines that do not hold the id), so that a lookup parses next to nothing of other tasks. Each
+ * body is then read as one event (`decodeEvent`).
+ */
+export function eventBodies(message: EventMessage, id?: string): Uint8Array[] {
+  const { type, correlationId } = message.properties;
+  if (type === MARKER_TYPE) return [];
+  if (id !== undefined && typeof correlationId === "string" && correlationId !== id) return [];
+  const body = message.content;
+  if (type !== EVENTS_TYPE) {
+    return id === undefined || typeof correlationId === "string" || includes(body, id)
+      ? [body]
+      : [];
+  }
+  const needle = id === undefined || typeof correlationId === "string"
+    ? undefined
+    : encoder.encode(JSON.stringify(id));
+  if (needle !== undefined && indexOf(body, needle, 0) < 0) return [];
+  const bodies: Uint8Array[] = [];
+  let start = 0;
+  while (start < body.length) {
+    let end = body.indexOf(NEWLINE, start);
+    if (end < 0) end = body.length;
+    const line = body.subarray(start, end);
+    if (line.length > 0 && (needle === undefined || indexOf(line, needle, 0) >= 0)) {
+      bodies.push(line);
+    }
+    start = end + 1;
+  }
+  return bodies;
+}
+
+/** Whether `body` holds `id` as a JSON string. */
+function includes(body: Uint8Array, id: string): boolean {
+  return indexOf(body, encoder.encode(JSON.stringify(id)), 0) >= 0;
+}
+
+/** Where `needle` first is in `haystack` from `from`, or -1. */
+function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(
+    needle,
+    from,
+  );
 }
 
 /** The most bytes of an event that readers read; a longer one is skipped, and counted. */

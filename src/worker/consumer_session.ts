@@ -122,12 +122,15 @@ export class ConsumerSession {
 
   /**
    * Acks `message` if the session is live; says whether it will. Acks wait for the end of the
-   * event loop's turn (after the log lines of their outcomes), unless `now`.
+   * event loop's turn (after the log lines of their outcomes), unless `now`; `"held"` leaves
+   * them for the caller's {@linkcode ConsumerSession.flush} within the same turn.
    */
-  ack(message: ConsumeMessage, now: boolean): boolean {
+  ack(message: ConsumeMessage, now: boolean | "held"): boolean {
     if (!this.live) return false;
     this.#acks.push(message);
-    if (now) {
+    if (now === "held") {
+      // the caller flushes within this turn
+    } else if (now) {
       this.flush();
     } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;

@@ -33,7 +33,8 @@ import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import { PublishError } from "../errors/publish_error.ts";
 import type { Logger } from "../util/logger.ts";
-import { encodeEvent, type NewHistoryEvent } from "../wire/events.ts";
+import { EventWriter } from "../history/event_writer.ts";
+import type { NewHistoryEvent } from "../wire/events.ts";
 import type { CancelRequest } from "../wire/control.ts";
 import type { ConsumerSession } from "./consumer_session.ts";
 import type { Disposition } from "./disposition.ts";
@@ -96,6 +97,8 @@ export class OutcomeWriter {
   readonly #options: WriterOptions;
   /** Refused settlements by message id, oldest first. */
   readonly #failures = new Map<string, number>();
+  /** The history's batches of each session. */
+  readonly #events = new WeakMap<ConsumerSession, EventWriter>();
 
   /** A writer for one worker. */
   constructor(options: WriterOptions) {
@@ -141,13 +144,26 @@ export class OutcomeWriter {
   }
 
   /**
-   * Writes `event` to the history on the delivery's session (confirmed); resolves at once when
-   * the history is off or the session gone. Rejects with the publish's error.
+   * Writes `event` to the history on the delivery's session, in a batch with the other events
+   * of the same turn (confirmed); resolves at once when the history is off or the session
+   * gone. Rejects with the publish's error. A `lazy` event (a start) waits a few milliseconds
+   * for company: a task that ends by then has its start and its outcome in one message. With
+   * `now` (nothing else runs), the batch goes at once rather than at the end of the turn.
    */
-  record(delivery: Delivery, event: NewHistoryEvent): Promise<void> {
-    if (!this.#options.history || !delivery.session.live) return Promise.resolve();
-    const { body, properties } = encodeEvent(event);
-    return delivery.session.publish(this.#options.names.events, body, properties);
+  record(
+    delivery: Delivery,
+    event: NewHistoryEvent,
+    options: { readonly lazy?: boolean; readonly now?: boolean } = {},
+  ): Promise<void> {
+    const { session } = delivery;
+    if (!this.#options.history || !session.live) return Promise.resolve();
+    let writer = this.#events.get(session);
+    if (!writer) {
+      const events = this.#options.names.events;
+      writer = new EventWriter((body, properties) => session.publish(events, body, properties));
+      this.#events.set(session, writer);
+    }
+    return writer.write(event, options);
   }
 
   /** Reports a delivery that the broker requeues because its session is gone. */
@@ -182,7 +198,7 @@ export class OutcomeWriter {
 
   async #publishEvent(delivery: Delivery, event: NewHistoryEvent): Promise<undefined> {
     try {
-      await this.record(delivery, event);
+      await this.record(delivery, event, { now: this.#options.ackNow() });
     } catch (err) {
       this.#options.log.warn("history.unwritten", {
         id: event.id,
@@ -212,13 +228,16 @@ export class OutcomeWriter {
   /** Step 2 and 3: the ack (queued), the log event, then the acks go out. */
   #settle(delivery: Delivery, log: TaskEvent): void {
     const { session, message } = delivery;
-    if (!session.ack(message, false)) {
+    // Alone in flight, the ack goes out in this turn, after the log line: nothing is scheduled
+    // (a turn's end waited for would wake the process once more a task).
+    const now = this.#options.ackNow();
+    if (!session.ack(message, now ? "held" : false)) {
       this.returned({ id: log.id, task: "task" in log ? log.task : undefined });
       return;
     }
     this.#forget(log.id);
     this.#options.emit(log);
-    if (this.#options.ackNow()) session.flush();
+    if (now) session.flush();
   }
 
   async #copyRefused(

@@ -402,7 +402,10 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     this.#report({ event: "task.started", task, id, attempt });
     // Without a history, a progress report is only checked: nothing is built or written.
     const history = this.#options.history.enabled;
-    if (history) this.#record(delivery, { event: "started", id, task, worker, attempt });
+    // Lazy: a task that ends within a few milliseconds has it written with its outcome.
+    if (history) {
+      this.#record(delivery, { event: "started", id, task, worker, attempt }, { lazy: true });
+    }
     const progress = history
       ? new ProgressThrottle((fraction, note) =>
         this.#record(delivery, {
@@ -467,8 +470,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   }
 
   /** Writes a history event of a running task; a failure is logged, never thrown. */
-  #record(delivery: Delivery, event: Parameters<OutcomeWriter["record"]>[1]): void {
-    this.#writer.record(delivery, event).catch((err) =>
+  #record(
+    delivery: Delivery,
+    event: Parameters<OutcomeWriter["record"]>[1],
+    options: { readonly lazy?: boolean } = {},
+  ): void {
+    this.#writer.record(delivery, event, options).catch((err) =>
       this.#log.warn("history.unwritten", {
         id: event.id,
         event: event.event,

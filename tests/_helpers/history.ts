@@ -6,7 +6,7 @@
 import { BrokerConnection } from "../../src/broker/connection.ts";
 import { queueNames } from "../../src/broker/topology.ts";
 import { readUntilNow } from "../../src/history/stream_reader.ts";
-import { decodeEvent, type HistoryEvent } from "../../src/wire/events.ts";
+import { decodeEvent, eventBodies, type HistoryEvent } from "../../src/wire/events.ts";
 import { TEST_URL } from "./broker.ts";
 
 /** Every event of `queue`'s history, in stream order. */
@@ -18,8 +18,10 @@ export async function readHistory(queue: string, url = TEST_URL): Promise<Histor
   const events: HistoryEvent[] = [];
   try {
     await readUntilNow(await connection.ready(10_000), queueNames(queue).events, (message) => {
-      const event = decodeEvent(message.content);
-      if (event) events.push(event);
+      for (const body of eventBodies(message)) {
+        const event = decodeEvent(body);
+        if (event) events.push(event);
+      }
     });
   } finally {
     await connection.close();

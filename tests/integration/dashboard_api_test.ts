@@ -158,10 +158,10 @@ Deno.test("the dashboard's API: headers, Host, Origin, confirmation and bad requ
     assertStringIncludes(missing.note, "history");
   });
 
-  await t.step("without a history, the feed says how to record one", async () => {
+  await t.step("without a history, the feed says that it was turned off", async () => {
     const feed = await (await api(`/api/queues/${queue}/tasks`)).json();
     assertEquals(feed.history, false);
-    assertStringIncludes(feed.note, "--history");
+    assertStringIncludes(feed.note, "--no-history");
     const bad = await api(`/api/queues/${queue}/tasks?state=sleeping`);
     assertEquals(bad.status, 400);
     assertStringIncludes((await bad.json()).error, "state");

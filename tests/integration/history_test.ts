@@ -19,7 +19,7 @@ import { encodeEvent, type NewHistoryEvent } from "../../src/wire/events.ts";
 import { taskIdAt } from "../../src/wire/task_id.ts";
 import { delay } from "../../tasks/handlers/sleep.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
-import { runCli } from "../_helpers/cli.ts";
+import { enqueuedIds, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { byTask, readHistory, steps } from "../_helpers/history.ts";
 
 const RETRIES = 2;
@@ -66,7 +66,8 @@ Deno.test("the history of 1,000 tasks through retries, dead letters and successe
   const queue = uniqueQueue("warren_history");
   await using client = await rawClient();
   client.track(queue);
-  const options = { url: TEST_URL, queue, history: true } as const;
+  // No `history` option: the history is on by default.
+  const options = { url: TEST_URL, queue } as const;
   let finished = 0;
   const allFinished = Promise.withResolvers<void>();
   const workers = await Promise.all([1, 2, 3].map((i) =>
@@ -241,19 +242,64 @@ Deno.test("a result outlives the producer that enqueued the task", async (t) => 
   }
 });
 
-Deno.test("a producer without history says how to get a result it did not ask for", async () => {
+Deno.test("a producer with its history turned off says how to get a result it did not ask for", async () => {
   const queue = uniqueQueue("warren_no_history");
   await using client = await rawClient();
   client.track(queue);
-  const producer = await Producer.connect(catalog, { url: TEST_URL, queue });
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue, history: false });
   try {
     const receipt = await producer.enqueue("nap", { ms: 1 });
     const error = await producer.result(receipt).then(() => undefined, (err: Error) => err);
-    assertStringIncludes(String(error?.message), "create it with { history: true }");
+    assertStringIncludes(String(error?.message), "it was created with { history: false }");
   } finally {
     await producer.close();
   }
   const lookup = await runCli("admin.ts", ["task", "x", "--queue", queue]);
   assertEquals(lookup.code, 2);
   assertStringIncludes(lookup.stderr, "the queue has no history");
+});
+
+Deno.test("the CLIs record the history by default, and not with --no-history", async () => {
+  const queue = uniqueQueue("warren_cli_history");
+  const quiet = uniqueQueue("warren_cli_no_history");
+  await using client = await rawClient();
+  client.track(queue, quiet);
+  await using worker = new WorkerProcess(["--queue", queue]);
+  await worker.started();
+  const sent = await runCli("producer.ts", [
+    "sum",
+    "--start",
+    "1",
+    "--end",
+    "10",
+    "--queue",
+    queue,
+  ]);
+  assertEquals(sent.code, 0, sent.stderr);
+  const [id] = enqueuedIds(sent.stdout);
+  assert(id !== undefined, sent.stdout);
+  await worker.waitFor(
+    (lines) => lines.some((l) => l.event === "task.done" && l.id === id),
+    "the task to be done",
+  );
+  const found = await runCli("admin.ts", ["task", id, "--queue", queue, "--json"]);
+  assertEquals(found.code, 0, found.stderr);
+  const record = JSON.parse(found.stdout) as { state: string; events: { event: string }[] };
+  assertEquals(record.state, "succeeded");
+  assertEquals(record.events.map((e) => e.event), ["enqueued", "started", "succeeded"]);
+
+  const off = await runCli("producer.ts", [
+    "sum",
+    "--start",
+    "1",
+    "--end",
+    "10",
+    "--queue",
+    quiet,
+    "--no-history",
+  ]);
+  assertEquals(off.code, 0, off.stderr);
+  const none = await runCli("admin.ts", ["task", enqueuedIds(off.stdout)[0]!, "--queue", quiet]);
+  assertEquals(none.code, 2);
+  assertStringIncludes(none.stderr, "the queue has no history");
 });

@@ -40,7 +40,7 @@ Options:
   --file PATH         one task per line, {"task":"sum","start":1,"end":10}; every line is
                       checked before anything is published
   --wait              wait for each task's outcome and print it as it arrives (the worker
-                      replies through RabbitMQ's direct reply-to; with --history, an outcome
+                      replies through RabbitMQ's direct reply-to; with the history, an outcome
                       whose reply was lost with a connection is read from the history, and
                       on a terminal the progress of up to 10 tasks is shown)
   --timeout DURATION  with --wait: how long to wait for all outcomes (default 60s, after
@@ -51,7 +51,7 @@ ${TIMING_HELP}
   --max-bytes N       largest message body sent, in bytes; a larger task is refused, as
                       workers with the same limit dead-letter it (default 4194304)
 ${HISTORY_HELP}
-  --history-payloads  with --history, record each task's payload in its enqueued event
+  --history-payloads  record each task's payload in its enqueued event
 ${BROKER_HELP}
   -h, --help          show this help
 
@@ -81,7 +81,7 @@ Fields:
 ${lines.join("\n")}
 
 Options: --count, --json, --wait, --timeout, --output, --quiet, --delay, --at, --expires,
---priority, --max-priority, --max-bytes, --history, --history-payloads, --history-max-age,
+--priority, --max-priority, --max-bytes, --no-history, --history-payloads, --history-max-age,
 --history-max-bytes, --url, --queue, --queue-type
 (see '${PROGRAM} --help').`;
 }

@@ -24,7 +24,11 @@ import { producerHelp, PROGRAM, taskHelp } from "./help.ts";
 import { readTaskInput } from "./input.ts";
 import { createProgress } from "./progress.ts";
 import { taskFlags } from "./task_flags.ts";
-import { HISTORY_STRING_FLAGS, historyFlags } from "../shared/history_flags.ts";
+import {
+  HISTORY_BOOLEAN_FLAGS,
+  HISTORY_STRING_FLAGS,
+  historyFlags,
+} from "../shared/history_flags.ts";
 
 /** Most tasks whose progress `--wait` shows on a terminal (each one reads the history). */
 const PROGRESS_SHOWN_MAX = 10;
@@ -68,7 +72,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
         "help",
         "quiet",
         "wait",
-        "history",
+        ...HISTORY_BOOLEAN_FLAGS,
         "history-payloads",
         ...fields.filter((f) => f.kind === "boolean").map((f) => f.flag),
       ],
@@ -99,7 +103,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
   const settings = brokerSettings(flags);
   const history = historyFlags(flags);
   if (flags["history-payloads"] === true && !history.history) {
-    throw new UsageError("--history-payloads goes with --history");
+    throw new UsageError("--history-payloads goes with the history: drop --no-history");
   }
   // On a terminal, the progress of a few awaited tasks is shown (it is read from the history).
   const showProgress = wait && history.history === true && Deno.stderr.isTerminal() &&

@@ -9,7 +9,12 @@ import type { Catalog } from "../../task/catalog.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../../util/logger.ts";
 import { choiceFlag, durationFlag, integerFlag, parseFlags, stringFlag } from "../shared/args.ts";
 import { BROKER_HELP, BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
-import { HISTORY_HELP, HISTORY_STRING_FLAGS, historyFlags } from "../shared/history_flags.ts";
+import {
+  HISTORY_BOOLEAN_FLAGS,
+  HISTORY_HELP,
+  HISTORY_STRING_FLAGS,
+  historyFlags,
+} from "../shared/history_flags.ts";
 import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 import { readSchedulesFile } from "../shared/schedules_file.ts";
 import { onStopSignals } from "../shared/signals.ts";
@@ -71,7 +76,7 @@ async function run(catalog: Catalog, args: readonly string[]): Promise<number> {
       "log-level",
       ...HISTORY_STRING_FLAGS,
     ],
-    boolean: ["help", "history"],
+    boolean: ["help", ...HISTORY_BOOLEAN_FLAGS],
     alias: { help: "h" },
   }, "");
   if (flags.help) {

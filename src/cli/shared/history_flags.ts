@@ -1,18 +1,23 @@
 /**
- * The history flags that the producer and worker CLIs share: `--history` and its retention.
+ * The history flags that the producer, worker and scheduler CLIs share: `--no-history` (the
+ * history is on by default; `--history` says so explicitly) and its retention.
  *
  * @module
  */
 import type { HistoryOptions } from "../../history/options.ts";
+import { UsageError } from "./exit.ts";
 import { booleanFlag, durationFlag, integerFlag, type ParsedArgs } from "./args.ts";
+
+/** The boolean flags of the history. */
+export const HISTORY_BOOLEAN_FLAGS = ["history", "no-history"] as const;
 
 /** The string flags of the history. */
 export const HISTORY_STRING_FLAGS = ["history-max-age", "history-max-bytes"] as const;
 
 /** Help lines of the history flags. */
 export const HISTORY_HELP =
-  `  --history           record each task's lifecycle in the stream Q.events (see
-                      'admin.ts task --help'); off by default: it costs throughput
+  `  --no-history        do not record each task's lifecycle in the stream Q.events
+                      (recorded by default, see 'admin.ts task --help'; --history says so)
   --history-max-age DURATION
                       how long Q.events keeps events, and Q.control cancels, when this
                       process declares them (default 7d)
@@ -21,8 +26,12 @@ export const HISTORY_HELP =
 
 /** The history options that the flags give. */
 export function historyFlags(flags: ParsedArgs["flags"]): HistoryOptions {
+  const off = booleanFlag(flags, "no-history");
+  if (off && booleanFlag(flags, "history")) {
+    throw new UsageError("--history and --no-history contradict each other: give one");
+  }
   return {
-    history: booleanFlag(flags, "history"),
+    history: !off,
     ...(flags["history-max-age"] === undefined
       ? {}
       : { historyMaxAge: durationFlag(flags, "history-max-age", 0) }),

@@ -31,7 +31,11 @@ import {
   parseFlags,
   stringFlag,
 } from "../shared/args.ts";
-import { HISTORY_STRING_FLAGS, historyFlags } from "../shared/history_flags.ts";
+import {
+  HISTORY_BOOLEAN_FLAGS,
+  HISTORY_STRING_FLAGS,
+  historyFlags,
+} from "../shared/history_flags.ts";
 import { BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
 import { EXIT_BROKER, EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 import { onStopSignals } from "../shared/signals.ts";
@@ -101,7 +105,7 @@ async function run<C extends Catalog>(
       "cancel-window",
       ...HISTORY_STRING_FLAGS,
     ],
-    boolean: ["help", "history", "no-cancels"],
+    boolean: ["help", ...HISTORY_BOOLEAN_FLAGS, "no-cancels"],
     alias: { help: "h" },
   }, "");
   if (flags.help) {

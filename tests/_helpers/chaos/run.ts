@@ -373,7 +373,7 @@ class ChaosRun {
       String(options.prefetch),
       "--grace",
       "10s",
-      ...(options.history ? ["--history"] : []),
+      ...(options.history ? ["--history"] : ["--no-history"]),
     ];
     const pool = new WorkerPool(options.workers, args, {
       flags: [`--allow-net=127.0.0.1:${this.#node.port}`, "--allow-env=AMQP_URL,WARREN_QUEUE"],

@@ -96,6 +96,8 @@ Deno.test("OutcomeWriter carries out every kind in one order: publishes, ack, lo
     );
     seen[disposition.kind] = steps;
   }
+  // Alone in flight (`ackNow`), the history event goes at once; with others, at the end of the
+  // turn in one message with theirs: either way before the ack.
   assertEquals(seen, {
     done: [
       "publish jobs.events",
