@@ -8,8 +8,10 @@
  * the same active consumer, which acks it away.
  *
  * Each tick (every {@linkcode TICK_MS}) the refiller reads the bucket's depth (a passive
- * declare) and adds what accrued since, up to the burst (see `bucket.ts`): a full bucket takes
- * nothing, so a quiet limit costs one passive declare a tick, from one worker.
+ * declare) and adds what accrued since, up to the burst (see `bucket.ts`). A full bucket takes
+ * nothing, and the next tick waits longer, up to a second, but never longer than the bucket
+ * takes to fill (`burst / perSecond`), so no token is lost: a quiet limit costs about one
+ * passive declare a second, from one worker.
  *
  * @module
  */
@@ -22,6 +24,9 @@ import { type BucketLimit, type BucketState, refill } from "./bucket.ts";
 
 /** How often the refiller adds tokens, in milliseconds. */
 export const TICK_MS = 100;
+
+/** The longest wait between two ticks while the bucket is full, in milliseconds. */
+export const IDLE_TICK_MS = 1_000;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -44,7 +49,7 @@ export class Refiller {
   readonly #channel: Channel;
   readonly #options: RefillerOptions;
   #baton: ConsumeMessage | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #state: BucketState | undefined;
   #ticking = false;
   #closed = false;
@@ -95,18 +100,23 @@ export class Refiller {
       perSecond: limit.perSecond,
       burst: limit.burst,
     });
-    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    this.#timer = setTimeout(() => this.#tick(), TICK_MS);
   }
 
   async #tick(): Promise<void> {
     if (this.#ticking || this.#closed || this.#state === undefined) return;
     this.#ticking = true;
+    let wait = TICK_MS;
     try {
       const { messageCount } = await this.#channel.checkQueue(this.#options.tokens);
-      const next = refill(this.#state, performance.now(), messageCount, this.#options.limit);
+      const { limit } = this.#options;
+      const next = refill(this.#state, performance.now(), messageCount, limit);
       this.#state = next.state;
       for (let i = 0; i < next.add; i++) {
         this.#channel.sendToQueue(this.#options.tokens, EMPTY, { persistent: false });
+      }
+      if (messageCount >= limit.burst) {
+        wait = Math.max(TICK_MS, Math.min(IDLE_TICK_MS, (1000 * limit.burst) / limit.perSecond));
       }
     } catch (err) {
       if (!this.#closed) {
@@ -117,13 +127,14 @@ export class Refiller {
       }
     } finally {
       this.#ticking = false;
+      if (!this.#closed) this.#timer = setTimeout(() => this.#tick(), wait);
     }
   }
 
   #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#baton !== undefined) {
       this.#options.log.info("ratelimit.stopped_refilling", { task: this.#options.task });
     }
