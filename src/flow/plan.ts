@@ -97,7 +97,7 @@ export function destinationQueues(
   const queues: QueueDeclaration[] = [];
   if (plan.keyed) {
     for (let i = 0; i < plan.partitions; i++) {
-      queues.push([plan.names.partition(i), partitionQueueOptions(names, type)]);
+      queues.push([plan.names.partition(i), partitionQueueOptions(names)]);
     }
   }
   for (const task of plan.limited) queues.push([task.limited, limitedQueueOptions(names, type)]);

@@ -1,10 +1,13 @@
 /**
  * How each flow-control queue is declared (see `names.ts` for what each holds):
  *
- * - a partition: durable, of the work queue's type and arguments, with
- *   `x-single-active-consumer`: every worker consumes it, and the broker delivers to one of
- *   them at a time, moving to another only when that one's channel closes (its unacked task
- *   goes back to the head).
+ * - a partition: a quorum queue, whatever the work queue's type, with the work queue's
+ *   dead-lettering and `x-single-active-consumer`: every worker consumes it, and the broker
+ *   delivers to one of them at a time, moving to another only when that one's channel closes
+ *   (its unacked task goes back to the head). Quorum, because the broker counts redeliveries
+ *   there (`x-delivery-count`): a task that kills its workers is dead-lettered after
+ *   `maxRedeliveries` while staying at its key's head until then (a classic queue counts
+ *   nothing, and a counted copy would go to the end), and acks survive a crash.
  * - a waiting queue of a limited task: as the work queue.
  * - a token bucket: a classic durable queue of at most `burst` tokens (`x-max-length`,
  *   `x-overflow: drop-head`); tokens are transient, empty messages.
@@ -15,9 +18,9 @@
 import type { Options } from "../deps/amqplib.ts";
 import { mainQueueOptions, type QueueNames, type QueueType } from "../broker/topology.ts";
 
-/** How to declare a key partition of work queue `names`. */
-export function partitionQueueOptions(names: QueueNames, type: QueueType): Options.AssertQueue {
-  const main = mainQueueOptions(names, type);
+/** How to declare a key partition of work queue `names`: quorum, whatever its type. */
+export function partitionQueueOptions(names: QueueNames): Options.AssertQueue {
+  const main = mainQueueOptions(names, "quorum");
   return { ...main, arguments: { ...main.arguments, "x-single-active-consumer": true } };
 }
 

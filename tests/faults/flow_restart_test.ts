@@ -1,9 +1,8 @@
 /**
  * Flow control across a restart of a private RabbitMQ node: keyed tasks keep one at a time and
  * their order and none is lost, and the rate limit's refiller comes back (its baton is a
- * persistent message), so limited tasks run on. (After a crash, SIGKILL, a classic queue may
- * deliver again tasks whose acks it had not written: at least once, those run again, at the
- * head of their partition.)
+ * persistent message), so limited tasks run on. (A crash, SIGKILL, is not tested here yet: see
+ * the README's "Flow control".)
  */
 import { assertEquals } from "@std/assert";
 import { z } from "zod";
