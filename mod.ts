@@ -135,6 +135,7 @@ export type {
   HistoryEvent,
   HistoryEventName,
   ProgressEvent,
+  ReplayedEvent,
   RetriedEvent,
   ReturnedEvent,
   StartedEvent,

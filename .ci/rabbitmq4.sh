@@ -1,14 +1,15 @@
 # shellcheck shell=bash
-# .ci/rabbitmq4.sh: run the test suite a second time against RabbitMQ 4 (Debian 13 "trixie",
-# rabbitmq-server 4.0.5), in a chroot inside a private network namespace that has loopback only
-# (no route, no veth, no DNS). Inside it, 127.0.0.1:5672 is a 4.0.5 broker (rabbit@localhost),
-# and every private node the tests start (/usr/lib/rabbitmq/bin/rabbitmq-server) is 4.0.5 too.
-# The host's own broker on 127.0.0.1:5672 (host network namespace) is never touched.
+# .ci/rabbitmq4.sh: run the test suite against RabbitMQ 4 from Debian's own packages (by default
+# Debian 13 "trixie", rabbitmq-server 4.0.5; .ci/run also uses it with RMQ4_SUITE=sid and a chroot
+# of its own for 4.3.6), in a chroot inside a private network namespace that has loopback only
+# (no route, no veth, no DNS). Inside it, 127.0.0.1:5672 is the chroot's broker (rabbit@localhost),
+# and every private node the tests start (/usr/lib/rabbitmq/bin/rabbitmq-server) is that version
+# too. The host's own broker on 127.0.0.1:5672 (host network namespace) is never touched.
 #
 # Meant to be `source`d by .ci/run (bash, `set -uo pipefail`). Needs root. No function calls
 # `exit` or changes shell options; each returns non-zero (with a `[rmq4]` message) on failure.
 #
-#   rmq4_ensure_chroot    Builds the pristine trixie chroot when missing (debootstrap minbase +
+#   rmq4_ensure_chroot    Builds the pristine $RMQ4_SUITE chroot when missing (debootstrap minbase +
 #                         $RMQ4_PACKAGES; installs debootstrap on the host via apt-get if needed),
 #                         into a temp dir beside it, renamed into place only once complete and
 #                         checked (rabbitmq-server 4.x, the tools the tests run). Later runs reuse

@@ -250,6 +250,21 @@ Deno.test("compose.yaml's RabbitMQ has the management UI, a healthcheck and a pe
     // would start an empty node after `docker compose down` and `up`.
     assertEquals(rabbitmq.hostname, "rabbitmq");
   });
+
+  await t.step(
+    "every node reads compose/advanced.config, which shortens the dead-letter confirm timeout",
+    async () => {
+      for (const name of ["rabbitmq", "rabbit1", "rabbit2", "rabbit3"]) {
+        const volumes = strings(service(name).volumes, `${name}.volumes`);
+        assert(
+          volumes.includes("./compose/advanced.config:/etc/rabbitmq/advanced.config:ro"),
+          `${name} mounts compose/advanced.config`,
+        );
+      }
+      const text = await Deno.readTextFile(rootPath("compose/advanced.config"));
+      assert(/\{dead_letter_worker_publisher_confirm_timeout, 10000\}/.test(text), text);
+    },
+  );
 });
 
 Deno.test("compose.yaml's workers scale and start once RabbitMQ is healthy", () => {

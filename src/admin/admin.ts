@@ -29,8 +29,11 @@ import {
   findTasks,
   listTasks,
   lookupStart,
+  type TaskList,
   type TaskQuery,
 } from "../history/lookup.ts";
+import type { SkippedMessages } from "../history/skipped.ts";
+import { checkStreams, type StreamCheck, type StreamCheckOptions } from "./stream_check.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 import { isFinished, type TaskRecord, type TaskState } from "../history/timeline.ts";
 import { type FeedOptions, TaskFeed } from "../history/feed.ts";
@@ -69,8 +72,10 @@ export interface CancelReport {
 
 /** A task as {@linkcode Admin.task} finds it: its record, and the cancel asked of it. */
 export interface TaskLookup extends TaskRecord {
-  /** The request to cancel it, when one was made. */
+  /** The request to cancel it, when one was made (and not superseded by a replay). */
   readonly cancelRequest?: CancelRequest;
+  /** The events of this id that could not be read (too large, too deep, malformed), skipped. */
+  readonly skipped: SkippedMessages;
 }
 
 /** Options of {@linkcode Admin.cancel}. */
@@ -200,16 +205,28 @@ export class Admin {
    */
   async task(id: string, options: FindOptions = {}): Promise<TaskLookup | undefined> {
     const link = await this.#link();
-    const record = (await findTasks(link, this.names, [id], options)).get(id);
+    const { records, skipped } = await findTasks(link, this.names, [id], options);
+    const record = records.get(id);
     if (!record) return undefined;
     const request = (await findCancels(link, this.names, [id], lookupStart(id, options.since)))
       .get(id);
-    return request ? { ...record, cancelRequest: request } : record;
+    return request ? { ...record, cancelRequest: request, skipped } : { ...record, skipped };
   }
 
-  /** The tasks with events since `query.since`, filtered, the most recently updated first. */
-  async tasks(query: TaskQuery): Promise<TaskRecord[]> {
+  /**
+   * The tasks with events since `query.since`, filtered, the most recently updated first (their
+   * long texts cut), with a count of the events that could not be read.
+   */
+  async tasks(query: TaskQuery): Promise<TaskList> {
     return listTasks(await this.#link(), this.names, query);
+  }
+
+  /**
+   * Reads `Q.events` and `Q.control` (those that exist) from `options.since` and counts the
+   * messages that a reader skips as unreadable; see `checkStreams`.
+   */
+  async checkStreams(options: StreamCheckOptions = {}): Promise<StreamCheck[]> {
+    return checkStreams(await this.#link(), this.names, options);
   }
 
   /**
@@ -232,7 +249,7 @@ export class Admin {
     const link = await this.#link();
     const timeout = options.timeout ?? 0;
     if (timeout <= 0) {
-      const record = (await findTasks(link, this.names, [id], options)).get(id);
+      const record = (await findTasks(link, this.names, [id], options)).records.get(id);
       if (!record || !isFinished(record.state)) return undefined;
       return outcomeOfRecord(record);
     }
@@ -257,7 +274,9 @@ export class Admin {
     const link = await this.#link();
     let records: Map<string, TaskRecord> | undefined;
     try {
-      if (!options.unchecked) records = await findTasks(link, this.names, ids, options);
+      if (!options.unchecked) {
+        records = (await findTasks(link, this.names, ids, options)).records;
+      }
     } catch (err) {
       if (!(err instanceof MissingQueueError)) throw err;
     }

@@ -8,7 +8,12 @@
  */
 import { z } from "../deps/zod.ts";
 import type { QueueNames } from "../broker/topology.ts";
-import { ManagementError, managementGet, type ManagementOptions } from "./management.ts";
+import {
+  ManagementError,
+  managementGet,
+  type ManagementOptions,
+  tolerantItems,
+} from "./management.ts";
 
 /** One consumer of a work queue. */
 export interface ConsumerInfo {
@@ -22,20 +27,31 @@ export interface ConsumerInfo {
   readonly prefetch: number | null;
 }
 
+/**
+ * A consumer's channel. RabbitMQ 3.10 keeps listing a consumer of a stream whose channel has
+ * closed with `"channel_details": []` (an empty list, not an object): read as nothing known.
+ */
+const ChannelObject = z.object({
+  connection_name: z.string().optional().catch(undefined),
+  peer_host: z.string().optional().catch(undefined),
+  peer_port: z.number().optional().catch(undefined),
+});
+const ChannelDetails = z.union([
+  ChannelObject,
+  z.array(z.unknown()).transform((): z.output<typeof ChannelObject> => ({})),
+]).optional().catch(undefined);
+
 const Consumer = z.object({
   queue: z.object({ name: z.string() }),
-  prefetch_count: z.number().optional(),
-  channel_details: z.object({
-    connection_name: z.string().optional(),
-    peer_host: z.string().optional(),
-    peer_port: z.number().optional(),
-  }).partial().optional(),
+  prefetch_count: z.number().optional().catch(undefined),
+  channel_details: ChannelDetails,
 });
 
 const Connection = z.object({
   name: z.string(),
-  user_provided_name: z.string().optional(),
-  client_properties: z.object({ connection_name: z.string().optional() }).partial().optional(),
+  user_provided_name: z.string().optional().catch(undefined),
+  client_properties: z.object({ connection_name: z.string().optional() }).partial().optional()
+    .catch(undefined),
 });
 
 const WORKER_CONNECTION = /^warren worker (.+)$/;
@@ -58,17 +74,15 @@ export async function managementConsumers(
       columns: "name,user_provided_name,client_properties.connection_name",
     }),
   ]);
-  const parsed = z.array(Consumer).safeParse(consumers);
-  if (!parsed.success) throw unexpected("/api/consumers", parsed.error.message);
-  const named = z.array(Connection).safeParse(connections);
-  if (!named.success) throw unexpected("/api/connections", named.error.message);
+  const parsed = tolerantItems(Consumer, consumers, "/api/consumers", unexpected);
+  const named = tolerantItems(Connection, connections, "/api/connections", unexpected);
   const given = new Map(
-    named.data.map((c) => [
+    named.items.map((c) => [
       c.name,
       c.user_provided_name ?? c.client_properties?.connection_name ?? c.name,
     ]),
   );
-  return parsed.data.filter((c) => c.queue.name === names.main).map((c) => {
+  return parsed.items.filter((c) => c.queue.name === names.main).map((c) => {
     const internal = c.channel_details?.connection_name ?? "";
     const connection = given.get(internal) ?? internal;
     const { peer_host: host, peer_port: port } = c.channel_details ?? {};

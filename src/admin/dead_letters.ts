@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { parseBoundedJson } from "../wire/bounded_json.ts";
 import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { Channel, GetMessage } from "../deps/amqplib.ts";
@@ -50,19 +51,20 @@ export interface DeadMessage extends IncomingMessage {
   };
 }
 
+/** The bounds within which a dead letter's body is parsed for its task's name. */
+const DEAD_BODY_BOUNDS = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
+
 const text = (value: unknown): string | null =>
   typeof value === "string" && value !== "" ? value : null;
 
 /** The task name a message carries: the body's `task` key, else its `type` property. */
 export function taskOf(message: DeadMessage): string | null {
-  try {
-    const body: unknown = JSON.parse(new TextDecoder().decode(message.content));
-    if (typeof body === "object" && body !== null && !Array.isArray(body)) {
-      const name = text((body as Record<string, unknown>)[TASK_KEY]);
-      if (name !== null) return name;
-    }
-  } catch {
-    // not JSON: the type property may still name the task
+  // A body too deep or too large (or not JSON) names no task: its type property may still.
+  const read = parseBoundedJson(message.content, DEAD_BODY_BOUNDS);
+  const body = read.ok ? read.value : undefined;
+  if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+    const name = text((body as Record<string, unknown>)[TASK_KEY]);
+    if (name !== null) return name;
   }
   return text(message.properties.type);
 }

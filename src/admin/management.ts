@@ -112,18 +112,42 @@ const COLUMNS = [
   "message_stats.deliver_get_details.rate",
 ].join(",");
 
-const Rate = z.object({ rate: z.number() }).partial().optional();
+const Rate = z.object({ rate: z.number() }).partial().optional().catch(undefined);
+const Count = z.number().optional().catch(undefined);
 const QueueItem = z.object({
   name: z.string(),
-  messages_ready: z.number().optional(),
-  messages_unacknowledged: z.number().optional(),
-  consumers: z.number().optional(),
-  message_stats: z.object({ publish_details: Rate, deliver_get_details: Rate }).optional(),
+  messages_ready: Count,
+  messages_unacknowledged: Count,
+  consumers: Count,
+  message_stats: z.object({ publish_details: Rate, deliver_get_details: Rate }).optional()
+    .catch(undefined),
 });
 const Page = z.union([
-  z.object({ items: z.array(QueueItem), page_count: z.number() }),
-  z.array(QueueItem), // a broker that ignores pagination lists every queue
+  z.object({ items: z.array(z.unknown()), page_count: z.number() }),
+  z.array(z.unknown()), // a broker that ignores pagination lists every queue
 ]);
+
+/**
+ * The items of a list answered by the management API that `schema` reads, one by one: an item
+ * of another shape is left out (and counted), so that one odd entry does not hide the others.
+ * Throws what `unexpected` makes when the answer is not a list.
+ */
+export function tolerantItems<T>(
+  schema: z.ZodType<T>,
+  answer: unknown,
+  path: string,
+  unexpected: (path: string, message: string) => Error,
+): { readonly items: T[]; readonly skipped: number } {
+  if (!Array.isArray(answer)) throw unexpected(path, "not a list");
+  const items: T[] = [];
+  let skipped = 0;
+  for (const item of answer) {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) items.push(parsed.data);
+    else skipped++;
+  }
+  return { items, skipped };
+}
 type QueueItem = z.output<typeof QueueItem>;
 
 async function getJson(
@@ -244,9 +268,17 @@ export async function managementStatus(
   options: ManagementOptions,
 ): Promise<StatusReport> {
   const { shown } = managementTarget(options);
-  const pattern = `^${escapeRegex(names.main)}(\\.dead|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
+  const pattern = `^${
+    escapeRegex(names.main)
+  }(\\.dead|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
   const at = new Date().toISOString();
   const items: QueueItem[] = [];
+  let skipped = 0;
+  const unexpectedShape = (path: string, message: string) =>
+    new ManagementError(
+      0,
+      `The management API at ${shown} answered ${path} with JSON of an unexpected shape: ${message}`,
+    );
   for (let page = 1, pages = 1; page <= pages; page++) {
     const parsed = Page.safeParse(
       await managementGet(options, "queues/{vhost}", {
@@ -263,11 +295,11 @@ export async function managementStatus(
         `The management API at ${shown} answered with JSON of an unexpected shape: ${parsed.error.message}`,
       );
     }
-    if (Array.isArray(parsed.data)) {
-      items.push(...parsed.data);
-      break;
-    }
-    items.push(...parsed.data.items);
+    const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.items;
+    const read = tolerantItems(QueueItem, list, "/api/queues", unexpectedShape);
+    items.push(...read.items);
+    skipped += read.skipped;
+    if (Array.isArray(parsed.data)) break;
     pages = parsed.data.page_count;
   }
   const rows = items.flatMap((item) => toRow(names, item) ?? []);
@@ -286,6 +318,9 @@ export async function managementStatus(
       "the management API refreshes its numbers every few seconds (collect_statistics_interval, 5 s by default)",
       ...(pending.length > 0
         ? [`no numbers collected yet for ${pending.join(", ")}: ask again in a few seconds`]
+        : []),
+      ...(skipped > 0
+        ? [`${skipped} queue(s) of the answer had an unexpected shape and are left out`]
         : []),
     ],
   };

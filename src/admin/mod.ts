@@ -27,7 +27,9 @@ export {
   type TaskLookup,
 } from "./admin.ts";
 export type { CancelRequest } from "../wire/control.ts";
-export type { FindOptions, TaskQuery } from "../history/lookup.ts";
+export type { FindOptions, TaskList, TaskQuery } from "../history/lookup.ts";
+export type { SkippedMessages } from "../history/skipped.ts";
+export type { StreamCheck, StreamCheckOptions } from "./stream_check.ts";
 export { type FeedOptions, TaskFeed } from "../history/feed.ts";
 export type { TaskRecord, TaskState } from "../history/timeline.ts";
 export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts";

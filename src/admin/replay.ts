@@ -4,6 +4,11 @@
  * by the broker, and only then is the dead letter acknowledged. Dead letters that do not match
  * are given back untouched (one nack, requeue, at the end).
  *
+ * A replay supersedes the cancels of the task made before it: its copy carries the time of the
+ * replay (header `x-warren-replayed`), and, before the copy goes, a note in `Q.control` tells
+ * the workers that follow it (when the stream exists) and a `replayed` event goes to the
+ * history (when `Q.events` exists).
+ *
  * @module
  */
 import type { Link } from "../broker/link.ts";
@@ -14,6 +19,9 @@ import type { Message, Options } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import { PublishError } from "../errors/publish_error.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
+import { defaultCanceller, noteReplays } from "../history/cancels.ts";
+import { encodeEvent } from "../wire/events.ts";
+import { clipText } from "../history/clip.ts";
 import { copyProperties } from "../wire/copies.ts";
 import { HEADERS } from "../wire/headers.ts";
 import { type DeadLetter, describeDeadLetter, giveBack } from "./dead_letters.ts";
@@ -53,6 +61,11 @@ export interface ReplayOptions extends DeadLetterFilter {
   logger?: Logger;
   /** Called after each dead letter was replayed (its copy confirmed, it acknowledged). */
   onReplayed?: (letter: DeadLetter) => void;
+  /**
+   * Who replays, as `Q.control` and the history record it.
+   * @default {host:pid}
+   */
+  by?: string;
 }
 
 /** What a replay did. */
@@ -72,15 +85,17 @@ export interface ReplaySummary {
 /**
  * Publish properties of the replayed copy of a dead letter: its own properties (message id,
  * type, timestamp, …) and headers, without the broker's bookkeeping headers and without
- * {@linkcode RESET_HEADERS}.
+ * {@linkcode RESET_HEADERS}, with the time of the replay (header `x-warren-replayed`).
  */
 export function replayProperties(
   message: Pick<Message, "properties">,
   id: string,
+  replayedAt: string = new Date().toISOString(),
 ): Options.Publish {
   const properties = copyProperties(message, id, {});
-  const headers = { ...properties.headers };
+  const headers: Record<string, unknown> = { ...properties.headers };
   for (const name of RESET_HEADERS) delete headers[name];
+  headers[HEADERS.replayed] = replayedAt;
   return { ...properties, headers };
 }
 
@@ -106,6 +121,10 @@ export async function replayDeadLetters(
       options.logger ?? silentLogger,
     );
   }
+  const [control, events] = await Promise.all(
+    [names.control, names.events].map(async (q) => await inspectQueue(link, q) !== undefined),
+  );
+  const by = options.by ?? defaultCanceller();
   let returned = false;
   const channel = await link.confirmChannel({ onClose: "ignore", onReturn: () => returned = true });
   let scanned = 0;
@@ -118,7 +137,14 @@ export async function replayDeadLetters(
       const letter = describeDeadLetter(message);
       if (!matchesFilter(letter, options)) continue;
       returned = false;
-      const properties = { ...replayProperties(message, letter.id), mandatory: true };
+      const at = new Date().toISOString();
+      // Before the copy goes: the workers learn that earlier cancels lapse, the history that
+      // the task runs again.
+      await Promise.all([
+        control ? noteReplays(link, names, [letter.id], { at, by }) : undefined,
+        events ? recordReplay(channel, names, letter, at, by) : undefined,
+      ]);
+      const properties = { ...replayProperties(message, letter.id, at), mandatory: true };
       try {
         await publishConfirmed(channel, names.main, message.content, properties);
       } catch (err) {
@@ -147,4 +173,24 @@ export async function replayDeadLetters(
     await link.closeChannel(channel);
   }
   return { from: names.dead, to: names.main, scanned, replayed, kept: scanned - replayed };
+}
+
+/** Writes the `replayed` event of a dead letter to `Q.events`, confirmed. */
+async function recordReplay(
+  channel: Parameters<typeof publishConfirmed>[0],
+  names: QueueNames,
+  letter: DeadLetter,
+  at: string,
+  by: string,
+): Promise<void> {
+  const { body, properties } = encodeEvent({
+    event: "replayed",
+    id: letter.id,
+    ...(letter.task === null ? {} : { task: clipText(letter.task, 1000) }),
+    at,
+    by: clipText(by, 200),
+    ...(letter.reason === null ? {} : { reason: clipText(letter.reason, 200) }),
+    queue: names.main,
+  });
+  await publishConfirmed(channel, names.events, body, properties);
 }

@@ -1,5 +1,6 @@
 /**
- * The state of a work queue's queues (`Q`, its delay levels `Q.delay.<k>`, any `Q.retry.<ms>`
+ * The state of a work queue's queues (`Q`, its delay levels `Q.wait.<k>` and any `Q.delay.<k>`
+ * of the first delay levels, any `Q.retry.<ms>`
  * that Warren 0.1 left, `Q.dead`), and how to read it over AMQP: passive declares give ready
  * messages and consumers; unacknowledged messages and rates are only known to the management
  * API (see `management.ts`).
@@ -10,6 +11,7 @@ import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import { DELAY_LEVELS, DELAY_UNIT_MS } from "../wire/delays.ts";
 import { inspectQueue } from "./queues.ts";
+import type { StreamCheck } from "./stream_check.ts";
 
 /** The part a queue plays for a work queue: `retry` is a delay queue of Warren 0.1. */
 export type QueueRole = "main" | "delay" | "retry" | "dead" | "events" | "control";
@@ -55,6 +57,8 @@ export interface StatusReport {
   readonly delayed: number | null;
   /** What the source cannot tell, and other remarks. */
   readonly notes: readonly string[];
+  /** What a check of `Q.events` and `Q.control` found (when asked for, and they exist). */
+  readonly streams?: readonly StreamCheck[];
 }
 
 /** Options of {@linkcode amqpStatus}. */
@@ -79,11 +83,13 @@ export function queueRole(
   if (name === names.dead) return { role: "dead" };
   if (name === names.events) return { role: "events" };
   if (name === names.control) return { role: "control" };
-  for (const [role, infix] of [["delay", ".delay."], ["retry", ".retry."]] as const) {
+  const infixes = [["delay", ".wait."], ["delay", ".delay."], ["retry", ".retry."]] as const;
+  for (const [role, infix] of infixes) {
     const prefix = `${names.main}${infix}`;
     const rest = name.slice(prefix.length);
     if (!name.startsWith(prefix) || !/^\d+$/.test(rest)) continue;
     const delayMs = role === "delay" ? 2 ** Number(rest) * DELAY_UNIT_MS : Number(rest);
+    // (`.delay.<k>` names a level's queue of the first delay levels, still emptying itself.)
     return { role, delayMs };
   }
   return undefined;
@@ -151,10 +157,13 @@ export async function amqpStatus(
     main ? row(names.main, "main", main) : missingQueue(names.main, "main"),
     dead ? row(names.dead, "dead", dead) : missingQueue(names.dead, "dead"),
   ];
-  for (let k = 0; k < DELAY_LEVELS; k++) {
-    const counts = await inspectQueue(link, names.delay(k));
-    if (counts === undefined) break;
-    rows.push(row(names.delay(k), "delay", counts));
+  // The levels' queues, then those of the first delay levels that are left (emptying themselves).
+  for (const level of [names.wait, names.delay]) {
+    for (let k = 0; k < DELAY_LEVELS; k++) {
+      const counts = await inspectQueue(link, level(k));
+      if (counts === undefined) break;
+      rows.push(row(level(k), "delay", counts));
+    }
   }
   // The streams exist once history or cancels were used: shown when they do.
   for (const [name, role] of [[names.events, "events"], [names.control, "control"]] as const) {

@@ -1,7 +1,7 @@
 /**
  * Delays held by the broker: a fixed set of durable TTL queues per work queue `Q`, whatever the
- * delays, as binary levels. Level `k` is a topic exchange `Q.delay.<k>` and a queue of the same
- * name whose messages all wait `2^k` units of `DELAY_UNIT_MS` (so they expire from the
+ * delays, as binary levels. Level `k` is a topic exchange `Q.delay.<k>` and a queue
+ * `Q.wait.<k>` whose messages all wait `2^k` units of `DELAY_UNIT_MS` (so they expire from the
  * head, in order), then are dead-lettered to the exchange of level `k - 1` (level 0: to `Q`).
  *
  * A message that must wait `n` units is published to the exchange of the highest set bit of
@@ -10,6 +10,17 @@
  * the next level down, so it waits exactly the sum of its set bits: `n` units, in at most
  * `DELAY_LEVELS` hops, whatever `n` is. The levels are declared on first use, up to
  * the highest one a delay needs: short delays (retries) use the first few only.
+ *
+ * The level queues are quorum queues with at-least-once dead-lettering, whatever the work
+ * queue's type: the broker moves a message from a level to the next one with publisher confirms
+ * and keeps it until the next one has it, so a broker crash (`kill -9`) loses none. (A classic
+ * queue dead-letters at most once: what it is handing over when the broker dies is lost.) A
+ * quorum queue works on a single node as on a cluster.
+ *
+ * The first delay levels kept their messages in queues named `Q.delay.<k>`, of the work queue's
+ * type. Declaring a level unbinds such a queue from its exchange: it gets nothing new, and its
+ * messages, as they expire, go on through the exchanges into the new levels, with their delays
+ * intact. Once empty (it shows in `admin.ts status`) it may be deleted.
  *
  * @module
  */
@@ -69,33 +80,71 @@ function pattern(k: number, bit: "0" | "1"): string {
   return words.join(".");
 }
 
-/** How to declare the queue of level `k` of work queue `names`. */
-export function delayQueueOptions(
-  names: QueueNames,
-  type: QueueType,
-  k: number,
-): Options.AssertQueue {
-  const args: Record<string, unknown> = {
-    "x-message-ttl": 2 ** k * DELAY_UNIT_MS,
-    ...(k === 0
-      ? { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": names.main }
-      : { "x-dead-letter-exchange": names.delay(k - 1) }),
+/**
+ * How to declare the queue of level `k` of work queue `names`: a quorum queue (whatever the work
+ * queue's type) that holds each message `2^k` units, then dead-letters it at least once (which
+ * RabbitMQ grants only with `x-overflow: reject-publish`) to the exchange of level `k - 1`, or to
+ * `Q` from level 0.
+ */
+export function delayQueueOptions(names: QueueNames, k: number): Options.AssertQueue {
+  return {
+    durable: true,
+    arguments: {
+      "x-queue-type": "quorum",
+      "x-message-ttl": 2 ** k * DELAY_UNIT_MS,
+      ...(k === 0
+        ? { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": names.main }
+        : { "x-dead-letter-exchange": names.delay(k - 1) }),
+      "x-dead-letter-strategy": "at-least-once",
+      "x-overflow": "reject-publish",
+    },
   };
-  if (type === "quorum") {
-    args["x-queue-type"] = "quorum";
-    // Quorum queues dead-letter at most once unless told otherwise.
-    args["x-dead-letter-strategy"] = "at-least-once";
-    args["x-overflow"] = "reject-publish";
-  }
-  return { durable: true, arguments: args };
 }
 
-/** Declares the levels `from..to` of work queue `names` on `channel`: exchanges, then queues, then bindings. */
+/**
+ * Unbinds the queues of the first delay levels (`Q.delay.<k>`, for `k` in `levels`) from their
+ * exchanges, where they exist: they get nothing new, and what they hold goes on, as it expires,
+ * through the exchanges into the levels' new queues. Each check on its own channel (a missing
+ * queue closes it). Resolves to the levels that had such a queue.
+ */
+async function unbindOldLevels(
+  link: Link,
+  names: QueueNames,
+  levels: readonly number[],
+  log: Logger,
+): Promise<number[]> {
+  const found: number[] = [];
+  for (const k of levels) {
+    const probe = await link.channel({ onClose: "ignore" });
+    try {
+      const old = await probe.checkQueue(names.delay(k)).catch(() => undefined);
+      if (old === undefined) continue;
+      // Unbinding what is not bound (another process did it) is no error.
+      await probe.unbindQueue(names.delay(k), names.delay(k), pattern(k, "1"));
+      found.push(k);
+      log.info("delay.level.migrated", {
+        queue: names.delay(k),
+        to: names.wait(k),
+        waiting: old.messageCount,
+        detail: `no longer bound: its tasks go on into ${
+          names.wait(k)
+        } and below as their delays pass; delete it once empty`,
+      });
+    } finally {
+      await link.closeChannel(probe);
+    }
+  }
+  return found;
+}
+
+/**
+ * Declares the levels `from..to` of work queue `names` on `channel`: exchanges, then queues, then
+ * bindings; then unbinds the queues of the first delay levels, once the new ones are bound.
+ */
 async function declareLevels(
   link: Link,
   channel: Channel,
   names: QueueNames,
-  type: QueueType,
   range: { from: number; to: number },
   log: Logger,
 ): Promise<void> {
@@ -104,30 +153,32 @@ async function declareLevels(
   for (const k of levels) await channel.assertExchange(names.delay(k), "topic", { durable: true });
   await declareQueues(
     link,
-    levels.map((k) => [names.delay(k), delayQueueOptions(names, type, k)] as const),
+    levels.map((k) => [names.wait(k), delayQueueOptions(names, k)] as const),
     log,
   );
   for (const k of levels) {
-    await channel.bindQueue(names.delay(k), names.delay(k), pattern(k, "1"));
+    await channel.bindQueue(names.wait(k), names.delay(k), pattern(k, "1"));
     if (k === 0) await channel.bindQueue(names.main, names.delay(0), pattern(0, "0"));
     else await channel.bindExchange(names.delay(k - 1), names.delay(k), pattern(k, "0"));
   }
+  await unbindOldLevels(link, names, levels, log);
 }
 
 /** The delay levels of one work queue, declared on first use on each link. */
 export class DelayLevels {
   readonly #names: QueueNames;
-  readonly #type: QueueType;
   readonly #log: Logger;
   /** The highest level declared on each link. */
   readonly #declared = new WeakMap<Link, number>();
   /** The declaration under way on each link, and the level it goes up to. */
   readonly #inFlight = new WeakMap<Link, { level: number; done: Promise<void> }>();
 
-  /** Levels for the work queue `names`, of type `type`. */
-  constructor(names: QueueNames, type: QueueType, log: Logger) {
+  /**
+   * Levels for the work queue `names`. `_type` is the work queue's type, which the levels no
+   * longer follow: they are quorum queues on every work queue (see the module's note).
+   */
+  constructor(names: QueueNames, _type: QueueType, log: Logger) {
     this.#names = names;
-    this.#type = type;
     this.#log = log;
   }
 
@@ -167,7 +218,7 @@ export class DelayLevels {
     const channel = await link.channel({ onClose: "ignore" });
     try {
       const range = { from: declared + 1, to: level };
-      await declareLevels(link, channel, this.#names, this.#type, range, this.#log);
+      await declareLevels(link, channel, this.#names, range, this.#log);
     } finally {
       await link.closeChannel(channel);
     }

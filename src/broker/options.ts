@@ -86,7 +86,7 @@ export function resolveMaxPriority(
   if (options.maxPriority === undefined) return undefined;
   if (options.queueType === "quorum") {
     throw new ConfigError(
-      `Cannot ${action} as 'maxPriority' is for classic queues: a quorum queue has two priority levels of its own on RabbitMQ 4 (and none on 3.x); leave maxPriority out`,
+      `Cannot ${action} as 'maxPriority' is for classic queues: a quorum queue has priorities of its own, with no x-max-priority (32 strict levels, 0 to 31, on RabbitMQ 4.3; two on 4.0 to 4.2; none on 3.x); leave maxPriority out`,
     );
   }
   return checkNumber(options.maxPriority, "maxPriority", action, { min: 1, max: 255 });

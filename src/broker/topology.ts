@@ -4,8 +4,10 @@
  * - `Q`: the work queue, durable; classic by default (declared with no arguments, exactly as a
  *   plain `queue_declare(queue=Q, durable=True)` does), or quorum; with `x-max-priority` when
  *   asked.
- * - `Q.delay.<k>`: the delay levels, an exchange and a queue each (see `delays.ts`): delayed
- *   tasks and retries wait there, then the broker routes them to `Q`.
+ * - `Q.delay.<k>` and `Q.wait.<k>`: the delay levels, an exchange and a quorum queue each (see
+ *   `delays.ts`): delayed tasks and retries wait in `Q.wait.<k>`, then the broker routes them to
+ *   `Q`. (The first delay levels kept them in queues named `Q.delay.<k>`, of the work queue's
+ *   type: those are unbound when found, and empty themselves into the new levels.)
  * - `Q.dead`: durable dead-letter queue; Warren publishes there itself, with headers saying why.
  * - `Q.scheduler`: an exclusive queue, held by the active scheduler (see `scheduler/`).
  * - `Q.scheduler.wake`: where a scheduler that hands the lead over wakes one standby.
@@ -38,8 +40,10 @@ export interface QueueNames {
   readonly main: string;
   /** The dead-letter queue. */
   readonly dead: string;
-  /** The exchange and queue of delay level `k`. */
+  /** The exchange of delay level `k` (and of the first delay levels, its queue). */
   delay(k: number): string;
+  /** The queue of delay level `k`, where delayed tasks and retries wait. */
+  wait(k: number): string;
   /** The exclusive queue that the active scheduler holds. */
   readonly scheduler: string;
   /** The queue where a scheduler that hands the lead over wakes a standby. */
@@ -61,6 +65,7 @@ const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
   [/\.dead$/, "dead-letter queue"],
   [/\.retry\.\d+$/, "retry delay queue"],
   [/\.delay\.\d+$/, "delay level"],
+  [/\.wait\.\d+$/, "delay level"],
   [/\.scheduler$/, "scheduler lock"],
   [/\.scheduler\.wake$/, "scheduler wake queue"],
   [/\.schedules$/, "schedule state queue"],
@@ -83,6 +88,20 @@ export function queueNames(queue: string): QueueNames {
       `Cannot use queue '${queue}' as a queue name must hold 1 to ${MAX_NAME_BYTES} bytes`,
     );
   }
+  // deno-lint-ignore no-control-regex -- control characters are what this looks for
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(queue);
+  if (control || !queue.isWellFormed()) {
+    const what = control
+      ? `the control character U+${
+        control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
+      } at position ${control.index}`
+      : "a lone surrogate (not UTF-8)";
+    throw new ConfigError(
+      `Cannot use queue ${
+        JSON.stringify(queue)
+      } as its name holds ${what}: give a name of printable characters`,
+    );
+  }
   if (queue.startsWith("amq.")) {
     throw new ConfigError(
       `Cannot use queue '${queue}' as names starting with 'amq.' are reserved by RabbitMQ`,
@@ -101,6 +120,7 @@ export function queueNames(queue: string): QueueNames {
     main: queue,
     dead: `${queue}.dead`,
     delay: (k) => `${queue}.delay.${k}`,
+    wait: (k) => `${queue}.wait.${k}`,
     scheduler: `${queue}.scheduler`,
     schedulerWake: `${queue}.scheduler.wake`,
     schedules: `${queue}.schedules`,
@@ -124,8 +144,9 @@ function typeArguments(type: QueueType): Record<string, unknown> {
 
 /**
  * How to declare the work queue `names.main`. A classic one has no arguments (as a plain
- * `queue_declare(durable=True)`), but `x-max-priority` when `maxPriority` is given (a quorum
- * queue ignores it: RabbitMQ 4 gives quorum queues two priority levels of their own). A quorum one dead-letters what the broker gives up on (its
+ * `queue_declare(durable=True)`), but `x-max-priority` when `maxPriority` is given (never on a
+ * quorum queue, which refuses it: on RabbitMQ 4 it has priority levels of its own, two on 4.0
+ * to 4.2, 32 on 4.3). A quorum one dead-letters what the broker gives up on (its
  * delivery limit, 20 by default on RabbitMQ 4) to `Q.dead`, at least once, so that nothing
  * vanishes: Warren's own redelivery limit (5 by default) comes first.
  */
@@ -162,6 +183,31 @@ export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Opt
   const args = typeArguments(type);
   if (type === "quorum" && features.quorumDeliveryLimit) args["x-delivery-limit"] = -1;
   return { durable: true, arguments: args };
+}
+
+/**
+ * The arguments of a worker's consumer on its work queue: on a quorum queue of RabbitMQ 4.3 and
+ * later, which enforces consumer timeouts per consumer, `x-consumer-timeout`, the timeout the
+ * worker was told (`consumerTimeout`), so that it knows when the broker takes a delivery back;
+ * otherwise none, and the broker's `consumer_timeout` applies (which closes the channel).
+ *
+ * @example
+ * ```ts
+ * import { brokerFeatures } from "./features.ts";
+ * import { consumerArguments } from "./topology.ts";
+ *
+ * consumerArguments("quorum", brokerFeatures("4.3.6"), 7_200_000);
+ * // { "x-consumer-timeout": 7200000 }
+ * consumerArguments("quorum", brokerFeatures("4.0.5"), 7_200_000); // {}
+ * ```
+ */
+export function consumerArguments(
+  type: QueueType,
+  features: BrokerFeatures,
+  consumerTimeout: number,
+): Record<string, unknown> {
+  if (type !== "quorum" || !features.quorumConsumerTimeout) return {};
+  return { "x-consumer-timeout": Math.ceil(consumerTimeout) };
 }
 
 /** How long and how much a stream keeps (the older segments go first). */

@@ -5,16 +5,18 @@
  *
  * @module
  */
-import type { Admin } from "../admin/admin.ts";
-import type { ListOptions } from "../admin/dead_letters.ts";
-import { type Context, Hono, streamSSE } from "../deps/hono.ts";
+import type { Admin, TaskLookup } from "../admin/admin.ts";
+import type { DeadLetter, ListOptions } from "../admin/dead_letters.ts";
+import { bodyLimit, type Context, Hono, streamSSE } from "../deps/hono.ts";
 import { z } from "../deps/zod.ts";
 import { ConfigError } from "../errors/config_error.ts";
 import { describeError } from "../errors/describe.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { DEAD_REASONS } from "../wire/dead_reasons.ts";
-import { isFinished, TASK_STATES, type TaskRecord } from "../history/timeline.ts";
+import { isFinished, TASK_STATES } from "../history/timeline.ts";
 import { describeState, eventDetail, recordDetail } from "../history/describe.ts";
+import { clipEvent, clipRecord, clipText, recordWasCut } from "../history/clip.ts";
+import { MAX_KEPT_EVENTS } from "../history/lookup.ts";
 import { ASSETS, INDEX } from "./assets.ts";
 import {
   loopbackHostAllowed,
@@ -53,6 +55,12 @@ export interface DashboardAppOptions {
 /** The most dead letters one request lists or replays. */
 const MAX_LIMIT = 500;
 
+/**
+ * The largest request body, in bytes: the API takes small JSON objects (a filter, a
+ * confirmation). A larger one is refused with 413 before it is read whole.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 const Filter = z.object({
   task: z.string().min(1).optional(),
   reason: z.enum(DEAD_REASONS).optional(),
@@ -66,6 +74,24 @@ const TaskFilter = z.object({
   state: z.enum(TASK_STATES as [string, ...string[]]).optional(),
   task: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
+}).strict();
+
+/** The most characters of an error, a result or a payload that a task's page is sent. */
+export const API_TEXT_MAX = 2000;
+
+/**
+ * With `?full=1`: the most characters of the record's own error, result and note (the reader's
+ * bound on an event is 1 MiB); its events' texts are cut to 16 KiB, and `?event=N` sends the
+ * N-th event (from 0) whole.
+ */
+export const FULL_TEXT_MAX = 1024 * 1024;
+
+/** With `?full=1`, the most characters of each event's texts. */
+const FULL_EVENT_TEXT_MAX = 16 * 1024;
+
+const TaskQuery = z.object({
+  full: z.enum(["0", "1"]).optional(),
+  event: z.coerce.number().int().min(0).max(MAX_KEPT_EVENTS).optional(),
 }).strict();
 
 const CancelBody = z.object({ confirm: z.string(), drop: z.boolean().optional() }).strict();
@@ -96,13 +122,30 @@ function statusOf(err: unknown): 400 | 403 | 404 | 415 | 502 {
   return 502;
 }
 
-/** A task's record as the page shows it: with its state and each event in words. */
-function described(record: TaskRecord) {
+/**
+ * A task's record as the page shows it: with its state and each event in words, its long texts
+ * cut to `max` characters (its events' to `eventMax`), and whether any was.
+ */
+function described(record: TaskLookup, max: number, eventMax: number) {
+  const events = record.events.map((event) => clipEvent(event, eventMax));
+  const clipped = { ...clipRecord({ ...record, events: [] }, max), events };
   return {
-    ...record,
+    ...clipped,
     finished: isFinished(record.state),
-    summary: describeState(record),
-    events: record.events.map((event) => ({ ...event, detail: eventDetail(event) })),
+    summary: describeState(clipped),
+    cut: recordWasCut(clipped),
+    events: events.map((event) => ({ ...event, detail: eventDetail(event) })),
+  };
+}
+
+/** A dead letter with its body and error cut to the API's bounds. */
+function clippedLetter(letter: DeadLetter, full: boolean): DeadLetter {
+  const max = full ? FULL_TEXT_MAX : API_TEXT_MAX;
+  return {
+    ...letter,
+    body: clipText(letter.body, max),
+    error: letter.error === null ? null : clipText(letter.error, max),
+    task: letter.task === null ? null : clipText(letter.task, 200),
   };
 }
 
@@ -115,6 +158,18 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
     await next();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        c.json({
+          error:
+            `The request's body is over ${MAX_BODY_BYTES} bytes: the dashboard takes small JSON objects only`,
+        }, 413),
+    }),
+  );
 
   app.use("*", async (c, next) => {
     const url = new URL(c.req.url);
@@ -224,7 +279,8 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
   app.get("/api/queues/:queue/dead", async (c) => {
     const admin = adminOf(c);
     const filter = filterOf(parse(Filter, c.req.query(), "the filter"));
-    return c.json(await admin.listDead({ limit: 50, ...filter }));
+    const list = await admin.listDead({ limit: 50, ...filter });
+    return c.json({ ...list, messages: list.messages.map((m) => clippedLetter(m, false)) });
   });
   app.post("/api/queues/:queue/dead/replay", async (c) => {
     const admin = adminOf(c);
@@ -245,25 +301,49 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
       ...(filter.state ? { state: filter.state as TaskState } : {}),
       ...(filter.task ? { task: filter.task } : {}),
     });
-    return c.json({ ...feed, tasks: feed.tasks.map((r) => ({ ...r, detail: recordDetail(r) })) });
+    return c.json({
+      ...feed,
+      tasks: feed.tasks.map((r) => ({ ...r, detail: clipText(recordDetail(r), API_TEXT_MAX) })),
+    });
   });
   app.get("/api/queues/:queue/tasks/:id", async (c) => {
     const admin = adminOf(c);
     const id = c.req.param("id");
+    const query = parse(TaskQuery, c.req.query(), "the query");
+    const full = query.full === "1";
+    if (query.event !== undefined) {
+      const found = await admin.task(id);
+      const event = found?.events[query.event];
+      if (event === undefined) {
+        throw new Refusal(404, `Task ${id} has no event ${query.event} in the history`);
+      }
+      return c.json({ id, index: query.event, event: clipEvent(event, FULL_TEXT_MAX) });
+    }
     const [record, dead] = await Promise.all([
       admin.task(id).then(
-        (found) => ({ history: true, record: found ? described(found) : null }),
+        (found) => ({
+          history: true,
+          record: found
+            ? full
+              ? described(found, FULL_TEXT_MAX, FULL_EVENT_TEXT_MAX)
+              : described(found, API_TEXT_MAX, API_TEXT_MAX)
+            : null,
+        }),
         (err) => {
           if (err instanceof MissingQueueError) return { history: false, record: null };
           throw err;
         },
       ),
-      admin.listDead({ id, limit: 1 }),
+      // No dead-letter queue yet (no worker ever ran): no dead letter.
+      admin.listDead({ id, limit: 1 }).catch((err) => {
+        if (err instanceof MissingQueueError) return { messages: [] };
+        throw err;
+      }),
     ]);
     return c.json({
       id,
       ...record,
-      deadLetter: dead.messages[0] ?? null,
+      deadLetter: dead.messages[0] ? clippedLetter(dead.messages[0], full) : null,
       note: record.history
         ? "From the task history (Q.events) and the dead letters."
         : "This queue has no task history (start its producers and workers with --history): only a dead letter can be found by its id.",

@@ -67,13 +67,21 @@ export async function tokensEqual(given: string, expected: string): Promise<bool
   return difference === 0;
 }
 
-/** The token a request carries: `Authorization: Bearer <token>`, or the dashboard's cookie. */
+/**
+ * The token a request carries: `Authorization: Bearer <token>`, or the dashboard's cookie;
+ * `undefined` for none, and for a cookie that does not decode (a bad `%` escape).
+ */
 export function tokenOf(headers: Headers): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "")?.[1];
   if (bearer !== undefined) return bearer;
   for (const part of (headers.get("cookie") ?? "").split(";")) {
     const [name, ...value] = part.trim().split("=");
-    if (name === TOKEN_COOKIE) return decodeURIComponent(value.join("="));
+    if (name !== TOKEN_COOKIE) continue;
+    try {
+      return decodeURIComponent(value.join("="));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -17,6 +17,7 @@ import { describeError } from "../errors/describe.ts";
 import { pause } from "../util/deadline.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { TaskFeed } from "../history/feed.ts";
+import type { SkippedMessages } from "../history/skipped.ts";
 import type { TaskRecord, TaskState } from "../history/timeline.ts";
 import {
   failedSummary,
@@ -46,7 +47,12 @@ export interface DashboardStateOptions {
 
 /** What the feed of a queue gives: its latest tasks, or that it has no history. */
 export type FeedAnswer =
-  | { readonly history: true; readonly tasks: readonly TaskRecord[] }
+  | {
+    readonly history: true;
+    readonly tasks: readonly TaskRecord[];
+    /** The events the feed could not read, skipped. */
+    readonly skipped: SkippedMessages;
+  }
   | { readonly history: false; readonly tasks: readonly []; readonly note: string };
 
 /** A listener of new snapshots. */
@@ -169,7 +175,8 @@ export class DashboardState {
       this.#feeds.set(queue, opening);
     }
     try {
-      return { history: true, tasks: (await opening).tasks(filter) };
+      const feed = await opening;
+      return { history: true, tasks: feed.tasks(filter), skipped: feed.skipped };
     } catch (err) {
       this.#feeds.delete(queue);
       if (!(err instanceof MissingQueueError)) throw err;

@@ -6,3 +6,4 @@
 export { Hono } from "npm:hono@^4.13";
 export type { Context, MiddlewareHandler } from "npm:hono@^4.13";
 export { streamSSE } from "npm:hono@^4.13/streaming";
+export { bodyLimit } from "npm:hono@^4.13/body-limit";

@@ -4,6 +4,12 @@
  * (the longest a task may wait) when it starts, and follows the stream while it runs, so a
  * cancel reaches workers started after it, and outlives a broker restart.
  *
+ * A replay of a task's dead letter supersedes the cancels made before it: the replay appends a
+ * note to `Q.control` ({@linkcode noteReplays}), which makes the list forget the task's earlier
+ * cancel, and its copy carries the replay's time (header `x-warren-replayed`), which
+ * {@linkcode CancelList.get} takes to leave an earlier cancel out. A cancel made after the
+ * replay applies again. Messages of the stream that are neither are skipped, and counted.
+ *
  * @module
  */
 import { hostname } from "node:os";
@@ -12,7 +18,15 @@ import { declareQueues } from "../broker/declare.ts";
 import { publishConfirmed } from "../broker/publish.ts";
 import { type QueueNames, streamOptions, type StreamRetention } from "../broker/topology.ts";
 import type { Logger } from "../util/logger.ts";
-import { type CancelRequest, decodeCancel, encodeCancel } from "../wire/control.ts";
+import {
+  type CancelRequest,
+  decodeCancel,
+  decodeReplayNote,
+  encodeCancel,
+  encodeReplayNote,
+  type ReplayNote,
+} from "../wire/control.ts";
+import { type SkippedMessages, SkipTally } from "./skipped.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { readUntilNow, StreamReader, type StreamStart } from "./stream_reader.ts";
 
@@ -69,8 +83,42 @@ export async function requestCancels(
 }
 
 /**
+ * Appends to `Q.control` a note that the tasks `ids` were replayed at `at` (when the stream
+ * exists: without it there is no cancel to supersede); resolves when the broker confirmed them
+ * all, to whether the stream exists.
+ */
+export async function noteReplays(
+  link: Link,
+  names: QueueNames,
+  ids: readonly string[],
+  options: { readonly at: string; readonly by?: string },
+): Promise<boolean> {
+  if (ids.length === 0) return true;
+  const channel = await link.confirmChannel({ onClose: "ignore" });
+  const by = options.by ?? defaultCanceller();
+  try {
+    try {
+      await channel.checkQueue(names.control);
+    } catch {
+      return false;
+    }
+    await Promise.all(ids.map((id) =>
+      publishConfirmed(
+        channel,
+        names.control,
+        encodeReplayNote(id, { by, at: options.at }),
+        { correlationId: id, contentType: "application/json" },
+      )
+    ));
+    return true;
+  } finally {
+    await link.closeChannel(channel);
+  }
+}
+
+/**
  * The cancel requests of tasks `ids` made since `from`, read from `Q.control` (none when it does
- * not exist), the first of each.
+ * not exist): the first of each since its last replay.
  */
 export async function findCancels(
   link: Link,
@@ -83,9 +131,14 @@ export async function findCancels(
   try {
     await readUntilNow(link, names.control, (message) => {
       const id: unknown = message.properties.correlationId;
-      if (typeof id !== "string" || !wanted.has(id) || found.has(id)) return;
+      if (typeof id !== "string" || !wanted.has(id)) return;
       const request = decodeCancel(message.content);
-      if (request?.id === id) found.set(id, request);
+      if (request?.id === id) {
+        if (!found.has(id)) found.set(id, request);
+        return;
+      }
+      const note = decodeReplayNote(message.content);
+      if (note?.id === id && (found.get(id)?.at ?? "") <= note.at) found.delete(id);
     }, { from, prefetch: 200 });
   } catch (err) {
     if (!(err instanceof MissingQueueError)) throw err;
@@ -102,6 +155,7 @@ export class CancelList {
   readonly #onCancel: (request: CancelRequest) => void;
   readonly #log: Logger;
   readonly #requests = new Map<string, CancelRequest>();
+  readonly #skipped = new SkipTally();
   #reader: StreamReader | undefined;
   #nextOffset: number | undefined;
 
@@ -131,7 +185,10 @@ export class CancelList {
     this.#reader = await StreamReader.open(link, names.control, (message, offset) => {
       this.#nextOffset = offset + 1;
       const request = decodeCancel(message.content);
-      if (request) this.#add(request);
+      if (request) return this.#add(request);
+      const note = decodeReplayNote(message.content);
+      if (note) return this.#replayed(note);
+      this.#skipped.add(offset, "not-a-request", "neither a cancel request nor a replay note");
     }, { from, prefetch: 200 });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const outcome = await Promise.race([
@@ -148,9 +205,21 @@ export class CancelList {
     }
   }
 
-  /** The request to cancel task `id`, if there is one in the window. */
-  get(id: string): CancelRequest | undefined {
-    return this.#requests.get(id);
+  /**
+   * The request to cancel task `id`, if there is one in the window; for a replayed copy (give
+   * the time of its replay, its header `x-warren-replayed`), only a request made after it.
+   */
+  get(id: string, replayedAt?: string): CancelRequest | undefined {
+    const request = this.#requests.get(id);
+    if (request === undefined || (replayedAt !== undefined && request.at <= replayedAt)) {
+      return undefined;
+    }
+    return request;
+  }
+
+  /** The messages of `Q.control` that were neither a cancel nor a replay note, skipped. */
+  get skipped(): SkippedMessages {
+    return this.#skipped.summary;
   }
 
   /** Stops following the stream (the list is kept, for the next {@linkcode attach}). */
@@ -178,5 +247,11 @@ export class CancelList {
     if (request.at < oldest || this.#requests.has(request.id)) return;
     this.#requests.set(request.id, request);
     this.#onCancel(request);
+  }
+
+  /** A replay of task `id`: its earlier cancel lapses (a later one is kept). */
+  #replayed(note: ReplayNote): void {
+    const request = this.#requests.get(note.id);
+    if (request !== undefined && request.at <= note.at) this.#requests.delete(note.id);
   }
 }

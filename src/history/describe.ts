@@ -52,6 +52,13 @@ export function eventDetail(
       return clip(event.error, 100);
     case "cancelled":
       return `while ${event.stage}${event.dropped ? ", dropped" : ", dead-lettered"}`;
+    case "replayed":
+      return [
+        `dead letter${event.reason ? ` (${event.reason})` : ""} moved back to ${
+          event.queue ?? "the work queue"
+        }`,
+        event.by ? `by ${clip(event.by, 60)}` : "",
+      ].filter((part) => part !== "").join(" ");
   }
 }
 

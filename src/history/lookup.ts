@@ -10,11 +10,13 @@ import type { Link } from "../broker/link.ts";
 import type { QueueNames } from "../broker/topology.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { ResultTimeoutError } from "../errors/result_timeout_error.ts";
-import { decodeEvent, type HistoryEvent, outcomeOf, type ProgressEvent } from "../wire/events.ts";
+import { type HistoryEvent, outcomeOf, type ProgressEvent, readEvent } from "../wire/events.ts";
 import type { TaskOutcome } from "../wire/outcome_codec.ts";
 import { timeOfId } from "../wire/task_id.ts";
 import { readUntilNow, StreamReader, type StreamStart } from "./stream_reader.ts";
 import { applyEvent, type TaskRecord, type TaskState } from "./timeline.ts";
+import { type SkippedMessages, SkipTally } from "./skipped.ts";
+import { clipEvent } from "./clip.ts";
 
 /** How much earlier than an id's own time a lookup starts: clocks of machines differ. */
 export const CLOCK_MARGIN_MS = 5 * 60_000;
@@ -29,11 +31,38 @@ export function lookupStart(id: string, since?: Date): StreamStart {
   return made ? new Date(made.getTime() - CLOCK_MARGIN_MS) : "first";
 }
 
-/** The event in `message`, when it is one of task `id`'s (others are skipped unparsed). */
-function eventOf(message: ConsumeMessage, id?: string): HistoryEvent | undefined {
+/**
+ * The event in `message`, when it is one of task `id`'s (others are skipped unparsed; with no
+ * `id`, any task's); one that cannot be read is counted in `skipped`.
+ */
+function eventOf(
+  message: ConsumeMessage,
+  offset: number,
+  skipped: SkipTally,
+  id?: string,
+): HistoryEvent | undefined {
   if (id !== undefined && message.properties.correlationId !== id) return undefined;
-  const event = decodeEvent(message.content);
-  return event && (id === undefined || event.id === id) ? event : undefined;
+  const read = readEvent(message.content);
+  if (!read.ok) {
+    skipped.add(offset, read.problem, read.detail);
+    return undefined;
+  }
+  return id === undefined || read.event.id === id ? read.event : undefined;
+}
+
+/**
+ * The bytes of a task's events that a lookup keeps whole: past them (a task with many large
+ * events), its later events are kept with their texts cut to {@linkcode LIST_TEXT_MAX}.
+ */
+export const WHOLE_EVENTS_BYTES = 16 * 1024 * 1024;
+
+/** The most events a lookup keeps of one task: beyond, the oldest after the first go. */
+export const MAX_KEPT_EVENTS = 1000;
+
+/** A record with at most {@linkcode MAX_KEPT_EVENTS} events: its first, and its latest. */
+function keptEvents(record: TaskRecord): TaskRecord {
+  if (record.events.length <= MAX_KEPT_EVENTS) return record;
+  return { ...record, events: [record.events[0]!, ...record.events.slice(2)] };
 }
 
 /** Options of {@linkcode findTask}. */
@@ -43,6 +72,14 @@ export interface FindOptions {
    * @default {the time the id says it was made, less 5 minutes; else the oldest event}
    */
   since?: Date;
+}
+
+/** What a lookup of tasks by id found. */
+export interface TaskLookupResult {
+  /** The records of the ids the history has events of. */
+  readonly records: Map<string, TaskRecord>;
+  /** The events of those ids that could not be read, skipped. */
+  readonly skipped: SkippedMessages;
 }
 
 /**
@@ -55,32 +92,38 @@ export async function findTask(
   id: string,
   options: FindOptions = {},
 ): Promise<TaskRecord | undefined> {
-  return (await findTasks(link, names, [id], options)).get(id);
+  return (await findTasks(link, names, [id], options)).records.get(id);
 }
 
 /**
  * The records of tasks `ids` (those the history has events of), in one read from the earliest
- * start that one of them needs.
+ * start that one of them needs; an event of theirs that cannot be read is skipped, and counted.
  */
 export async function findTasks(
   link: Link,
   names: QueueNames,
   ids: readonly string[],
   options: FindOptions = {},
-): Promise<Map<string, TaskRecord>> {
+): Promise<TaskLookupResult> {
   const records = new Map<string, TaskRecord>();
   const wanted = new Set(ids);
+  const skipped = new SkipTally();
+  const bytes = new Map<string, number>();
   const now = Date.now();
-  await readUntilNow(link, names.events, (message) => {
+  await readUntilNow(link, names.events, (message, offset) => {
     const id: unknown = message.properties.correlationId;
     if (typeof id !== "string" || !wanted.has(id)) return;
-    const event = eventOf(message, id);
-    if (event) records.set(id, applyEvent(records.get(id), event, { now, keep: true }));
+    const event = eventOf(message, offset, skipped, id);
+    if (!event) return;
+    const read = (bytes.get(id) ?? 0) + message.content.length;
+    bytes.set(id, read);
+    const kept = read <= WHOLE_EVENTS_BYTES ? event : clipEvent(event, LIST_TEXT_MAX);
+    records.set(id, keptEvents(applyEvent(records.get(id), kept, { now, keep: true })));
   }, {
     from: earliest(ids.map((id) => lookupStart(id, options.since))),
     missingHint: MISSING_HINT,
   });
-  return records;
+  return { records, skipped: skipped.summary };
 }
 
 /** The earliest of some starts. */
@@ -114,26 +157,47 @@ export interface TaskQuery {
   readonly limit?: number;
 }
 
-/** Tasks with events since `query.since`, the most recently updated first. */
+/**
+ * The most characters of an error, a result or a progress note that a list of tasks keeps (it
+ * holds many): the rest is cut with a marker, and a lookup of the task gives it whole.
+ */
+export const LIST_TEXT_MAX = 2000;
+
+/** What {@linkcode listTasks} found. */
+export interface TaskList {
+  /** The tasks, the most recently updated first. */
+  readonly tasks: TaskRecord[];
+  /** The events of the window that could not be read, skipped. */
+  readonly skipped: SkippedMessages;
+}
+
+/**
+ * Tasks with events since `query.since`, the most recently updated first, their long texts cut
+ * to {@linkcode LIST_TEXT_MAX} characters; an event that cannot be read is skipped, and counted.
+ */
 export async function listTasks(
   link: Link,
   names: QueueNames,
   query: TaskQuery,
-): Promise<TaskRecord[]> {
+): Promise<TaskList> {
   const records = new Map<string, TaskRecord>();
+  const skipped = new SkipTally();
   const now = Date.now();
-  await readUntilNow(link, names.events, (message) => {
-    const event = eventOf(message);
-    if (event) records.set(event.id, applyEvent(records.get(event.id), event, { now }));
+  await readUntilNow(link, names.events, (message, offset) => {
+    const event = eventOf(message, offset, skipped);
+    if (!event) return;
+    const clipped = clipEvent(event, LIST_TEXT_MAX);
+    records.set(event.id, applyEvent(records.get(event.id), clipped, { now }));
   }, { from: query.since, missingHint: MISSING_HINT });
   const since = query.since.toISOString();
-  return [...records.values()]
+  const tasks = [...records.values()]
     .filter((r) =>
       r.updatedAt >= since && (query.state === undefined || r.state === query.state) &&
       (query.task === undefined || r.task === query.task)
     )
     .sort((a, b) => a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0)
     .slice(0, query.limit ?? 100);
+  return { tasks, skipped: skipped.summary };
 }
 
 /** Options of {@linkcode awaitOutcome}. */
@@ -157,8 +221,9 @@ export async function awaitOutcome(
   options: AwaitOptions,
 ): Promise<TaskOutcome> {
   const outcome = Promise.withResolvers<TaskOutcome>();
-  const reader = await StreamReader.open(link, names.events, (message) => {
-    const event = eventOf(message, id);
+  const skipped = new SkipTally();
+  const reader = await StreamReader.open(link, names.events, (message, offset) => {
+    const event = eventOf(message, offset, skipped, id);
     if (!event) return;
     if (event.event === "progress") options.onProgress?.(event);
     const found = outcomeOf(event);

@@ -5,7 +5,8 @@
  * An `enqueued` event is written by the producer before the task is published, so it comes
  * first; should one arrive late (another node's stream leader), it fills in the record without
  * taking the task back to `queued`. The same `enqueued` twice (a publish sent again after a
- * lost connection) counts once.
+ * lost connection) counts once. A `replayed` event (its dead letter moved back to the work
+ * queue) makes a finished task `queued` again, from its first attempt.
  *
  * @module
  */
@@ -179,6 +180,18 @@ export function applyEvent(
         worker,
         error: `cancelled while ${event.stage}`,
         reason: "cancelled",
+      };
+    case "replayed":
+      // Its dead letter went back to the work queue: it runs again from its first attempt.
+      return {
+        ...base,
+        state: "queued",
+        attempts: 0,
+        progress: undefined,
+        notBefore: undefined,
+        result: undefined,
+        error: undefined,
+        reason: undefined,
       };
   }
 }

@@ -35,7 +35,8 @@ export interface ProducerOptions extends BrokerOptions, HistoryOptions {
   /**
    * Declare a classic work queue with `x-max-priority` (1 to 255), so that tasks may have
    * priorities up to it; workers must be given the same. (A quorum queue needs none: on
-   * RabbitMQ 4 it has two levels, normal for 0 to 4 and high above.)
+   * RabbitMQ 4.3 it has 32 strict levels, 0 to 31; on 4.0 to 4.2 two, normal for 0 to 4 and
+   * high above.)
    * @default {none: priorities are refused on a classic queue}
    */
   maxPriority?: number;

@@ -34,7 +34,8 @@ export interface TaskOptions {
   cpu?: boolean;
   /**
    * The priority of the task's messages when an enqueue gives none (0 to 255; a classic work
-   * queue needs `maxPriority` for it, a quorum queue RabbitMQ 4: above 4 is its high level).
+   * queue needs `maxPriority` for it, a quorum queue RabbitMQ 4: 0 to 31 on 4.3, where a task
+   * without one counts as 4; on 4.0 to 4.2 above 4 is its high level).
    * @default {none}
    */
   priority?: number;

@@ -5,6 +5,10 @@
  * when they start and follow it while they run. Its `correlation_id` property is the task's id;
  * a message whose `type` property is `warren.marker` is not a request (see `events.ts`).
  *
+ * A replay of a dead letter appends `{"v": 1, "op": "replay", "id", "at", "by"}`: the cancels of
+ * task `id` made before `at` no longer apply (its replayed copy also carries the time of the
+ * replay in the header `x-warren-replayed`).
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -101,4 +105,58 @@ export function decodeCancel(body: Uint8Array): CancelRequest | undefined {
     by: boundText(typeof request.by === "string" ? request.by : "unknown", HEADER_TEXT_BYTES),
     ...(request.drop === true ? { drop: true } : {}),
   };
+}
+
+/** A note that task `id`'s dead letter was replayed: cancels of it made before `at` lapse. */
+export interface ReplayNote {
+  /** The format's version: 1. */
+  readonly v: 1;
+  /** What it says. */
+  readonly op: "replay";
+  /** The task's id. */
+  readonly id: string;
+  /** When it was replayed, ISO 8601. */
+  readonly at: string;
+  /** Who replayed it. */
+  readonly by: string;
+}
+
+/**
+ * Encodes a note that task `id` was replayed at `at`.
+ *
+ * @example
+ * ```ts
+ * import { decodeReplayNote, encodeReplayNote } from "./control.ts";
+ *
+ * decodeReplayNote(encodeReplayNote("t1", { by: "ops", at: new Date().toISOString() }))?.op; // "replay"
+ * ```
+ */
+export function encodeReplayNote(id: string, options: { by: string; at: string }): Buffer {
+  const note: ReplayNote = { v: 1, op: "replay", id, at: options.at, by: options.by };
+  return Buffer.from(stringifyJson(note));
+}
+
+/** The most bytes of a replay note that a reader reads. */
+const MAX_NOTE_BYTES = 4096;
+
+/** Decodes a control message's body; `undefined` when it is not a replay note (or too large). */
+export function decodeReplayNote(body: Uint8Array): ReplayNote | undefined {
+  if (body.length > MAX_NOTE_BYTES) return undefined;
+  let value: unknown;
+  try {
+    value = parseBoundedJson(text.decode(body), 2);
+  } catch {
+    return undefined;
+  }
+  const note = value as Partial<Record<string, unknown>> | null | undefined;
+  if (
+    typeof note !== "object" || note === null || Array.isArray(note) || note.v !== 1 ||
+    note.op !== "replay" || typeof note.id !== "string" || note.id === "" ||
+    utf8Bytes(note.id) > 255 || typeof note.at !== "string" || note.at.length > 64 ||
+    Number.isNaN(Date.parse(note.at)) ||
+    typeof note.by !== "string"
+  ) {
+    return undefined;
+  }
+  return { v: 1, op: "replay", id: note.id, at: note.at, by: note.by };
 }

@@ -17,12 +17,20 @@
  * | `expired`   | `worker`, `error`                                                        |
  * | `cancelled` | `worker`, `stage` (`queued` or `running`), `dropped`                     |
  * | `returned`  | `worker`, `reason` (back to the queue unfinished: shutdown, redelivery)  |
+ * | `replayed`  | `by`, `reason` (its dead letter's), `queue` (moved back to the work queue)|
+ *
+ * A reader checks every event before use ({@linkcode readEvent}): at most
+ * {@linkcode MAX_EVENT_BYTES} bytes, {@linkcode MAX_EVENT_DEPTH} levels deep, and of the shape
+ * above (a field an event should have and lacks is read as "not recorded"; one of the wrong
+ * type makes the event unreadable). Readers skip, and count, what they cannot read.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import { MAX_JSON_DEPTH, parseBoundedJson } from "../util/bounds.ts";
+import { z } from "../deps/zod.ts";
+import { MAX_JSON_DEPTH } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
+import { type JsonProblem, parseBoundedJson } from "./bounded_json.ts";
 import type { DeadReason } from "./dead_reasons.ts";
 import type { TaskOutcome } from "./outcome_codec.ts";
 
@@ -46,6 +54,7 @@ export const HISTORY_EVENTS = [
   "dead",
   "expired",
   "cancelled",
+  "replayed",
 ] as const;
 
 /** The name of a history event. */
@@ -157,6 +166,16 @@ export interface CancelledEvent extends WorkerEvent<"cancelled"> {
   readonly dropped?: boolean;
 }
 
+/** Its dead letter was moved back to the work queue, to run again from its first attempt. */
+export interface ReplayedEvent extends EventBase<"replayed"> {
+  /** Who replayed it (a host and process). */
+  readonly by?: string;
+  /** The dead letter's reason. */
+  readonly reason?: string;
+  /** The work queue it went back to. */
+  readonly queue?: string;
+}
+
 /** Any history event. */
 export type HistoryEvent =
   | EnqueuedEvent
@@ -167,7 +186,8 @@ export type HistoryEvent =
   | SucceededEvent
   | DeadEvent
   | ExpiredEvent
-  | CancelledEvent;
+  | CancelledEvent
+  | ReplayedEvent;
 
 /** Any history event, as it is built: without `v` and, when it is now, `at`. */
 export type NewHistoryEvent = HistoryEvent extends infer E
@@ -206,21 +226,141 @@ export function encodeEvent(event: NewHistoryEvent): EncodedEvent {
   };
 }
 
-const text = new TextDecoder();
+/** The most bytes of an event that readers read; a longer one is skipped, and counted. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
 
-/** Decodes an event message's body; `undefined` when it is not an event of this format. */
-export function decodeEvent(body: Uint8Array): HistoryEvent | undefined {
-  // Bounded: a payload or result nests at most MAX_JSON_DEPTH levels below its event.
-  const value = parseBoundedJson(text.decode(body), MAX_JSON_DEPTH + 2);
-  if (typeof value !== "object" || value === null) return undefined;
-  const event = value as Partial<Record<string, unknown>>;
-  if (
-    event.v !== EVENT_FORMAT || typeof event.id !== "string" || typeof event.at !== "string" ||
-    !(HISTORY_EVENTS as readonly unknown[]).includes(event.event)
-  ) {
-    return undefined;
+/**
+ * The most levels of nesting of an event that readers read: its payload or result may nest
+ * `MAX_JSON_DEPTH` (64) levels below it, as writers allow.
+ */
+export const MAX_EVENT_DEPTH: number = MAX_JSON_DEPTH + 2;
+
+/** Why a reader skipped a message of `Q.events`. */
+export type EventProblem = JsonProblem | "not-an-event";
+
+/** What {@linkcode readEvent} made of a message's body. */
+export type EventRead =
+  | { readonly ok: true; readonly event: HistoryEvent }
+  | { readonly ok: false; readonly problem: EventProblem; readonly detail: string };
+
+const NOT_RECORDED = "(not recorded)";
+const Time = z.string().max(64).regex(/^\d{4}-\d{2}-\d{2}T/, "not an ISO 8601 time");
+const Text = z.string();
+const Count = z.number().int().min(0);
+const Worker = { worker: Text.default(NOT_RECORDED) };
+const Base = {
+  v: z.literal(EVENT_FORMAT),
+  id: z.string().min(1).max(1024),
+  task: Text.optional(),
+  at: Time,
+};
+
+const EventSchema = z.discriminatedUnion("event", [
+  z.object({
+    ...Base,
+    event: z.literal("enqueued"),
+    notBefore: Time.optional(),
+    expires: Time.optional(),
+    priority: z.number().optional(),
+    payload: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({ ...Base, ...Worker, event: z.literal("started"), attempt: Count.default(0) }),
+  z.object({
+    ...Base,
+    ...Worker,
+    event: z.literal("progress"),
+    attempt: Count.default(0),
+    fraction: z.number().min(0).max(1).default(0),
+    note: Text.optional(),
+  }),
+  z.object({
+    ...Base,
+    ...Worker,
+    event: z.literal("retried"),
+    attempt: Count.default(0),
+    error: Text.default(NOT_RECORDED),
+    next: Time.optional(),
+  }),
+  z.object({
+    ...Base,
+    ...Worker,
+    event: z.literal("returned"),
+    reason: Text.default(NOT_RECORDED),
+  }),
+  z.object({
+    ...Base,
+    ...Worker,
+    event: z.literal("succeeded"),
+    attempt: Count.default(0),
+    ms: z.number().min(0).default(0),
+    result: z.unknown().optional(),
+  }),
+  z.object({
+    ...Base,
+    ...Worker,
+    event: z.literal("dead"),
+    reason: Text.default(NOT_RECORDED),
+    error: Text.default(NOT_RECORDED),
+    attempts: Count.optional(),
+  }),
+  z.object({ ...Base, ...Worker, event: z.literal("expired"), error: Text.default(NOT_RECORDED) }),
+  z.object({
+    ...Base,
+    ...Worker,
+    event: z.literal("cancelled"),
+    stage: z.enum(["queued", "running"]).default("queued"),
+    dropped: z.boolean().optional(),
+  }),
+  z.object({
+    ...Base,
+    event: z.literal("replayed"),
+    by: Text.optional(),
+    reason: Text.optional(),
+    queue: Text.optional(),
+  }),
+]);
+
+/**
+ * Reads an event message's body within the bounds ({@linkcode MAX_EVENT_BYTES},
+ * {@linkcode MAX_EVENT_DEPTH}) and against the event format; says why when it cannot. A field an
+ * event should have and lacks reads as `(not recorded)` (a worker, an error), 0 (an attempt)
+ * or, for a retry's `next`, the event's own time. Never throws.
+ *
+ * @example
+ * ```ts
+ * import { readEvent } from "./events.ts";
+ *
+ * const read = readEvent(new TextEncoder().encode('{"v":1,"event":"started","id":"t1","task":5,"at":"2026-12-01T10:00:00Z"}'));
+ * read.ok; // false: a task's name is a string
+ * ```
+ */
+export function readEvent(body: Uint8Array): EventRead {
+  const json = parseBoundedJson(body, { maxBytes: MAX_EVENT_BYTES, maxDepth: MAX_EVENT_DEPTH });
+  if (!json.ok) return json;
+  const parsed = EventSchema.safeParse(json.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.join(".") || "the event";
+    return {
+      ok: false,
+      problem: "not-an-event",
+      detail: `${where}: ${issue?.message ?? "not an event of this format"}`.slice(0, 200),
+    };
   }
-  return value as HistoryEvent;
+  const event = parsed.data;
+  if (event.event === "retried" && event.next === undefined) {
+    return { ok: true, event: { ...event, next: event.at } as HistoryEvent };
+  }
+  return { ok: true, event: event as HistoryEvent };
+}
+
+/**
+ * Decodes an event message's body; `undefined` when it is not an event of this format, or not
+ * within its bounds (see {@linkcode readEvent}, which says why).
+ */
+export function decodeEvent(body: Uint8Array): HistoryEvent | undefined {
+  const read = readEvent(body);
+  return read.ok ? read.event : undefined;
 }
 
 /** Whether the task runs no more after `event`. */

@@ -33,7 +33,12 @@ export {
   type TaskProperties,
   type UndecodableTask,
 } from "./task_codec.ts";
-export { BROKER_HEADERS, DELIVERY_COUNT_HEADER, HEADERS } from "./headers.ts";
+export {
+  ACQUIRED_COUNT_HEADER,
+  BROKER_HEADERS,
+  DELIVERY_COUNT_HEADER,
+  HEADERS,
+} from "./headers.ts";
 export { newTaskId, TASK_ID_LENGTH, taskIdAt, timeOfId } from "./task_id.ts";
 export {
   type CancelledEvent,
@@ -45,15 +50,21 @@ export {
   EVENT_FORMAT,
   EVENT_TYPE,
   type EventBase,
+  type EventProblem,
+  type EventRead,
   type ExpiredEvent,
   HISTORY_EVENTS,
   type HistoryEvent,
   type HistoryEventName,
   isTerminal,
   MARKER_TYPE,
+  MAX_EVENT_BYTES,
+  MAX_EVENT_DEPTH,
   type NewHistoryEvent,
   outcomeOf,
   type ProgressEvent,
+  readEvent,
+  type ReplayedEvent,
   type RetriedEvent,
   type ReturnedEvent,
   type StartedEvent,
@@ -61,7 +72,21 @@ export {
   TERMINAL_EVENTS,
   type WorkerEvent,
 } from "./events.ts";
-export { type CancelRequest, decodeCancel, encodeCancel } from "./control.ts";
+export {
+  type CancelRequest,
+  decodeCancel,
+  decodeReplayNote,
+  encodeCancel,
+  encodeReplayNote,
+  type ReplayNote,
+} from "./control.ts";
+export {
+  type BoundedJson,
+  type JsonBounds,
+  jsonDepth,
+  type JsonProblem,
+  parseBoundedJson,
+} from "./bounded_json.ts";
 export { DEAD_REASONS, type DeadReason, isDeadReason } from "./dead_reasons.ts";
 export { decodeOutcome, encodeOutcome, type TaskOutcome } from "./outcome_codec.ts";
 export { type PrepareOptions, prepareTask, prepareWireTask } from "../task/prepare.ts";

@@ -193,6 +193,18 @@ export function messageId(message: IncomingMessage): string {
   return "sha256:" + createHash("sha256").update(message.content).digest("hex").slice(0, 24);
 }
 
+/**
+ * When a replayed dead letter was replayed (its `x-warren-replayed` header, ISO 8601), or
+ * `undefined` for a copy that was not replayed or whose header is not a plausible time.
+ */
+export function replayedAt(message: Pick<IncomingMessage, "properties">): string | undefined {
+  const value: unknown = message.properties.headers?.[HEADERS.replayed];
+  if (typeof value !== "string" || value.length > 40 || Number.isNaN(Date.parse(value))) {
+    return undefined;
+  }
+  return value;
+}
+
 /** A header's value as a non-negative integer (0 when absent or malformed). */
 export function countHeader(message: Pick<IncomingMessage, "properties">, name: string): number {
   const value: unknown = message.properties.headers?.[name];

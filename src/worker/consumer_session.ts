@@ -92,10 +92,10 @@ export class ConsumerSession {
   }
 
   /**
-   * Starts consuming `queue` with manual acknowledgement (a session may consume several queues:
-   * each consumer has the session's prefetch).
+   * Starts consuming `queue` with manual acknowledgement, and the consumer's `args` (a session
+   * may consume several queues: each consumer has the session's prefetch).
    */
-  async consume(queue: string): Promise<void> {
+  async consume(queue: string, args: Record<string, unknown> = {}): Promise<void> {
     const { consumerTag } = await this.#consume.consume(queue, (message) => {
       if (message === null) {
         this.#hooks.onCancelled(this);
@@ -103,7 +103,7 @@ export class ConsumerSession {
       }
       this.#unacked.push(message.fields.deliveryTag);
       this.#hooks.onDelivery(message, this);
-    }, { noAck: false });
+    }, { noAck: false, arguments: args });
     this.#consumerTags.add(consumerTag);
   }
 

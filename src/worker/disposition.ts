@@ -27,7 +27,7 @@ import { retryDelay } from "../util/backoff.ts";
 import type { AnyContract } from "../task/contract.ts";
 import type { DecodedTask, UndecodableTask } from "../task/decode.ts";
 import type { DeadReason } from "../wire/dead_reasons.ts";
-import { DELIVERY_COUNT_HEADER, HEADERS } from "../wire/headers.ts";
+import { ACQUIRED_COUNT_HEADER, DELIVERY_COUNT_HEADER, HEADERS } from "../wire/headers.ts";
 import { countHeader, type IncomingMessage } from "../wire/task_codec.ts";
 import type { RetryOverrides, VersionMismatchPolicy } from "./options.ts";
 
@@ -37,6 +37,12 @@ export interface DeliveryFacts {
   readonly redelivered: boolean;
   /** The broker's count of earlier deliveries (`x-delivery-count`, quorum queues), if any. */
   readonly deliveryCount: number | undefined;
+  /**
+   * The broker's count of every earlier delivery (`x-acquired-count`, quorum queues of RabbitMQ
+   * 4.3 and later), if any. There `x-delivery-count` no longer counts a delivery that a consumer
+   * timeout took back; this one does.
+   */
+  readonly acquiredCount?: number;
   /** Warren's own count of redeliveries since the last retry (`x-warren-deaths`). */
   readonly redeliveries: number;
 }
@@ -51,6 +57,9 @@ export function deliveryFacts(
     deliveryCount: DELIVERY_COUNT_HEADER in headers
       ? countHeader(message, DELIVERY_COUNT_HEADER)
       : undefined,
+    ...(ACQUIRED_COUNT_HEADER in headers
+      ? { acquiredCount: countHeader(message, ACQUIRED_COUNT_HEADER) }
+      : {}),
     redeliveries: countHeader(message, HEADERS.redeliveries),
   };
 }
@@ -167,10 +176,19 @@ export type Disposition =
 
 /**
  * The redeliveries of a delivery since its last retry: Warren's own count on classic queues,
- * the broker's `x-delivery-count` on quorum queues.
+ * the broker's on quorum queues: `x-delivery-count`, or on RabbitMQ 4.3 `x-acquired-count`,
+ * which also counts what 4.3 leaves out of `x-delivery-count`: the deliveries a consumer
+ * timeout took back, and those the worker gave back with a nack because it could not settle
+ * them (which the cap must end too). So the limit means the same on every broker.
  */
 export function redeliveriesOf(delivery: DeliveryFacts): number {
-  return delivery.redeliveries + (delivery.deliveryCount ?? 0);
+  const broker = Math.max(delivery.deliveryCount ?? 0, delivery.acquiredCount ?? 0);
+  return delivery.redeliveries + broker;
+}
+
+/** Whether the broker counts the deliveries of the message's queue (a quorum queue does). */
+function brokerCounts(delivery: DeliveryFacts): boolean {
+  return delivery.deliveryCount !== undefined || delivery.acquiredCount !== undefined;
 }
 
 /** Decides what happens to a delivery; see the module documentation. */
@@ -270,7 +288,7 @@ function admit(
     };
   }
   const redeliveries = redeliveriesOf(delivery);
-  if (delivery.redelivered && delivery.deliveryCount === undefined) {
+  if (delivery.redelivered && !brokerCounts(delivery)) {
     // A classic queue does not count redeliveries: count them in a header of a fresh copy.
     const count = redeliveries + 1;
     return {

@@ -75,7 +75,9 @@ export interface WorkerOptions extends BrokerOptions, HistoryOptions {
   maxRedeliveries?: number;
   /**
    * The broker's `consumer_timeout` in milliseconds; the worker refuses to start when a task's
-   * time limit is not below it.
+   * time limit is not below it. A worker on a quorum queue of RabbitMQ 4.3 or later asks the
+   * broker for it on its consumer (`x-consumer-timeout`), so that there it needs no change to
+   * `rabbitmq.conf`; classic queues of RabbitMQ 4.3 enforce no consumer timeout.
    * @default {1800000}
    */
   consumerTimeout?: number;
@@ -177,6 +179,8 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
   readonly history: ResolvedHistory;
   /** The window of cancel requests read at start, or `undefined` when cancels are off. */
   readonly cancelWindow: number | undefined;
+  /** The broker's consumer timeout, as the worker was told (or RabbitMQ's default). */
+  readonly consumerTimeout: number;
 }
 
 /** Default of {@linkcode WorkerOptions.prefetch}. */
@@ -291,6 +295,7 @@ export function resolveWorkerOptions(
     threads: options.threads,
     maxPriority: resolveMaxPriority(options, action),
     history,
+    consumerTimeout,
     cancelWindow: options.cancels === false ? undefined : checkNumber(
       options.cancelWindow ?? history.control.maxAgeMs,
       "cancelWindow",

@@ -14,10 +14,15 @@ import type { Link } from "../broker/link.ts";
 import { declareQueues } from "../broker/declare.ts";
 import { DelayLevels } from "../broker/delays.ts";
 import { brokerFeatures } from "../broker/features.ts";
-import { deadQueueOptions, mainQueueOptions, streamOptions } from "../broker/topology.ts";
+import {
+  consumerArguments,
+  deadQueueOptions,
+  mainQueueOptions,
+  streamOptions,
+} from "../broker/topology.ts";
 import { CancelList, CATCH_UP_MS } from "../history/cancels.ts";
 import type { CancelRequest } from "../wire/control.ts";
-import { messageId } from "../wire/task_codec.ts";
+import { messageId, replayedAt } from "../wire/task_codec.ts";
 import type { ConsumeMessage } from "../deps/amqplib.ts";
 import { describeError } from "../errors/describe.ts";
 import type { Catalog } from "../task/catalog.ts";
@@ -313,11 +318,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
 
   async #setup(link: Link): Promise<void> {
     const { names, queueType, prefetch, id, maxPriority, history } = this.#options;
+    const features = brokerFeatures(link.serverVersion);
     await declareQueues(
       link,
       [
         [names.main, mainQueueOptions(names, queueType, maxPriority)],
-        [names.dead, deadQueueOptions(queueType, brokerFeatures(link.serverVersion))],
+        [names.dead, deadQueueOptions(queueType, features)],
         ...(history.enabled ? [[names.events, streamOptions(history.events)] as const] : []),
       ],
       this.#log,
@@ -335,7 +341,10 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     this.#session = session;
     this.#generation = link.generation;
     if (this.#closing) return;
-    await session.consume(names.main);
+    await session.consume(
+      names.main,
+      consumerArguments(queueType, features, this.#options.consumerTimeout),
+    );
     await this.#startFlow(link);
     this.#log.info(link.generation === 1 ? "worker.started" : "worker.resumed", {
       worker: id,
@@ -346,11 +355,18 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     });
   }
 
+  /**
+   * The broker cancelled the consumer: its queue was deleted, or (RabbitMQ 4.3, quorum queue) a
+   * delivery outlived the consumer timeout, and the broker took it back. Either way the worker
+   * starts over on a new connection, which declares the queue again and consumes anew: the
+   * cancelled consumer may still hold deliveries on the broker's side, and a delivery to a
+   * consumer amqplib forgot would close the channel anyway.
+   */
   #onCancelled(session: ConsumerSession): void {
     this.#log.warn("consumer.cancelled", {
       queue: this.#options.names.main,
       detail:
-        "the broker cancelled the consumer (queue deleted?); reconnecting to declare it again",
+        "the broker cancelled the consumer (the queue was deleted, or a task outlived the consumer timeout of a RabbitMQ 4.3 quorum queue); reconnecting to declare the queue and consume again",
     });
     session.link.restart("the broker cancelled the consumer");
   }
@@ -387,7 +403,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const facts = keyedFacts(deliveryFacts(message), keyed);
     const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
     const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
-    const cancelled = decoded.ok ? this.#cancels?.get(decoded.id) : undefined;
+    const cancelled = decoded.ok ? this.#cancels?.get(decoded.id, replayedAt(message)) : undefined;
     const admission = decide({
       delivery: facts,
       decoded,
@@ -485,6 +501,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
         if (cancelled.kind === "run") throw new Error("a task that ran cannot be run again");
         return await this.#writer.write(delivery, subject, cancelled);
       }
+      if (this.#takenBack(delivery, id)) return;
       if (keyed && final.kind === "requeue") return this.#giveBack(delivery, subject);
       return await this.#writer.write(delivery, { ...subject, result }, final);
     }
@@ -572,7 +589,15 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       this.#flowSessions.add(session);
       this.#partitions?.retire();
       this.#partitions = session;
-      for (let i = 0; i < flow.partitions; i++) await session.consume(flow.names.partition(i));
+      // Partitions are quorum queues: on RabbitMQ 4.3 their consumers carry the timeout too.
+      const args = consumerArguments(
+        "quorum",
+        brokerFeatures(link.serverVersion),
+        this.#options.consumerTimeout,
+      );
+      for (let i = 0; i < flow.partitions; i++) {
+        await session.consume(flow.names.partition(i), args);
+      }
     }
     const parts: LimitedPart[] = [];
     for (const task of flow.limited) {
@@ -621,6 +646,34 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     await this.#partitions?.stopConsuming(timeoutMs, (tag) => busy.has(tag));
   }
 
+  /**
+   * Whether the broker took `delivery` back while its task ran: on a quorum queue of RabbitMQ
+   * 4.3 a delivery held past the consumer's timeout (`x-consumer-timeout`, which the worker set)
+   * goes back to the queue and the consumer is cancelled, while the channel stays open; an
+   * outcome settled then would only make the broker deliver again to the consumer it cancelled.
+   * The worker starts over on a new connection instead (the broker redelivers the task, counted
+   * in `x-acquired-count`). The check keeps a margin: the broker's clock starts first.
+   */
+  #takenBack(delivery: Delivery, id: string): boolean {
+    const { queueType, consumerTimeout } = this.#options;
+    const { session } = delivery;
+    const quorum = queueType === "quorum" || this.#keyedSessions.has(session); // partitions are
+    if (!quorum || !brokerFeatures(session.link.serverVersion).quorumConsumerTimeout) {
+      return false;
+    }
+    const held = performance.now() - delivery.started;
+    if (held < consumerTimeout - Math.min(1_000, consumerTimeout / 10)) return false;
+    this.#log.warn("task.taken_back", {
+      id,
+      held: Math.round(held),
+      consumerTimeout,
+      detail:
+        "the task outlived the consumer timeout, and the broker gave it back to the queue: reconnecting, without settling it",
+    });
+    if (session.live) session.link.restart("a task outlived the consumer timeout");
+    return true;
+  }
+
   /** Writes a history event of a running task; a failure is logged, never thrown. */
   #record(delivery: Delivery, event: Parameters<OutcomeWriter["record"]>[1]): void {
     this.#writer.record(delivery, event).catch((err) =>
@@ -636,6 +689,9 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   #onCancelRequest(request: CancelRequest): void {
     for (const delivery of this.#inFlight) {
       if (messageId(delivery.message) !== request.id || delivery.cancel.signal.aborted) continue;
+      // A cancel older than the replay that brought this copy back does not apply to it.
+      const replayed = replayedAt(delivery.message);
+      if (replayed !== undefined && request.at <= replayed) continue;
       delivery.cancelled = request;
       this.#log.info("task.cancelling", { id: request.id, by: request.by });
       delivery.cancel.abort(new Error(`cancelled by ${request.by} at ${request.at}`));

@@ -59,6 +59,7 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
           await cleaner.deleteQueue(name);
         }
         for (let k = 0; k < DELAY_LEVELS; k++) {
+          await cleaner.deleteQueue(`${queue}.wait.${k}`);
           await cleaner.deleteQueue(`${queue}.delay.${k}`);
           await cleaner.deleteExchange(`${queue}.delay.${k}`);
         }
@@ -66,6 +67,16 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
       await connection.close();
     },
   };
+}
+
+/** The version the broker at `url` announces (`"3.10.8"`, `"4.3.6"`). */
+export async function brokerVersion(url = TEST_URL): Promise<string> {
+  const connection = await amqp.connect(url);
+  try {
+    return String(connection.connection.serverProperties.version);
+  } finally {
+    await connection.close();
+  }
 }
 
 /** The message count of `queue`, by a passive declare. */

@@ -15,7 +15,8 @@
  * - `enabled_plugins` (`RABBITMQ_ENABLED_PLUGINS_FILE`) holding `[].` (or the `plugins` option),
  *   so no plugin (and no plugin port such as management's 15672) is started even if the shared
  *   node enables some; a test that enables one gives its port in the `config` option.
- * - `RABBITMQ_ADVANCED_CONFIG_FILE` points to a file that does not exist.
+ * - `RABBITMQ_ADVANCED_CONFIG_FILE` points to the node's own `advanced.config`, which exists only
+ *   when the `advancedConfig` option gives its text.
  *
  * Processes: the node is started with `/usr/lib/rabbitmq/bin/rabbitmq-server` (the real script,
  * not the Debian wrapper `/usr/sbin/rabbitmq-server`, which `su`s, runs through `sh -c` with only
@@ -71,6 +72,12 @@ export interface StartRabbitNodeOptions {
    * @default []
    */
   config?: readonly string[];
+  /**
+   * The text of the node's `advanced.config` (Erlang terms), for settings that `rabbitmq.conf`
+   * has no key for, e.g. `compose/advanced.config`'s.
+   * @default none
+   */
+  advancedConfig?: string;
 }
 
 /** Where the real (non-wrapper) RabbitMQ scripts may live; the first holding `rabbitmq-env` wins. */
@@ -138,6 +145,7 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
     ports: pickPorts(),
     plugins: options.plugins ?? [],
     config: options.config ?? [],
+    advancedConfig: options.advancedConfig,
   });
   try {
     await node.prepare();
@@ -225,6 +233,7 @@ interface NodeConfig {
   readonly ports: Ports;
   readonly plugins: readonly string[];
   readonly config: readonly string[];
+  readonly advancedConfig: string | undefined;
 }
 
 /** A running node process: the `sh` parent the script keeps around the Erlang VM. */
@@ -246,6 +255,7 @@ class PrivateRabbitNode implements RabbitNode {
   readonly #owner: Owner;
   readonly #plugins: readonly string[];
   readonly #config: readonly string[];
+  readonly #advancedConfig: string | undefined;
   #ports: Ports;
   #running: Running | undefined;
   #disposed = false;
@@ -260,6 +270,7 @@ class PrivateRabbitNode implements RabbitNode {
     this.#ports = config.ports;
     this.#plugins = config.plugins;
     this.#config = config.config;
+    this.#advancedConfig = config.advancedConfig;
   }
 
   get port(): number {
@@ -292,6 +303,9 @@ class PrivateRabbitNode implements RabbitNode {
     await Deno.mkdir(`${this.#dir}/mnesia`);
     await Deno.mkdir(`${this.#dir}/log`);
     await Deno.writeTextFile(`${this.#dir}/enabled_plugins`, `[${this.#plugins.join(",")}].\n`);
+    if (this.#advancedConfig !== undefined) {
+      await Deno.writeTextFile(`${this.#dir}/advanced.config`, this.#advancedConfig);
+    }
     await Deno.writeTextFile(
       this.#envConf,
       // Same loopback-only distribution as the shared broker, but no NODENAME.

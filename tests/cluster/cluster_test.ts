@@ -18,9 +18,10 @@
  */
 import amqp from "amqplib";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { brokerFeatures } from "../../src/broker/features.ts";
 import { mainQueueOptions, queueNames } from "../../src/broker/topology.ts";
 import { redactUrl } from "../../src/broker/urls.ts";
-import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { brokerVersion, rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { enqueuedIds, type LogLine, runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, queueDepth, until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, type RabbitNode, startRabbitCluster } from "../_helpers/rabbit_node.ts";
@@ -305,13 +306,30 @@ async function scenario(
   }));
 }
 
+/**
+ * On RabbitMQ 4.3 a quorum queue holds the deliveries of a consumer whose node is lost (it may
+ * be a partition) for `consumer_disconnected_timeout`, 60 s by default, before it gives them to
+ * another consumer: the worker connected to the crashed node leaves its task there that long.
+ * The README advises a lower value where nodes crash rather than part; the cluster does the same
+ * (the key is unknown to, and would stop the boot of, older nodes). The private nodes run the
+ * shared broker's version (one rabbitmq-server is installed).
+ */
+async function disconnectedConsumerConfig(): Promise<string[]> {
+  const { major, minor } = brokerFeatures(await brokerVersion());
+  const from43 = major > 4 || (major === 4 && minor >= 3);
+  return from43 ? ["consumer_disconnected_timeout = 5000"] : [];
+}
+
 Deno.test({
   name: "when the node that leads a quorum queue stops, then when it crashes, no confirmed " +
     "task is lost: producer and workers fail over and the run completes on the other 2 nodes",
   ignore: !installed,
   async fn(t) {
     const began = performance.now();
-    await using cluster = await startRabbitCluster(3, { prefix: "warren-cluster" });
+    await using cluster = await startRabbitCluster(3, {
+      prefix: "warren-cluster",
+      config: await disconnectedConsumerConfig(),
+    });
     // deno-lint-ignore no-console
     console.log(`  cluster formed in ${((performance.now() - began) / 1000).toFixed(1)} s`);
     const [a, b] = cluster;

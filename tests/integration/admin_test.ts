@@ -148,10 +148,10 @@ Deno.test("admin status counts what the producer enqueued, and the worker attach
     ]);
     assertEquals(delayed.code, 0, delayed.stderr);
     const report = await status(queue);
-    const levels = Array.from({ length: 16 }, (_, k) => names.delay(k));
+    const levels = Array.from({ length: 16 }, (_, k) => names.wait(k));
     assertEquals(report.queues.map((q) => q.name), [queue, ...levels, names.dead]);
-    assertEquals(row(report, names.delay(15)).ready, 2);
-    assertEquals(row(report, names.delay(15)).delayMs, 2 ** 15 * 100);
+    assertEquals(row(report, names.wait(15)).ready, 2);
+    assertEquals(row(report, names.wait(15)).delayMs, 2 ** 15 * 100);
     assertEquals(report.delayed, 2);
     assertEquals(row(report, queue).ready, 5, "the delayed tasks are not in the queue yet");
     const text = await runCli("admin.ts", ["status", "--queue", queue]);

@@ -121,8 +121,9 @@ Deno.test("numbers: the same forms everywhere, and every error worded alike", as
       [["sum", "--start", "1.5", "--end", "2"], "--start must be an integer: got '1.5'"],
       [["sum", "--start", "a", "--end", "2"], "--start must be an integer: got 'a'"],
       [["primes", "--limit", "1e9"], "--limit must be an integer from 0 to 100000000: got '1e9'"],
-      [[...sum, "--count", "1.5"], "--count must be an integer of 1 or more: got '1.5'"],
-      [[...sum, "--count", "many"], "--count must be an integer of 1 or more: got 'many'"],
+      [[...sum, "--count", "1.5"], "--count must be an integer from 1 to 1000000: got '1.5'"],
+      [[...sum, "--count", "many"], "--count must be an integer from 1 to 1000000: got 'many'"],
+      [[...sum, "--count", "1e12"], "--count must be an integer from 1 to 1000000: got '1e12'"],
     ];
     for (const [args, message] of cases) {
       const result = await runCli("producer.ts", [...args, "--queue", queue]);
@@ -130,6 +131,21 @@ Deno.test("numbers: the same forms everywhere, and every error worded alike", as
       assertStringIncludes(result.stderr, `error: ${message}\n`);
     }
   });
+});
+
+Deno.test("a queue name with a newline is refused as such (exit 2), not as a connection failure", async () => {
+  for (
+    const [cli, args] of [["producer.ts", ["sum", "--start", "1", "--end", "2"]], ["admin.ts", [
+      "status",
+    ]]] as const
+  ) {
+    const result = await runCli(cli, [...args, "--queue", "jobs\nnext"]);
+    assertEquals(result.code, 2, result.stderr);
+    assertStringIncludes(
+      result.stderr,
+      `Cannot use queue "jobs\\nnext" as its name holds the control character U+000A`,
+    );
+  }
 });
 
 Deno.test("a work queue that does not exist: exit 2, the same message from every command", async () => {

@@ -117,6 +117,30 @@ Deno.test("the dashboard's API: headers, Host, Origin, confirmation and bad requ
     await page.body?.cancel();
   });
 
+  await t.step(
+    "a body over 64 KiB is refused with 413, whether its size is said or not",
+    async () => {
+      const big = { confirm: names.dead, task: "x".repeat(200 * 1024) };
+      const said = await post(`/api/queues/${queue}/dead/replay`, big);
+      assertEquals(said.status, 413);
+      assertStringIncludes((await said.json()).error, "over 65536 bytes");
+      const chunks = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 40; i++) controller.enqueue(new Uint8Array(8 * 1024).fill(32));
+          controller.close();
+        },
+      });
+      const streamed = await api(`/api/queues/${queue}/dead/replay`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin },
+        body: chunks,
+      });
+      assertEquals(streamed.status, 413);
+      await streamed.body?.cancel();
+      assertEquals(await queueDepth(client, names.dead), 1, "nothing was replayed");
+    },
+  );
+
   await t.step("a confirmed replay moves the dead letter back", async () => {
     const replay = await post(`/api/queues/${queue}/dead/replay`, { confirm: names.dead });
     assertEquals(replay.status, 200);
@@ -187,6 +211,9 @@ Deno.test("a dashboard with a token refuses requests without it, and takes it on
   const badQuery = await api(`/?token=nope`);
   assertEquals(badQuery.status, 401);
   await badQuery.body?.cancel();
+  const badEscape = await api("/api/overview", { cookie: "warren_dashboard_token=%E0%A4%A" });
+  assertEquals(badEscape.status, 401, "a cookie that does not decode is no token");
+  assertStringIncludes((await badEscape.json()).error, "token");
 });
 
 Deno.test("off loopback the dashboard needs a token: exit 2 before it listens", async () => {

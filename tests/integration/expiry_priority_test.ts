@@ -10,13 +10,14 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "@std/assert";
+import { brokerFeatures } from "../../src/broker/features.ts";
 import { ConfigError } from "../../src/errors/config_error.ts";
 import { Producer } from "../../src/producer/producer.ts";
 import type { TaskEvent } from "../../src/worker/events.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import { handlers } from "../../tasks/handlers/mod.ts";
 import { catalog } from "../../tasks/mod.ts";
-import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
+import { brokerVersion, rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, until } from "../_helpers/probe.ts";
 
@@ -140,10 +141,12 @@ Deno.test("priorities: a busy worker runs 10 high tasks ahead of 100 low ones qu
         );
         await until(() => started.length === 111, "every task to start", 30_000);
         const highIds = new Set(high.map((r) => r.id));
-        // A classic queue delivers the high ones strictly first. A quorum queue (RabbitMQ 4) has
-        // two levels and, so that normal tasks never starve, delivers up to 2 high ones per
-        // normal one: the 10 high ones then go among the first 15.
-        const within = queueType === "classic" ? 10 : 15;
+        // A classic queue, and a quorum queue on RabbitMQ 4.3 (32 levels), deliver the high
+        // ones strictly first. A quorum queue on RabbitMQ 4.0 to 4.2 has two levels and, so that
+        // normal tasks never starve, delivers up to 2 high ones per normal one: the 10 high ones
+        // then go among the first 15.
+        const levels = brokerFeatures(version).quorumPriorityLevels;
+        const within = queueType === "classic" || levels === 32 ? 10 : 15;
         const positions = started.flatMap((id, i) => highIds.has(id) ? [i] : []);
         assertEquals(positions.length, 10);
         assert(
@@ -157,4 +160,57 @@ Deno.test("priorities: a busy worker runs 10 high tasks ahead of 100 low ones qu
       }
     });
   }
+});
+
+const features = brokerFeatures(await brokerVersion());
+const strictQuorum = features.quorumPriorityLevels === 32;
+if (!strictQuorum) {
+  // deno-lint-ignore no-console
+  console.warn(
+    `expiry_priority_test: RabbitMQ ${features.version} has no 32-level quorum queues (4.3 and later); skipping their test`,
+  );
+}
+
+Deno.test({
+  name:
+    "priorities: a quorum queue on RabbitMQ 4.3 runs tasks strictly by priority, 0 to 31, and refuses 32",
+  ignore: !strictQuorum,
+  fn: async () => {
+    const queue = uniqueQueue("warren_priority_strict");
+    await using client = await rawClient();
+    client.track(queue);
+    const options = { url: TEST_URL, queue, queueType: "quorum" as const };
+    const started: string[] = [];
+    const worker = await Worker.start(handlers, {
+      ...options,
+      prefetch: 1,
+      onEvent: (e) => e.event === "task.started" && started.push(e.id),
+    });
+    const producer = await Producer.connect(catalog, options);
+    try {
+      await assertRejects(
+        () => producer.enqueue("sleep", { ms: 1 }, { priority: 32 }),
+        ConfigError,
+        "the queue's highest priority is 31",
+      );
+      const busy = await producer.enqueue("sleep", { ms: 1_000 });
+      await until(() => started.includes(busy.id), "the worker to be busy");
+      // Enqueued out of order while the worker is busy; a task without a priority counts as 4.
+      const priorities = [3, 31, 0, undefined, 20, 9, 1, 5];
+      const ids = new Map<string, number | undefined>();
+      for (const priority of priorities) {
+        const receipt = await producer.enqueue(
+          "sleep",
+          { ms: 1 },
+          priority === undefined ? {} : { priority },
+        );
+        ids.set(receipt.id, priority);
+      }
+      await until(() => started.length === 1 + priorities.length, "every task to start");
+      assertEquals(started.slice(1).map((id) => ids.get(id)), [31, 20, 9, 5, undefined, 3, 1, 0]);
+    } finally {
+      await producer.close();
+      await worker.close();
+    }
+  },
 });

@@ -89,8 +89,8 @@ Deno.test("a failing handler is retried through a delay queue, then dead-lettere
       assertStringIncludes(failed.error, "boom 7: the disk is full");
       assert(RETRY_DELAYS.includes(failed.retryIn), `retryIn ${failed.retryIn}`);
       // The retry waited in the first delay level (under 100 ms), which is now empty again.
-      assertEquals(await queueDepth(client, `${queue}.delay.0`), 0);
-      assertEquals(await queueDepth(client, `${queue}.delay.1`), undefined, "no higher level");
+      assertEquals(await queueDepth(client, `${queue}.wait.0`), 0);
+      assertEquals(await queueDepth(client, `${queue}.wait.1`), undefined, "no higher level");
       const dead = seen[3];
       assert(dead?.event === "task.dead");
       assertEquals([dead.reason, dead.attempt], ["failed", 2]);

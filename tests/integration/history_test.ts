@@ -172,7 +172,7 @@ Deno.test("a lookup finds one task among 100,000 events, and the admin CLI print
       assertEquals(await admin.task(taskIdAt(Date.now())), undefined);
     });
     await t.step("a list of the running tasks finds the others", async () => {
-      const running = await admin.tasks({
+      const { tasks: running } = await admin.tasks({
         since: new Date(Date.now() - 3600_000),
         state: "running",
         limit: 5,

@@ -26,7 +26,7 @@ import {
   URL_QUEUE_HELP,
 } from "./common.ts";
 import { terminalIo } from "./confirm.ts";
-import { formatDeadLetters } from "./format.ts";
+import { formatDeadLetters, oneLine, printable, printableJson } from "./format.ts";
 
 /** What listing does to the dead letters, for the help (checked on RabbitMQ 3.10). */
 const LIST_EFFECT =
@@ -110,7 +110,9 @@ export async function listCommand(args: readonly string[]): Promise<number> {
   const admin = await connectAdmin(brokerSettings(flags));
   try {
     const list = await admin.listDead({ ...filter, limit });
-    console.log(booleanFlag(flags, "json") ? JSON.stringify(list) : formatDeadLetters(list));
+    console.log(
+      booleanFlag(flags, "json") ? printableJson(JSON.stringify(list)) : formatDeadLetters(list),
+    );
     return EXIT_OK;
   } finally {
     await admin.close();
@@ -154,7 +156,10 @@ export async function replayCommand(args: readonly string[]): Promise<number> {
     const summary = await admin.replayDead({
       ...filter,
       ...(limit === undefined ? {} : { limit }),
-      onReplayed: (letter) => console.log(`replayed ${letter.task ?? "-"} ${letter.id}`),
+      onReplayed: (letter) =>
+        console.log(
+          printable(`replayed ${oneLine(letter.task ?? "-", 80)} ${oneLine(letter.id, 80)}`),
+        ),
     });
     console.log(
       `replayed ${summary.replayed} dead letter(s) from ${summary.from} to ${summary.to}; ` +

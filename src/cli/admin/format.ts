@@ -5,6 +5,7 @@
  */
 import type { DeadLetterList } from "../../admin/dead_letters.ts";
 import type { QueueStatus, StatusReport } from "../../admin/status.ts";
+import { skippedInWords } from "../../history/skipped.ts";
 
 /** A column: its heading and whether its cells line up on the right (numbers). */
 interface Column {
@@ -12,8 +13,58 @@ interface Column {
   readonly right?: boolean;
 }
 
-/** Lays out `rows` under `columns`, two spaces apart; the last column is not padded. */
+/**
+ * Characters a terminal may act on rather than show: C0 controls (escape, carriage return,
+ * newline, ...), DEL, C1 controls (a lone CSI), line and paragraph separators, and the
+ * bidirectional overrides that reorder what is shown.
+ */
+// deno-lint-ignore no-control-regex -- control characters are what this finds
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** A character as an escape: `\n`, `\t`, `\r`, else `\x1b` or `\u202e`. */
+function escapeChar(char: string): string {
+  if (char === "\n") return "\\n";
+  if (char === "\t") return "\\t";
+  if (char === "\r") return "\\r";
+  const code = char.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * `text` with every character a terminal could act on written as an escape (`\x1b`, `\n`,
+ * `\u202e`): what a task wrote (its name, its error) is shown, never obeyed.
+ *
+ * @example
+ * ```ts
+ * import { printable } from "./format.ts";
+ *
+ * printable("boom\x1b[2J"); // "boom\\x1b[2J"
+ * ```
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, escapeChar);
+}
+
+/**
+ * JSON text (from `JSON.stringify`, which escapes C0 controls already) with DEL, C1 controls,
+ * line separators and bidirectional overrides escaped as `\uXXXX` too: the same JSON value,
+ * safe on a terminal.
+ */
+export function printableJson(json: string): string {
+  return json.replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * Lays out `rows` under `columns`, two spaces apart; the last column is not padded. Every cell
+ * is made {@linkcode printable}.
+ */
 export function table(columns: readonly Column[], rows: readonly (readonly string[])[]): string[] {
+  rows = rows.map((row) => row.map((cell) => printable(String(cell))));
   const widths = columns.map((column, i) =>
     Math.max(column.title.length, ...rows.map((row) => (row[i] ?? "").length))
   );
@@ -85,11 +136,21 @@ export function formatStatus(report: StatusReport): string {
   const hidden = idle.length === 0
     ? []
     : [`not shown: ${idle.length} empty delay queue(s) (--json lists every queue)`];
+  const streams = (report.streams ?? []).map((check) =>
+    printable(
+      `${check.name}: ${check.read} message(s) read since ${check.since}${
+        check.capped ? " (stopped before its end: 200000 messages or 10 s)" : ""
+      }, ${skippedInWords(check.skipped)}${
+        check.skipped.count > 0 ? ": readers skip these and go on" : ""
+      }`,
+    )
+  );
   return [
     `Queue '${report.queue}' at ${report.at}, from the ${describeSource(report)}`,
     ...lines,
     ...delayed,
     ...hidden,
+    ...streams,
     ...report.notes.map((note) => `note: ${note}`),
   ].join("\n");
 }
@@ -102,13 +163,14 @@ export function oneLine(text: string, max: number): string {
 
 /** Dead letters as a table with a heading line. */
 export function formatDeadLetters(list: DeadLetterList): string {
-  const heading =
-    `${list.queue}: ${list.total} dead letter(s); showing ${list.messages.length}, all left in the queue`;
+  const heading = printable(
+    `${list.queue}: ${list.total} dead letter(s); showing ${list.messages.length}, all left in the queue`,
+  );
   if (list.messages.length === 0) return heading;
   const rows = list.messages.map((m) => [
     m.when ?? "-",
-    m.task ?? "-",
-    m.id,
+    oneLine(m.task ?? "-", 80),
+    oneLine(m.id, 80),
     m.reason ?? "-",
     String(m.attempts),
     m.worker ?? "-",

@@ -24,6 +24,8 @@ import { EXIT_NO_RESULT, EXIT_OK, UsageError } from "../shared/exit.ts";
 import { connectAdmin, PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { describeState } from "../../history/describe.ts";
 import { formatTask, formatTasks } from "./history_format.ts";
+import { printable, printableJson } from "./format.ts";
+import { skippedInWords } from "../../history/skipped.ts";
 
 const SINCE_HELP =
   `  --since WHEN        read the history from this time: a duration back from now (30m, 2h,
@@ -44,11 +46,15 @@ Usage: ${PROGRAM} task ID [options]
 
 Options:
 ${SINCE_HELP} (default: see below)
-  --json              the task's record as one JSON object, events included
+  --full              print long texts (errors, results, payloads) whole; by default each is
+                      cut to 500 characters, with a marker
+  --json              the task's record as one JSON object, events included, texts whole
 ${URL_QUEUE_HELP}
   -h, --help          show this help
 
 ${LOOKUP_NOTE}
+Events that cannot be read (over 1 MiB, nested over 66 levels, not of the event format) are
+skipped, and a note says how many. Terminal control characters are printed as escapes (\x1b).
 Exit status: 0 on success, 1 on broker errors, 2 on bad usage, an unknown id, or a queue with
 no history.`;
 
@@ -64,10 +70,13 @@ Options:
   --task NAME         only tasks named NAME
 ${SINCE_HELP} (default 1h)
   --limit N           at most N tasks (default 100)
-  --json              one JSON array of the tasks' records
+  --json              one JSON array of the tasks' records (a note of skipped events goes to
+                      stderr)
 ${URL_QUEUE_HELP}
   -h, --help          show this help
 
+Errors and results are cut to 2000 characters here ('${PROGRAM} task ID --full' prints one
+whole); events that cannot be read are skipped, and a note says how many.
 Exit status: 0 on success (also when none match), 1 on broker errors, 2 on bad usage or a queue
 with no history.`;
 
@@ -124,7 +133,8 @@ const LOOKUP_FLAGS = { string: ["url", "queue", "since"], boolean: ["help", "jso
 /** Runs `admin.ts task` with the arguments after `task`. */
 export async function taskCommand(args: readonly string[]): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    ...LOOKUP_FLAGS,
+    string: LOOKUP_FLAGS.string,
+    boolean: [...LOOKUP_FLAGS.boolean, "full"],
     alias: { help: "h" },
   }, "for 'task'");
   if (flags.help) {
@@ -137,7 +147,9 @@ export async function taskCommand(args: readonly string[]): Promise<number> {
     const record = await admin.task(id, since);
     if (!record) throw new UnknownIdError(id, admin.names.main, startInWords(id, since.since));
     console.log(
-      booleanFlag(flags, "json") ? stringifyJson(record) : formatTask(record, admin.names.main),
+      booleanFlag(flags, "json")
+        ? printableJson(stringifyJson(record))
+        : formatTask(record, admin.names.main, { full: booleanFlag(flags, "full") }),
     );
     return EXIT_OK;
   });
@@ -162,20 +174,26 @@ export async function tasksCommand(args: readonly string[]): Promise<number> {
   const task = stringFlag(flags, "task");
   const limit = integerFlag(flags, "limit", 100, 1);
   return await withAdmin(flags, async (admin) => {
-    const records = await admin.tasks({
+    const list = await admin.tasks({
       since,
       limit,
       ...(state ? { state } : {}),
       ...(task ? { task } : {}),
     });
     if (booleanFlag(flags, "json")) {
-      console.log(stringifyJson(records.map(({ events: _events, ...record }) => record)));
+      const tasks = list.tasks.map(({ events: _events, ...record }) => record);
+      console.log(printableJson(stringifyJson(tasks)));
+      if (list.skipped.count > 0) {
+        console.error(
+          printable(`note: ${skippedInWords(list.skipped)} (events that could not be read)`),
+        );
+      }
     } else {
       const which = [state, task].filter(Boolean).join(" ");
       const heading = `Tasks${
         which ? ` (${which})` : ""
       } of '${admin.names.main}' since ${since.toISOString()}`;
-      console.log(formatTasks(records, heading));
+      console.log(formatTasks(list, heading));
     }
     return EXIT_OK;
   });
@@ -201,12 +219,12 @@ export async function resultCommand(args: readonly string[]): Promise<number> {
     if (!outcome) {
       const record = await admin.task(id, since);
       if (!record) throw new UnknownIdError(id, admin.names.main, startInWords(id, since.since));
-      console.error(`task ${id} has not finished: ${describeState(record)}`);
+      console.error(printable(`task ${id} has not finished: ${describeState(record)}`));
       return EXIT_NO_RESULT;
     }
-    if (json) console.log(stringifyJson(outcome));
-    else if (outcome.ok) console.log(stringifyJson(outcome.result));
-    else console.error(`task ${id} has no result: ${outcome.reason}: ${outcome.error}`);
+    if (json) console.log(printableJson(stringifyJson(outcome)));
+    else if (outcome.ok) console.log(printableJson(stringifyJson(outcome.result)));
+    else console.error(printable(`task ${id} has no result: ${outcome.reason}: ${outcome.error}`));
     return outcome.ok ? EXIT_OK : EXIT_NO_RESULT;
   });
 }

@@ -5,30 +5,71 @@
  * @module
  */
 import type { CancelReport, TaskLookup } from "../../admin/admin.ts";
+import { clipRecord, clipText, recordWasCut } from "../../history/clip.ts";
+import type { TaskList } from "../../history/lookup.ts";
+import { skippedInWords, type SkippedMessages } from "../../history/skipped.ts";
 import { isFinished, type TaskRecord } from "../../history/timeline.ts";
 import { stringifyJson } from "../../util/json.ts";
 import { describeState, eventDetail, recordDetail } from "../../history/describe.ts";
-import { oneLine, table } from "./format.ts";
+import { oneLine, printable, table } from "./format.ts";
 
-/** One task's record and timeline. */
-export function formatTask(record: TaskLookup, queue: string): string {
+/** The most characters of an error, a result or a payload that `admin.ts task` prints. */
+export const TASK_TEXT_MAX = 500;
+
+/** Options of {@linkcode formatTask}. */
+export interface FormatTaskOptions {
+  /**
+   * Print every text whole (escaped all the same), rather than cut to 500 characters.
+   * @default {false}
+   */
+  readonly full?: boolean;
+}
+
+/** A line that says what a reader skipped, or none. */
+function skippedLines(skipped: SkippedMessages | undefined, what: string): string[] {
+  if (skipped === undefined || skipped.count === 0) return [];
+  return [
+    `note: ${skipped.count} ${what} could not be read and ${
+      skipped.count === 1 ? "was" : "were"
+    } skipped: ${skippedInWords(skipped)}`,
+  ];
+}
+
+/**
+ * One task's record and timeline. Long texts are cut (with a marker) unless `options.full`;
+ * every text is made printable (no terminal control character is printed raw).
+ */
+export function formatTask(
+  whole: TaskLookup,
+  queue: string,
+  options: FormatTaskOptions = {},
+): string {
+  const full = options.full ?? false;
+  const record = full ? whole : clipRecord(whole, TASK_TEXT_MAX);
+  const cut = !full && recordWasCut(record);
+  const detail = full ? (text: string) => text : oneLine;
   const rows = record.events.map((event) => [
     event.at,
     event.event,
     "attempt" in event ? String(event.attempt) : "",
     "worker" in event ? event.worker : "",
-    eventDetail(event, oneLine),
+    full ? printable(eventDetail(event)) : eventDetail(event, detail),
   ]);
+  const request = whole.cancelRequest;
   const head = [
     `Task ${record.id} (${record.task ?? "?"}) of '${queue}': ${describeState(record)}`,
     ...(record.state === "succeeded" ? [`result: ${stringifyJson(record.result)}`] : []),
-    ...(record.cancelRequest && !isFinished(record.state)
+    ...(request && !isFinished(record.state)
       ? [
-        `cancel requested at ${record.cancelRequest.at} by ${record.cancelRequest.by}${
-          record.cancelRequest.drop ? " (drop)" : ""
+        `cancel requested at ${request.at} by ${clipText(request.by, 200)}${
+          request.drop ? " (drop)" : ""
         }; the worker that gets (or runs) it carries it out`,
       ]
       : []),
+  ].map(printable);
+  const notes = [
+    ...skippedLines(whole.skipped, "event(s) of this task"),
+    ...(cut ? [`note: long texts are cut (…[cut: …]): --full prints them whole`] : []),
   ];
   const lines = table(
     [
@@ -40,15 +81,17 @@ export function formatTask(record: TaskLookup, queue: string): string {
     ],
     rows,
   );
-  return [...head, ...lines].join("\n");
+  return [...head, ...lines, ...notes].join("\n");
 }
 
-/** A list of tasks, one line each. */
-export function formatTasks(records: readonly TaskRecord[], heading: string): string {
-  if (records.length === 0) return `${heading}: none`;
+/** A list of tasks, one line each, and what could not be read. */
+export function formatTasks(list: TaskList | readonly TaskRecord[], heading: string): string {
+  const records = "tasks" in list ? list.tasks : list;
+  const notes = skippedLines("tasks" in list ? list.skipped : undefined, "event(s)");
+  if (records.length === 0) return [`${printable(heading)}: none`, ...notes].join("\n");
   const rows = records.map((r) => [
-    r.id,
-    r.task ?? "?",
+    oneLine(r.id, 80),
+    oneLine(r.task ?? "?", 60),
     r.state,
     String(r.attempts),
     r.enqueuedAt ?? "-",
@@ -67,12 +110,16 @@ export function formatTasks(records: readonly TaskRecord[], heading: string): st
     ],
     rows,
   );
-  return [`${heading}: ${records.length}`, ...lines].join("\n");
+  return [`${printable(heading)}: ${records.length}`, ...lines, ...notes].join("\n");
 }
 
 /** What a cancel did, one line per task. */
 export function formatCancels(reports: readonly CancelReport[]): string {
-  return reports.map((report) => {
+  return reports.map((report) => printable(cancelLine(report))).join("\n");
+}
+
+function cancelLine(report: CancelReport): string {
+  {
     switch (report.outcome) {
       case "requested":
         return report.checked
@@ -83,5 +130,5 @@ export function formatCancels(reports: readonly CancelReport[]): string {
       case "unknown":
         return `${report.id}: not cancelled: no task of that id in the history (--unchecked cancels it all the same)`;
     }
-  }).join("\n");
+  }
 }

@@ -23,7 +23,7 @@ purges, and its tasks' history and cancels.
 Usage:
   ${PROGRAM} status [--watch] [--json] [--management URL]
                       ready and unacked messages, consumers and rates of Q, its delay
-                      levels Q.delay.<k>, Q.dead and the streams Q.events and Q.control;
+                      levels Q.wait.<k>, Q.dead and the streams Q.events and Q.control;
                       how many tasks are delayed
   ${PROGRAM} task ID [--since WHEN] [--json]
                       one task's state, result or error, and its timeline, from the

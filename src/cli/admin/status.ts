@@ -14,7 +14,8 @@ import { missingQueueError } from "../../admin/queues.ts";
 import { pause } from "../../util/deadline.ts";
 import { describeError } from "../../errors/describe.ts";
 import { queueNames } from "../../broker/topology.ts";
-import { booleanFlag, durationFlag, parseFlags, stringFlag } from "../shared/args.ts";
+import { booleanFlag, durationFlag, parseFlags, sinceFlag, stringFlag } from "../shared/args.ts";
+import type { StreamCheck } from "../../admin/stream_check.ts";
 import { brokerSettings } from "../shared/broker_flags.ts";
 import { connectAdmin, PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { optionalEnv } from "../shared/env.ts";
@@ -24,7 +25,7 @@ import { onStopSignals } from "../shared/signals.ts";
 
 /** Help of `admin.ts status`. */
 export const STATUS_HELP =
-  `Shows the queues of a work queue Q: Q itself, its delay levels Q.delay.<k> (where delayed
+  `Shows the queues of a work queue Q: Q itself, its delay levels Q.wait.<k> (where delayed
 tasks and retries wait; level k holds a task 2^k x 100 ms), and Q.dead, each with ready
 messages, unacked messages, consumers, and publish and deliver rates, and how many tasks are
 delayed in all. The table leaves out the delay levels that hold nothing (--json lists them).
@@ -42,7 +43,15 @@ Where the numbers come from (the output says which):
                       and rates show n/a, as AMQP does not give them. The delay levels are
                       probed from the lowest up to the first that does not exist
 
+Warren's streams, when they exist: Q.events (the task history) and Q.control (cancels) are
+read from --streams-since (default 1h, at most 200000 messages each) and the messages that
+readers skip as unreadable (an event over 1 MiB or nested over 66 levels, or not of the event
+format; a control message that is neither a cancel nor a replay note) are counted.
+
 Options:
+  --streams-since WHEN  read the streams from this time: a duration back from now (30m, 7d)
+                      or an ISO 8601 time (default 1h); with --watch, once, at the start
+  --no-streams        do not read the streams
   --watch             refresh until Ctrl-C: in place when stdout is a terminal, else one
                       table (or JSON object) after another
   --interval DURATION time between refreshes with --watch (default 2s)
@@ -61,8 +70,8 @@ Q does not exist.`;
 /** Runs `admin.ts status` with the arguments after `status`. */
 export async function statusCommand(args: readonly string[]): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    string: ["url", "queue", "management", "interval", "limit"],
-    boolean: ["help", "watch", "json"],
+    string: ["url", "queue", "management", "interval", "streams-since", "limit"],
+    boolean: ["help", "watch", "json", "no-streams"],
     alias: { help: "h" },
   }, "for 'status'");
   if (flags.help) {
@@ -83,10 +92,14 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
     ? undefined
     : parseManagementUrl(management, flagUrl ? "--management" : "WARREN_MANAGEMENT_URL");
 
+  const streamsSince = sinceFlag(flags, "streams-since", 3_600_000);
+  const checkStreams = !booleanFlag(flags, "no-streams");
   const limits = (stringFlag(flags, "limit") ?? "").split(",").map((t) => t.trim()).filter((t) =>
     t !== ""
   );
+
   let admin: Admin | undefined;
+  let streams: readonly StreamCheck[] | undefined;
   const read = async (): Promise<StatusReport & { flow?: FlowStatus }> => {
     const report = managementUrl === undefined
       ? await (admin ??= await connectAdmin(settings, watch)).status()
@@ -95,9 +108,14 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
     if (report.queues.some((q) => q.role === "main" && !q.exists)) {
       throw missingQueueError(names, names.main);
     }
+    if (checkStreams && streams === undefined) {
+      admin ??= await connectAdmin(settings, watch);
+      streams = await admin.checkStreams({ since: streamsSince });
+    }
+    const checked = streams === undefined ? report : { ...report, streams };
     // Flow control, by AMQP: shown when the queue has partitions, or limits were asked for.
     const flow = await (admin ??= await connectAdmin(settings, watch)).flowStatus(limits);
-    return flow.partitions.length + flow.limits.length > 0 ? { ...report, flow } : report;
+    return flow.partitions.length + flow.limits.length > 0 ? { ...checked, flow } : checked;
   };
   const render = (report: StatusReport & { flow?: FlowStatus }) =>
     json ? JSON.stringify(report) : [

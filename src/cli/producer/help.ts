@@ -34,7 +34,8 @@ Tasks ('${PROGRAM} <task> --help' describes the fields):
 ${tasks.join("\n")}
 
 Options:
-  --count N           publish N copies of the task, each with its own id (default 1)
+  --count N           publish N copies of the task, each with its own id: an integer from 1
+                      to 1000000 (default 1)
   --json OBJECT       the payload as JSON; without <task>, a whole task {"task": ...}
   --file PATH         one task per line, {"task":"sum","start":1,"end":10}; every line is
                       checked before anything is published

@@ -21,6 +21,9 @@ import {
   type TaskFlag,
 } from "./task_flags.ts";
 
+/** The most copies `--count` publishes in one run (more: run it again, or use --file). */
+export const MAX_COUNT = 1_000_000;
+
 const MAX_REPORTED_LINES = 10;
 
 /** The tasks to publish, checked. */
@@ -125,7 +128,7 @@ export function readTaskInput(
 ): TaskInput | Promise<TaskInput> {
   const json = stringFlag(parsed.flags, "json");
   const file = stringFlag(parsed.flags, "file");
-  const count = integerFlag(parsed.flags, "count", 1, 1);
+  const count = integerFlag(parsed.flags, "count", 1, 1, MAX_COUNT);
   const given = givenFlagValues(flags, args, parsed.flags);
   if (file !== undefined) {
     if (task || json !== undefined || parsed.flags.count !== undefined) {

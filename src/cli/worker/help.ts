@@ -46,7 +46,8 @@ ${BROKER_HELP}
                       (default 5)
   --consumer-timeout DURATION
                       the broker's consumer_timeout; task time limits must stay below it
-                      (default 30m, RabbitMQ's default)
+                      (default 30m, RabbitMQ's default). On a quorum queue of RabbitMQ 4.3
+                      it is the timeout of the worker's consumer (x-consumer-timeout)
   --schedules FILE    also run the schedules of FILE (see scheduler.ts --help), as one
                       replica of the scheduler; needs --allow-read=FILE
   --max-priority N    declare the classic work queue with x-max-priority N, as the producers

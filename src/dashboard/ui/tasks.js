@@ -48,6 +48,14 @@ function Feed({ feed, onPick }) {
     ${feed.tasks.length === 0
       ? html`<p class="note">No task events in the last 15 minutes.</p>`
       : null}
+    ${feed.skipped?.count > 0
+      ? html`
+        <p class="note"
+          id="tasks-skipped">${feed.skipped
+            .count} event(s) of the history could not be read (too large, too deep or malformed) and
+                were skipped.</p>
+      `
+      : null}
   `;
 }
 
@@ -95,6 +103,22 @@ function Timeline({ found, queue, onCancel }) {
               `
             )}</tbody>
           </table>
+          ${record.skipped?.count > 0
+            ? html`
+              <p class="note"
+                id="task-skipped">${record.skipped
+                  .count} event(s) of this task could not be read and were skipped.</p>
+            `
+            : null}
+          ${record.cut
+            ? html`
+              <p
+                class="note">Long texts are cut (…[cut: …]): <a id="task-full" href=${queuePath(
+                  queue,
+                  `tasks/${encodeURIComponent(record.id)}?full=1`,
+                )} target="_blank" rel="noopener">the whole record, as JSON</a>.</p>
+            `
+            : null}
         `
         : found.history
         ? html`<p>No task ${found.id} in the history of ${queue}.</p>`

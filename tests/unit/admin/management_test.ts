@@ -101,7 +101,7 @@ Deno.test("managementStatus() reads every queue of Q, page by page", async () =>
       assertEquals(first.params.get("use_regex"), "true");
       assertEquals(
         first.params.get("name"),
-        "^jobs(\\.dead|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
+        "^jobs(\\.dead|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
       );
       assertStringIncludes(first.params.get("columns") ?? "", "message_stats.publish_details.rate");
       assertEquals(seen[1]!.params.get("page"), "2");
@@ -150,7 +150,7 @@ Deno.test("managementStatus() reports missing queues, other vhosts and logins", 
         assertEquals(seen[0]!.path, "/api/queues/%2F");
         assertEquals(
           seen[0]!.params.get("name"),
-          "^q\\.x(\\.dead|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
+          "^q\\.x(\\.dead|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
         );
         assertEquals(seen[0]!.auth, `Basic ${btoa("bob:pw")}`);
         assertEquals(report.from, base.replace("http://", "http://bob:***@"));
@@ -236,4 +236,26 @@ Deno.test("parseManagementUrl() and vhostOf() check and read URLs", () => {
   assertEquals(vhostOf("amqp://localhost:5672/"), "/");
   assertEquals(vhostOf("amqp://localhost/%2F"), "/");
   assertEquals(vhostOf("amqp://localhost/prod"), "prod");
+});
+
+Deno.test("managementStatus() leaves out a queue of an odd shape, keeps the others, and says so", async () => {
+  const page = {
+    items: [
+      { name: "jobs", messages_ready: 3, consumers: "two", message_stats: [] },
+      { name: 42 },
+      { consumers: 1, messages_ready: 1, messages_unacknowledged: 0, name: "jobs.dead" },
+    ],
+    page_count: 1,
+  };
+  await fakeApi(() => json(page), async (base) => {
+    const report = await managementStatus(queueNames("jobs"), { url: base });
+    assertEquals(report.queues.map((q) => [q.name, q.exists, q.ready, q.consumers]), [
+      ["jobs", true, 3, null],
+      ["jobs.dead", true, 1, 1],
+    ]);
+    assert(
+      report.notes.some((n) => n.includes("1 queue(s) of the answer had an unexpected shape")),
+      report.notes.join("\n"),
+    );
+  });
 });

@@ -16,6 +16,8 @@ Deno.test("queueNames() derives the dead-letter, delay-level and old retry queue
   assertEquals(names.dead, "jobs.dead");
   assertEquals(names.delay(0), "jobs.delay.0");
   assertEquals(names.delay(28), "jobs.delay.28");
+  assertEquals(names.wait(0), "jobs.wait.0");
+  assertEquals(names.wait(28), "jobs.wait.28");
   assertEquals(names.retry(1000), "jobs.retry.1000");
   assertEquals(names.retry(60_000), "jobs.retry.60000");
   assertEquals(names.retry(1499.6), "jobs.retry.1500", "delays are whole milliseconds");
@@ -35,6 +37,23 @@ Deno.test("queueNames() rejects an empty or too long name, saying how long a nam
     const err = assertThrows(() => queueNames(name), ConfigError);
     assertStringIncludes(err.message, "a queue name must hold 1 to 238 bytes");
   }
+});
+
+Deno.test("queueNames() rejects a name with a control character or a lone surrogate, saying which", () => {
+  for (
+    const [name, said] of [
+      ["jobs\nx", "U+000A at position 4"],
+      ["\u001b[31mjobs", "U+001B at position 0"],
+      ["jobs\u007f", "U+007F"],
+      ["jobs\u0085", "U+0085"],
+      ["jobs\ud800", "a lone surrogate"],
+    ]
+  ) {
+    const err = assertThrows(() => queueNames(name!), ConfigError);
+    assertStringIncludes(err.message, said!);
+    assertEquals(err.message.includes("\n"), false, "the message shows the name escaped");
+  }
+  assertEquals(queueNames("jobs-é 1").main, "jobs-é 1");
 });
 
 Deno.test("queueNames() rejects names that RabbitMQ reserves", () => {

@@ -131,3 +131,20 @@ Deno.test("applyEvent() without keep holds no events (for lists of many tasks)",
   for (const event of [enqueued(), started(1)]) record = applyEvent(record, event, { now: NOW });
   assertEquals([record?.state, record?.events.length], ["running", 0]);
 });
+
+Deno.test("a replayed event makes a dead task queued again, from its first attempt", () => {
+  const record = foldTimeline([
+    enqueued(),
+    started(1),
+    { ...base, event: "dead", at: at(2), worker, reason: "cancelled", error: "cancelled by ops" },
+    { ...base, event: "replayed", at: at(3), by: "ops", reason: "cancelled" },
+  ], NOW)!;
+  assertEquals([record.state, record.attempts, record.error, record.reason], [
+    "queued",
+    0,
+    undefined,
+    undefined,
+  ]);
+  const again = foldTimeline([...record.events, started(4)], NOW)!;
+  assertEquals([again.state, again.attempts], ["running", 1]);
+});

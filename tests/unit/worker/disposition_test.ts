@@ -12,6 +12,7 @@ import {
   type AttemptVerdict,
   decide,
   type DeliveryFacts,
+  deliveryFacts,
   type DispositionInput,
   type DispositionSettings,
 } from "../../../src/worker/disposition.ts";
@@ -125,6 +126,49 @@ Deno.test("decide(): redeliveries are counted, then dead-lettered as worker-died
     });
     const over = { ...counted, deliveryCount: 5 };
     assertEquals(decideNow({ delivery: over, decoded: decoded(), settings }).kind, "dead");
+  });
+  await t.step(
+    "quorum queue on RabbitMQ 4.3: deliveries a consumer timeout took back count too",
+    () => {
+      // x-delivery-count counts failures only there; x-acquired-count counts every delivery.
+      const timedOut = { redelivered: true, deliveryCount: 0, acquiredCount: 5, redeliveries: 0 };
+      assertEquals(decideNow({ delivery: timedOut, decoded: decoded(), settings }), {
+        kind: "dead",
+        reason: "worker-died",
+        error: "worker died while running it 5 times",
+        attempts: 5,
+      });
+      const below = { ...timedOut, acquiredCount: 4 };
+      assertEquals(decideNow({ delivery: below, decoded: decoded(), settings }), {
+        kind: "run",
+        attempt: 1,
+      });
+    },
+  );
+  await t.step("quorum queue on RabbitMQ 4.3: a redelivery is never requeued as on classic", () => {
+    const acquiredOnly = { redelivered: true, deliveryCount: undefined, acquiredCount: 1 };
+    assertEquals(
+      decideNow({ delivery: { ...acquiredOnly, redeliveries: 0 }, decoded: decoded(), settings }),
+      { kind: "run", attempt: 1 },
+    );
+  });
+});
+
+Deno.test("deliveryFacts() reads both of the broker's counts, and only sane ones", () => {
+  const facts = (headers: Record<string, unknown>, redelivered = true) =>
+    deliveryFacts({ properties: { headers }, fields: { redelivered } });
+  assertEquals(facts({}, false), { redelivered: false, deliveryCount: undefined, redeliveries: 0 });
+  assertEquals(facts({ "x-delivery-count": 2, "x-acquired-count": 3, "x-warren-deaths": 1 }), {
+    redelivered: true,
+    deliveryCount: 2,
+    acquiredCount: 3,
+    redeliveries: 1,
+  });
+  assertEquals(facts({ "x-acquired-count": -4, "x-warren-deaths": "many" }), {
+    redelivered: true,
+    deliveryCount: undefined,
+    acquiredCount: 0,
+    redeliveries: 0,
   });
 });
 

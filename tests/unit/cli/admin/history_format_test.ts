@@ -6,6 +6,7 @@ import {
 } from "../../../../src/cli/admin/history_format.ts";
 import { describeState } from "../../../../src/history/describe.ts";
 import { foldTimeline } from "../../../../src/history/timeline.ts";
+import { NONE_SKIPPED } from "../../../../src/history/skipped.ts";
 import type { HistoryEvent } from "../../../../src/wire/events.ts";
 
 const base = { v: 1, id: "t1", task: "sleep", worker: "w1" } as const;
@@ -23,7 +24,7 @@ const events: HistoryEvent[] = [
 ];
 
 Deno.test("formatTask() prints the state, then one line per event", () => {
-  const text = formatTask(foldTimeline(events)!, "jobs");
+  const text = formatTask({ ...foldTimeline(events)!, skipped: NONE_SKIPPED }, "jobs");
   assertEquals(text.split("\n"), [
     "Task t1 (sleep) of 'jobs': running (attempt 1 on w1, 25% slept 1000 of 4000 ms)",
     "TIME                      EVENT     ATTEMPT  WORKER  DETAIL",
