@@ -105,19 +105,24 @@ Deno.test("no account runs two tasks at once or out of order while workers are S
     }
     const runs = () => workers.flatMap((w) => runsOf(w.process, w.killedAt));
     const expected = new Map(Array.from({ length: KEYS }, (_, k) => [`acct-${k}`, PER_KEY]));
-    await until(
-      () => {
-        const ended = new Set(
-          runs().filter((r) => r.end !== undefined && r.end !== workersKilledAt(r)).map((r) =>
-            `${r.key}/${r.seq}`
-          ),
-        );
-        return ended.size >= total;
-      },
-      `${total} account tasks finished`,
-      Math.max(120_000, total * 40),
-      200,
-    );
+    try {
+      await until(
+        () => {
+          const ended = new Set(
+            runs().filter((r) => r.end !== undefined && r.end !== workersKilledAt(r)).map((r) =>
+              `${r.key}/${r.seq}`
+            ),
+          );
+          return ended.size >= total;
+        },
+        `${total} account tasks finished`,
+        Math.max(120_000, total * 40),
+        200,
+      );
+    } catch (err) {
+      // Say which ones: the violations list the tasks never finished.
+      throw new Error(`${err}: ${keyViolations(runs(), expected).slice(0, 20).join("; ")}`);
+    }
     assertEquals(keyViolations(runs(), expected), []);
     assertEquals(await messageCount(client, `${queue}.dead`), 0, "nothing dead-lettered");
     console.log(
