@@ -149,7 +149,7 @@ Deno.test("a key's tasks never overlap and start in enqueue order across three w
   } finally {
     await producer.close();
     await Promise.all(workers.map((w) => w.close()));
-    await deleteFlowQueues(client, queue);
+    await deleteFlowQueues(client, queue, { limited: ["ping"] });
   }
 });
 
@@ -197,6 +197,6 @@ Deno.test("a key with a backlog of 1,000 does not hold back another key's 10 tas
     await producer.close();
     await Promise.all(workers.map((w) => w.close()));
     await client.channel.purgeQueue(`${queue}.part.${partitionOf(a, 16)}`).catch(() => {});
-    await deleteFlowQueues(client, queue);
+    await deleteFlowQueues(client, queue, { limited: ["ping"] });
   }
 });
