@@ -322,14 +322,15 @@ Deno.test({
           const queue = uniqueQueue("warren_fault_restart");
           const ledger = new Ledger();
           const env = { AMQP_URL: bench.url, WARREN_QUEUE: queue };
-          await using pool = workers(ledger, 3, [], { env });
+          // Without the history, workers only consume and ack, which the alarm below does not
+          // block (a worker recording the history publishes, and would stop with the producer).
+          await using pool = workers(ledger, 3, ["--no-history"], { env });
           await pool.started();
           await produce(ledger, ["sleep", "--ms", "3", "--count", "3000"], { env });
           assertEquals(ledger.enqueuedCount, 3000);
           let doneAtStop = 0, doneWhileDown = 0;
 
-          // The memory alarm blocks the second producer mid-publish (workers only consume and ack,
-          // which it does not block): the restart, once 1,000 tasks are done, is sure to find it
+          // The memory alarm blocks the second producer mid-publish, not the workers: the restart, once 1,000 tasks are done, is sure to find it
           // with unconfirmed messages. A restarted node has no alarm (it is not persisted).
           await using second = await withMemoryAlarm(node, async () => {
             const second = new ProducerProcess(["sleep", "--ms", "3", "--count", "2000"], {
