@@ -37,8 +37,9 @@ function row(report: StatusReport, name: string): QueueStatus {
 Deno.test("admin CLI prints help for itself and each command, and exits 0", async () => {
   const cases: Array<[string[], string[]]> = [
     [["--help"], ["status", "dead list", "dead replay", "dead purge", "purge", "--yes"]],
+    [["--help"], ["dead list [--task NAME] [--id ID] [--reason R] [--limit N] [--json]"]],
     [["status", "--help"], ["--watch", "--json", "--management", "n/a", "passive declare"]],
-    [["dead", "--help"], ["list", "replay", "purge"]],
+    [["dead", "--help"], ["list", "replay", "purge", "--task NAME", "--id ID", "--reason R"]],
     [["dead", "list", "--help"], ["--limit", "order is unchanged", "redelivered", "quorum"]],
     [["dead", "replay", "--help"], ["--task", "--id", "--limit", "--yes", "x-warren-attempts"]],
     [["dead", "purge", "--help"], ["Q.dead", "--yes", "type yes"]],

@@ -35,7 +35,7 @@ Usage:
   ${PROGRAM} cancel ID... [--drop] [--json]
                       cancel tasks: queued or delayed ones never run, running ones are
                       stopped
-  ${PROGRAM} dead list [--limit N] [--json]
+  ${PROGRAM} dead list [--task NAME] [--id ID] [--reason R] [--limit N] [--json]
                       show dead letters (task, id, reason, attempts, error, when, worker),
                       removing none
   ${PROGRAM} dead replay [--task NAME] [--id ID] [--reason R] [--limit N] [--yes]
@@ -63,9 +63,11 @@ not confirmed, 3 when a task has no result (result) or had already finished (can
 const DEAD_HELP = `Dead letters of the work queue Q, in Q.dead.
 
 Usage:
-  ${PROGRAM} dead list [--limit N] [--json]       show them, removing none
-  ${PROGRAM} dead replay [filters] [--yes]         move them back to Q, attempts reset
-  ${PROGRAM} dead purge [--yes]                    delete them all
+  ${PROGRAM} dead list [filters] [--limit N] [--json]  show them, removing none
+  ${PROGRAM} dead replay [filters] [--limit N] [--yes] move them back to Q, attempts reset
+  ${PROGRAM} dead purge [--yes]                        delete them all
+
+Filters (list and replay): --task NAME, --id ID, --reason R (one reason a task is given up).
 
 '${PROGRAM} dead <command> --help' describes each command.`;
 
