@@ -11,7 +11,6 @@ import { listCommand, replayCommand } from "./dead.ts";
 import { PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { purgeCommand } from "./purge.ts";
 import { schedulesCommand } from "./schedules.ts";
-import { dashboardCommand } from "./dashboard.ts";
 import { statusCommand } from "./status.ts";
 import { resultCommand, taskCommand, tasksCommand } from "./history.ts";
 import { cancelCommand } from "./cancel.ts";
@@ -109,8 +108,12 @@ async function run(args: readonly string[]): Promise<number> {
       return await purgeCommand("main", rest);
     case "schedules":
       return await schedulesCommand(rest);
-    case "dashboard":
+    case "dashboard": {
+      // Loaded here, not above: the dashboard's server and page (hono, preact, uPlot) are
+      // loaded by this command only. The specifier stays a literal so `deno compile` bundles it.
+      const { dashboardCommand } = await import("./dashboard.ts");
       return await dashboardCommand(rest);
+    }
     case "task":
       return await taskCommand(rest);
     case "tasks":
