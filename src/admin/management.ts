@@ -22,6 +22,7 @@ import {
   missingQueue,
   queueRole,
   type QueueStatus,
+  retryQueuesNote,
   sortQueues,
   type StatusReport,
 } from "./status.ts";
@@ -260,7 +261,7 @@ export function managementGet(
 /**
  * Reads the state of the queues of `names` from the management API: one paginated request
  * (`GET /api/queues/<vhost>?name=<regex>&use_regex=true`) for the main queue, the dead-letter
- * queue and every delay queue. Throws a {@linkcode ConnectionError} when the API cannot be
+ * queue, every delay queue and the streams `Q.events` and `Q.control`. Throws a {@linkcode ConnectionError} when the API cannot be
  * reached and a {@linkcode ManagementError} when it refuses.
  */
 export async function managementStatus(
@@ -270,7 +271,7 @@ export async function managementStatus(
   const { shown } = managementTarget(options);
   const pattern = `^${
     escapeRegex(names.main)
-  }(\\.dead|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
+  }(\\.dead|\\.events|\\.control|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$`;
   const at = new Date().toISOString();
   const items: QueueItem[] = [];
   let skipped = 0;
@@ -319,6 +320,7 @@ export async function managementStatus(
       ...(pending.length > 0
         ? [`no numbers collected yet for ${pending.join(", ")}: ask again in a few seconds`]
         : []),
+      ...(rows.some((row) => row.role === "retry") ? [retryQueuesNote(names)] : []),
       ...(skipped > 0
         ? [`${skipped} queue(s) of the answer had an unexpected shape and are left out`]
         : []),

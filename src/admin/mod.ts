@@ -30,7 +30,7 @@ export type { CancelRequest } from "../wire/control.ts";
 export type { FindOptions, TaskList, TaskQuery } from "../history/lookup.ts";
 export type { SkippedMessages } from "../history/skipped.ts";
 export type { StreamCheck, StreamCheckOptions } from "./stream_check.ts";
-export { type FeedOptions, TaskFeed } from "../history/feed.ts";
+export { type FeedCounts, type FeedOptions, type FeedRecord, TaskFeed } from "../history/feed.ts";
 export type { TaskRecord, TaskState } from "../history/timeline.ts";
 export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts";
 export { type DeadLetterFilter, describeFilter, matchesFilter } from "./filters.ts";

@@ -28,6 +28,7 @@ import {
 } from "./security.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { DashboardState } from "./state.ts";
+import { taskDuration } from "./duration.ts";
 import type { TaskState } from "../history/timeline.ts";
 
 /** Who may use the dashboard. */
@@ -301,9 +302,14 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
       ...(filter.state ? { state: filter.state as TaskState } : {}),
       ...(filter.task ? { task: filter.task } : {}),
     });
+    const now = Date.now();
     return c.json({
       ...feed,
-      tasks: feed.tasks.map((r) => ({ ...r, detail: clipText(recordDetail(r), API_TEXT_MAX) })),
+      tasks: feed.tasks.map((r) => ({
+        ...r,
+        detail: clipText(recordDetail(r), API_TEXT_MAX),
+        duration: taskDuration(r, now),
+      })),
     });
   });
   app.get("/api/queues/:queue/tasks/:id", async (c) => {

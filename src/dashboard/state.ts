@@ -16,9 +16,9 @@ import { AMQP_NOTE } from "../admin/status.ts";
 import { describeError } from "../errors/describe.ts";
 import { pause } from "../util/deadline.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
-import { TaskFeed } from "../history/feed.ts";
+import { type FeedCounts, type FeedRecord, TaskFeed } from "../history/feed.ts";
 import type { SkippedMessages } from "../history/skipped.ts";
-import type { TaskRecord, TaskState } from "../history/timeline.ts";
+import type { TaskState } from "../history/timeline.ts";
 import {
   failedSummary,
   type HistoryPoint,
@@ -49,11 +49,16 @@ export interface DashboardStateOptions {
 export type FeedAnswer =
   | {
     readonly history: true;
-    readonly tasks: readonly TaskRecord[];
+    readonly tasks: readonly FeedRecord[];
+    /** How many of the feed's tasks of the last {@linkcode COUNTS_WINDOW_MS} are in each state. */
+    readonly counts: FeedCounts;
     /** The events the feed could not read, skipped. */
     readonly skipped: SkippedMessages;
   }
   | { readonly history: false; readonly tasks: readonly []; readonly note: string };
+
+/** The window of the Tasks page's counts: the last 15 minutes. */
+export const COUNTS_WINDOW_MS = 15 * 60_000;
 
 /** A listener of new snapshots. */
 export type SnapshotListener = (snapshot: Snapshot) => void;
@@ -176,7 +181,12 @@ export class DashboardState {
     }
     try {
       const feed = await opening;
-      return { history: true, tasks: feed.tasks(filter), skipped: feed.skipped };
+      return {
+        history: true,
+        tasks: feed.tasks(filter),
+        counts: feed.counts(COUNTS_WINDOW_MS),
+        skipped: feed.skipped,
+      };
     } catch (err) {
       this.#feeds.delete(queue);
       if (!(err instanceof MissingQueueError)) throw err;

@@ -25,6 +25,33 @@ export const FEED_TEXT_MAX = 1000;
  */
 const FEED_PREFETCH = 50;
 
+/** A task of the feed: its record, and the time of its first event the feed read. */
+export type FeedRecord = TaskRecord & {
+  /** The earliest time (ISO 8601) of the task's events that the feed read. */
+  readonly firstAt: string;
+};
+
+/** How many of the feed's tasks are in each state, over all and per task; see {@linkcode TaskFeed.counts}. */
+export interface FeedCounts {
+  /** The window's start (ISO 8601): the counts are of the tasks updated since. */
+  readonly since: string;
+  /**
+   * Whether the window holds every task updated since `since`: `false` when the feed let older
+   * ones go (it keeps `max` tasks), and the counts are then of the tasks it keeps.
+   */
+  readonly complete: boolean;
+  /** The tasks counted. */
+  readonly tasks: number;
+  /** How many are in each state (states with none left out). */
+  readonly byState: Readonly<Partial<Record<TaskState, number>>>;
+  /** Per task name (`?` when no event gave it), the most counted first. */
+  readonly byTask: readonly {
+    readonly task: string;
+    readonly tasks: number;
+    readonly byState: Readonly<Partial<Record<TaskState, number>>>;
+  }[];
+}
+
 /** Options of {@linkcode TaskFeed.open}. */
 export interface FeedOptions {
   /**
@@ -41,14 +68,17 @@ export interface FeedOptions {
 
 /** The latest tasks of a history stream; see the module documentation. */
 export class TaskFeed {
-  readonly #records = new Map<string, TaskRecord>();
+  readonly #records = new Map<string, FeedRecord>();
   readonly #max: number;
+  readonly #since: Date;
   readonly #skipped = new SkipTally();
+  #trimmed = false;
   #reader: StreamReader | undefined;
   #ended = false;
 
-  private constructor(max: number) {
+  private constructor(max: number, since: Date) {
     this.#max = max;
+    this.#since = since;
   }
 
   /**
@@ -56,8 +86,8 @@ export class TaskFeed {
    * with a `MissingQueueError` when the queue has no history.
    */
   static async open(link: Link, names: QueueNames, options: FeedOptions = {}): Promise<TaskFeed> {
-    const feed = new TaskFeed(options.max ?? 2000);
     const since = options.since ?? new Date(Date.now() - 15 * 60_000);
+    const feed = new TaskFeed(options.max ?? 2000, since);
     feed.#reader = await StreamReader.open(link, names.events, (message, offset) => {
       for (const body of eventBodies(message)) {
         const read = readEvent(body);
@@ -83,8 +113,8 @@ export class TaskFeed {
   /** The tasks, the most recently updated first, filtered, at most `limit`. */
   tasks(
     filter: { readonly state?: TaskState; readonly task?: string; readonly limit?: number } = {},
-  ): TaskRecord[] {
-    const matching: TaskRecord[] = [];
+  ): FeedRecord[] {
+    const matching: FeedRecord[] = [];
     for (const record of [...this.#records.values()].reverse()) {
       if (filter.state !== undefined && record.state !== filter.state) continue;
       if (filter.task !== undefined && record.task !== filter.task) continue;
@@ -92,6 +122,44 @@ export class TaskFeed {
       if (matching.length === (filter.limit ?? 100)) break;
     }
     return matching;
+  }
+
+  /**
+   * How many of the tasks updated in the last `windowMs` milliseconds (not before the feed's
+   * start) are in each state, over all and per task: counted from the tasks the feed keeps,
+   * without reading the stream again.
+   */
+  counts(windowMs: number, now: number = Date.now()): FeedCounts {
+    const start = Math.max(now - windowMs, this.#since.getTime());
+    const since = new Date(start).toISOString();
+    const byState: Partial<Record<TaskState, number>> = {};
+    const byTask = new Map<
+      string,
+      { tasks: number; byState: Partial<Record<TaskState, number>> }
+    >();
+    let tasks = 0;
+    let oldest: string | undefined;
+    for (const record of this.#records.values()) {
+      if (oldest === undefined || record.updatedAt < oldest) oldest = record.updatedAt;
+      if (record.updatedAt < since) continue;
+      tasks++;
+      byState[record.state] = (byState[record.state] ?? 0) + 1;
+      const name = record.task ?? "?";
+      const entry = byTask.get(name) ?? { tasks: 0, byState: {} };
+      entry.tasks++;
+      entry.byState[record.state] = (entry.byState[record.state] ?? 0) + 1;
+      byTask.set(name, entry);
+    }
+    // Tasks let go may have been updated in the window when even the oldest kept one was.
+    const complete = !this.#trimmed || oldest === undefined || oldest < since;
+    return {
+      since,
+      complete,
+      tasks,
+      byState,
+      byTask: [...byTask].map(([task, entry]) => ({ task, ...entry }))
+        .sort((a, b) => b.tasks - a.tasks || (a.task < b.task ? -1 : 1)),
+    };
   }
 
   /** Stops following. */
@@ -103,9 +171,11 @@ export class TaskFeed {
   #apply(event: HistoryEvent): void {
     const before = this.#records.get(event.id);
     this.#records.delete(event.id);
-    this.#records.set(event.id, applyEvent(before, event));
+    const firstAt = before === undefined || event.at < before.firstAt ? event.at : before.firstAt;
+    this.#records.set(event.id, { ...applyEvent(before, event), firstAt });
     if (this.#records.size > this.#max) {
       this.#records.delete(this.#records.keys().next().value!);
+      this.#trimmed = true;
     }
   }
 }

@@ -177,6 +177,8 @@ export const LIST_TEXT_MAX = 2000;
 export interface TaskList {
   /** The tasks, the most recently updated first. */
   readonly tasks: TaskRecord[];
+  /** How many tasks matched the query, `tasks` being the first `query.limit` of them. */
+  readonly matched: number;
   /** The events of the window that could not be read, skipped. */
   readonly skipped: SkippedMessages;
 }
@@ -200,14 +202,15 @@ export async function listTasks(
     }
   }, { from: query.since, missingHint: MISSING_HINT });
   const since = query.since.toISOString();
-  const tasks = [...records.values()]
+  const matching = [...records.values()]
     .filter((r) =>
       r.updatedAt >= since && (query.state === undefined || r.state === query.state) &&
       (query.task === undefined || r.task === query.task)
-    )
+    );
+  const tasks = matching
     .sort((a, b) => a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0)
     .slice(0, query.limit ?? 100);
-  return { tasks, skipped: skipped.summary };
+  return { tasks, matched: matching.length, skipped: skipped.summary };
 }
 
 /** Options of {@linkcode awaitOutcome}. */

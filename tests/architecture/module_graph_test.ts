@@ -13,7 +13,21 @@ interface Graph {
   readonly npm: string[];
 }
 
-async function graphOf(entry: string, config?: string): Promise<Graph> {
+interface Dependency {
+  readonly code?: { readonly specifier: string };
+  readonly isDynamic?: boolean;
+}
+
+interface ModuleInfo {
+  readonly specifier: string;
+  readonly dependencies?: readonly Dependency[];
+}
+
+/**
+ * The graph of `entry`; with `staticOnly`, only the modules that loading it loads: reached by
+ * static imports of code, not by dynamic imports (nor by type-only imports).
+ */
+async function graphOf(entry: string, config?: string, staticOnly = false): Promise<Graph> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", ...(config ? ["--config", config] : []), entry],
     cwd: rootPath(""),
@@ -22,13 +36,38 @@ async function graphOf(entry: string, config?: string): Promise<Graph> {
   }).output();
   const text = new TextDecoder();
   assertEquals(code, 0, text.decode(stderr));
-  const info = JSON.parse(text.decode(stdout)) as { modules: Array<{ specifier: string }> };
+  const info = JSON.parse(text.decode(stdout)) as {
+    roots: string[];
+    modules: ModuleInfo[];
+    redirects: Record<string, string>;
+  };
   const root = new URL(rootPath(""), "file://").href;
-  const specifiers = info.modules.map((m) => m.specifier);
+  const specifiers = staticOnly ? staticClosure(info) : info.modules.map((m) => m.specifier);
   return {
     local: specifiers.filter((s) => s.startsWith(root)).map((s) => s.slice(root.length)).sort(),
     npm: specifiers.filter((s) => s.startsWith("npm:")).map((s) => s.slice("npm:/".length)).sort(),
   };
+}
+
+/** The modules reached from the roots by static imports of code. */
+function staticClosure(
+  info: { roots: string[]; modules: ModuleInfo[]; redirects: Record<string, string> },
+): string[] {
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const resolve = (specifier: string) => info.redirects[specifier] ?? specifier;
+  const seen = new Set<string>();
+  const pending = info.roots.map(resolve);
+  while (pending.length > 0) {
+    const specifier = pending.pop()!;
+    if (seen.has(specifier)) continue;
+    seen.add(specifier);
+    for (const dependency of bySpecifier.get(specifier)?.dependencies ?? []) {
+      if (dependency.code && !dependency.isDynamic) {
+        pending.push(resolve(dependency.code.specifier));
+      }
+    }
+  }
+  return [...seen];
 }
 
 Deno.test("mod.ts loads no CLI code and no CLI-only dependency: only amqplib and zod", async () => {
@@ -76,6 +115,22 @@ Deno.test("each CLI's entry loads only what it runs", async (t) => {
     assertEquals(loaded, []);
     assertEquals(graph.local.filter((path) => path.startsWith("src/cli/admin/")), []);
   });
+});
+
+Deno.test("the admin CLI loads the dashboard only for its dashboard command", async (t) => {
+  for (const entry of ["src/cli/admin/main.ts", "admin.ts"]) {
+    await t.step(entry, async () => {
+      const loaded = await graphOf(entry, undefined, true);
+      assertEquals(packages(loaded).filter((name) => DASHBOARD_NPM.includes(name)), []);
+      assertEquals(loaded.local.filter((path) => path.startsWith("src/dashboard/")), []);
+      assert(loaded.local.includes("src/cli/admin/status.ts"), "the other commands are loaded");
+      const reachable = await graphOf(entry);
+      assert(
+        reachable.local.includes("src/dashboard/server.ts"),
+        "the dashboard stays reachable by a literal dynamic import (which deno compile bundles)",
+      );
+    });
+  }
 });
 
 Deno.test("the other export paths load neither the CLI nor the demo catalog", async () => {

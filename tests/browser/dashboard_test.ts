@@ -159,6 +159,23 @@ Deno.test({
         await page.screenshot({ path: `${SCREENSHOTS}overview.png`, fullPage: true });
       });
 
+      await t.step("the chart's times are ISO 8601 UTC, as every other time", async () => {
+        const ticks = await page.evaluate(async () => {
+          // (A path in a variable: the module is the page's, not one of this test's graph.)
+          const chartModule = "/assets/chart.js";
+          const { axisTimes } = await import(chartModule);
+          return axisTimes([
+            Date.UTC(2026, 11, 5, 9, 35) / 1000,
+            Date.UTC(2026, 11, 5, 9, 36) / 1000,
+          ]);
+        });
+        assertEquals(ticks, ["2026-12-05\n09:35:00Z", "09:36:00Z"]);
+        const chart = page.locator(".chart .u-over").first();
+        await chart.hover();
+        const legend = await page.locator(".chart .u-legend .u-series").first().innerText();
+        assert(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/.test(legend), legend);
+      });
+
       await t.step("replay through the button, after the confirmation", async () => {
         await page.click("#nav-dead");
         await page.waitForSelector("#dead-table tbody tr");
@@ -237,12 +254,70 @@ Deno.test({
               timeout: 15_000,
             });
             assert((await page.locator("#task-state").innerText()).includes("running (attempt 1"));
+            // The recent window's counts, per task and state; the running task's duration.
+            await page.waitForSelector(
+              '#tasks-counts tr[data-task="sleep"] td[data-state="running"]',
+            );
+            const duration = await page.locator(`#tasks-feed tr[data-id="${id}"] td.duration`)
+              .innerText();
+            assert(/ so far$/.test(duration), duration);
+            const wraps = await page.evaluate(() =>
+              [...document.querySelectorAll("#tasks-feed td.time, #task-timeline td.time")]
+                .map((cell) => getComputedStyle(cell).whiteSpace)
+            );
+            assert(wraps.length > 1 && wraps.every((w) => w === "nowrap"), wraps.join());
             await page.screenshot({ path: `${SCREENSHOTS}tasks.png`, fullPage: true });
             await page.click("#task-cancel");
+            assertEquals(
+              [
+                await page.locator("#confirm-yes").innerText(),
+                await page.locator("#confirm-no").innerText(),
+              ],
+              ["Cancel task", "Keep it running"],
+            );
             await page.click("#confirm-yes");
             await page.waitForSelector('#task-state[data-state="cancelled"]', { timeout: 15_000 });
             assert((await page.locator("#task-done").innerText()).includes("Cancel requested"));
             assert(await page.locator('#task-timeline tr[data-event="cancelled"]').count() === 1);
+
+            // The feed is flooded by the schedule's ticks (sleep): a filter by task.
+            const sum = await recording.enqueue("sum", { start: 1, end: 3 });
+            await page.waitForFunction(() =>
+              [...document.querySelectorAll<HTMLOptionElement>("#tasks-task option")].some((o) =>
+                o.value === "sum"
+              )
+            );
+            await page.selectOption("#tasks-task", "sum");
+            await page.waitForSelector(`#tasks-feed tr[data-id="${sum.id}"]`);
+            await page.waitForFunction(() =>
+              [...document.querySelectorAll("#tasks-feed tbody tr")].every((row) =>
+                row.children[1]?.textContent === "sum"
+              )
+            );
+            assertEquals(await page.locator("#tasks-of").innerText(), "sum");
+            await page.selectOption("#tasks-task", "");
+
+            // A task that finishes while the cancel dialog is open: the dialog closes, says so.
+            const short = await recording.enqueue("sleep", { ms: 8_000 });
+            const shortRow = `#tasks-feed tr[data-id="${short.id}"][data-state="running"]`;
+            await page.waitForSelector(shortRow, { timeout: 15_000 });
+            await page.click(shortRow);
+            await page.click("#task-cancel");
+            await page.waitForSelector("#confirm");
+            await page.waitForSelector("#confirm", { state: "detached", timeout: 15_000 });
+            assert(
+              (await page.locator("#task-done").innerText()).includes(
+                `${short.id} finished meanwhile (succeeded)`,
+              ),
+            );
+
+            // Another queue: its own feed; no id, task or feed row of the first stays.
+            await page.selectOption("#queue", filling);
+            await page.waitForSelector("#tasks-no-history");
+            assertEquals(await page.locator("#task-id").inputValue(), "");
+            assertEquals(await page.locator("#task-found").count(), 0);
+            assertEquals(await page.locator("#tasks-feed tr[data-id]").count(), 0);
+            assertEquals(await page.locator("#tasks-task").inputValue(), "");
           } finally {
             await recording.close();
           }

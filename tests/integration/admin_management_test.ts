@@ -9,7 +9,7 @@ import amqp from "amqplib";
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { QueueStatus, StatusReport } from "../../src/admin/status.ts";
-import { queueNames } from "../../src/broker/topology.ts";
+import { queueNames, streamOptions } from "../../src/broker/topology.ts";
 import { runCli } from "../_helpers/cli.ts";
 import { freePort } from "../_helpers/ports.ts";
 import { until } from "../_helpers/probe.ts";
@@ -60,6 +60,10 @@ Deno.test({
           "x-dead-letter-routing-key": queue,
         },
       });
+      await channel.assertQueue(
+        names.events,
+        streamOptions({ maxAgeMs: 3_600_000, maxBytes: 10_000_000 }),
+      );
       for (let i = 0; i < 3; i++) channel.sendToQueue(queue, Buffer.from(`{"n":${i}}`));
       channel.sendToQueue(names.dead, Buffer.from("{}"));
       await channel.waitForConfirms();
@@ -81,7 +85,18 @@ Deno.test({
         assert(report);
         assertEquals(report.source, "management");
         assertEquals(report.from, management);
-        assertEquals(report.queues.map((q) => q.name), [queue, names.retry(123), names.dead]);
+        assertEquals(report.queues.map((q) => q.name), [
+          queue,
+          names.retry(123),
+          names.dead,
+          names.events,
+        ]);
+        assert(
+          report.notes.some((note) =>
+            note.includes(`${queue}.retry.<ms> are delay queues of Warren 0.1`)
+          ),
+          report.notes.join("\n"),
+        );
         const main = row(report, queue)!;
         assertEquals(typeof main.publishRate, "number");
         assertEquals(typeof main.deliverRate, "number");
@@ -95,7 +110,7 @@ Deno.test({
         assertEquals(result.code, 0, result.stderr);
         const amqpReport = JSON.parse(result.stdout) as StatusReport;
         assertEquals(amqpReport.source, "amqp");
-        assertEquals(amqpReport.queues.map((q) => q.name), [queue, names.dead]);
+        assertEquals(amqpReport.queues.map((q) => q.name), [queue, names.dead, names.events]);
         const main = row(amqpReport, queue)!;
         assertEquals([main.ready, main.consumers, main.unacked, main.publishRate], [
           2,

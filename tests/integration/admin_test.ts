@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import type { QueueStatus, StatusReport } from "../../src/admin/status.ts";
-import { queueNames } from "../../src/broker/topology.ts";
+import { queueNames, streamOptions } from "../../src/broker/topology.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { ADMIN_FLAGS, rootPath, runCli, type RunResult, WorkerProcess } from "../_helpers/cli.ts";
 import { runInTerminal, scriptInstalled } from "../_helpers/terminal.ts";
@@ -37,8 +37,9 @@ function row(report: StatusReport, name: string): QueueStatus {
 Deno.test("admin CLI prints help for itself and each command, and exits 0", async () => {
   const cases: Array<[string[], string[]]> = [
     [["--help"], ["status", "dead list", "dead replay", "dead purge", "purge", "--yes"]],
+    [["--help"], ["dead list [--task NAME] [--id ID] [--reason R] [--limit N] [--json]"]],
     [["status", "--help"], ["--watch", "--json", "--management", "n/a", "passive declare"]],
-    [["dead", "--help"], ["list", "replay", "purge"]],
+    [["dead", "--help"], ["list", "replay", "purge", "--task NAME", "--id ID", "--reason R"]],
     [["dead", "list", "--help"], ["--limit", "order is unchanged", "redelivered", "quorum"]],
     [["dead", "replay", "--help"], ["--task", "--id", "--limit", "--yes", "x-warren-attempts"]],
     [["dead", "purge", "--help"], ["Q.dead", "--yes", "type yes"]],
@@ -126,8 +127,29 @@ Deno.test("admin status counts what the producer enqueued, and the worker attach
       ]);
       assertEquals(lines[2]!.split(/\s+/), [queue, "5", "n/a", "0", "n/a", "n/a"]);
       assertStringIncludes(result.stdout, "unacked messages and rates are n/a");
+      assert(!result.stdout.includes("Warren 0.1"), "no note of Warren 0.1's queues over AMQP");
+      assert(!result.stdout.includes("stream"), "no streams, no note of them");
     },
   );
+
+  await t.step("a stream's READY is said to count the readers' markers too", async () => {
+    await client.channel.assertQueue(
+      names.control,
+      streamOptions({ maxAgeMs: 3_600_000, maxBytes: 10_000_000 }),
+    );
+    try {
+      const result = await runCli("admin.ts", ["status", "--queue", queue]);
+      assertEquals(result.code, 0, result.stderr);
+      assert(result.stdout.includes(`\n${names.control} `), result.stdout);
+      assertStringIncludes(result.stdout, `${names.control}: 0 message(s) read since`);
+      assertStringIncludes(
+        result.stdout,
+        "note: a stream's READY is every message it keeps, the markers its readers append to find its end included; the lines below count messages without them",
+      );
+    } finally {
+      await client.channel.deleteQueue(names.control);
+    }
+  });
 
   await t.step("delayed tasks are counted in the delay levels that exist", async () => {
     // 1 h is 36,000 units of 100 ms: the levels up to 15 (2^15 units) exist, and the tasks wait

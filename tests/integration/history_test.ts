@@ -303,3 +303,36 @@ Deno.test("the CLIs record the history by default, and not with --no-history", a
   assertEquals(none.code, 2);
   assertStringIncludes(none.stderr, "the queue has no history");
 });
+
+Deno.test("admin.ts tasks --limit says how many tasks it left out", async () => {
+  const queue = uniqueQueue("warren_tasks_limit");
+  await using client = await rawClient();
+  client.track(queue);
+  const events = `${queue}.events`;
+  await client.channel.assertQueue(
+    events,
+    streamOptions({ maxAgeMs: DEFAULT_HISTORY_MAX_AGE_MS, maxBytes: 10_000_000 }),
+  );
+  const connection = await amqp.connect(TEST_URL);
+  try {
+    const channel = await connection.createConfirmChannel();
+    for (let i = 0; i < 5; i++) {
+      const { body, properties } = encodeEvent({
+        event: "enqueued",
+        id: taskIdAt(Date.now()),
+        task: "nap",
+      });
+      channel.sendToQueue(events, Buffer.from(body), properties);
+    }
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+  const cut = await runCli("admin.ts", ["tasks", "--limit", "3", "--queue", queue]);
+  assertEquals(cut.code, 0, cut.stderr);
+  assertStringIncludes(cut.stdout.split("\n")[0]!, ": 3 of 5 (the latest; --limit shows more)");
+  assertEquals(cut.stdout.trimEnd().split("\n").length, 1 + 1 + 3, "heading, titles, 3 rows");
+  const all = await runCli("admin.ts", ["tasks", "--limit", "5", "--queue", queue]);
+  assertEquals(all.code, 0, all.stderr);
+  assertMatch(all.stdout.split("\n")[0]!, /: 5$/);
+});

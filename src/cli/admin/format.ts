@@ -145,12 +145,20 @@ export function formatStatus(report: StatusReport): string {
       }`,
     )
   );
+  const kept = report.queues.some((q) => q.exists && STREAM_NOTES[q.role] !== undefined)
+    ? [
+      `a stream's READY is every message it keeps, the markers its readers append to find its end included${
+        streams.length > 0 ? "; the lines below count messages without them" : ""
+      }`,
+    ]
+    : [];
   return [
     `Queue '${report.queue}' at ${report.at}, from the ${describeSource(report)}`,
     ...lines,
     ...delayed,
     ...hidden,
     ...streams,
+    ...kept.map((note) => `note: ${note}`),
     ...report.notes.map((note) => `note: ${note}`),
   ].join("\n");
 }

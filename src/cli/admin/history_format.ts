@@ -110,7 +110,11 @@ export function formatTasks(list: TaskList | readonly TaskRecord[], heading: str
     ],
     rows,
   );
-  return [`${printable(heading)}: ${records.length}`, ...lines, ...notes].join("\n");
+  const matched = "tasks" in list ? list.matched : records.length;
+  const count = matched > records.length
+    ? `${records.length} of ${matched} (the latest; --limit shows more)`
+    : String(records.length);
+  return [`${printable(heading)}: ${count}`, ...lines, ...notes].join("\n");
 }
 
 /** What a cancel did, one line per task. */

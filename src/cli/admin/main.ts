@@ -11,7 +11,6 @@ import { listCommand, replayCommand } from "./dead.ts";
 import { PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { purgeCommand } from "./purge.ts";
 import { schedulesCommand } from "./schedules.ts";
-import { dashboardCommand } from "./dashboard.ts";
 import { statusCommand } from "./status.ts";
 import { resultCommand, taskCommand, tasksCommand } from "./history.ts";
 import { cancelCommand } from "./cancel.ts";
@@ -35,7 +34,7 @@ Usage:
   ${PROGRAM} cancel ID... [--drop] [--json]
                       cancel tasks: queued or delayed ones never run, running ones are
                       stopped
-  ${PROGRAM} dead list [--limit N] [--json]
+  ${PROGRAM} dead list [--task NAME] [--id ID] [--reason R] [--limit N] [--json]
                       show dead letters (task, id, reason, attempts, error, when, worker),
                       removing none
   ${PROGRAM} dead replay [--task NAME] [--id ID] [--reason R] [--limit N] [--yes]
@@ -63,9 +62,11 @@ not confirmed, 3 when a task has no result (result) or had already finished (can
 const DEAD_HELP = `Dead letters of the work queue Q, in Q.dead.
 
 Usage:
-  ${PROGRAM} dead list [--limit N] [--json]       show them, removing none
-  ${PROGRAM} dead replay [filters] [--yes]         move them back to Q, attempts reset
-  ${PROGRAM} dead purge [--yes]                    delete them all
+  ${PROGRAM} dead list [filters] [--limit N] [--json]  show them, removing none
+  ${PROGRAM} dead replay [filters] [--limit N] [--yes] move them back to Q, attempts reset
+  ${PROGRAM} dead purge [--yes]                        delete them all
+
+Filters (list and replay): --task NAME, --id ID, --reason R (one reason a task is given up).
 
 '${PROGRAM} dead <command> --help' describes each command.`;
 
@@ -107,8 +108,12 @@ async function run(args: readonly string[]): Promise<number> {
       return await purgeCommand("main", rest);
     case "schedules":
       return await schedulesCommand(rest);
-    case "dashboard":
+    case "dashboard": {
+      // Loaded here, not above: the dashboard's server and page (hono, preact, uPlot) are
+      // loaded by this command only. The specifier stays a literal so `deno compile` bundles it.
+      const { dashboardCommand } = await import("./dashboard.ts");
       return await dashboardCommand(rest);
+    }
     case "task":
       return await taskCommand(rest);
     case "tasks":

@@ -37,16 +37,19 @@ Where the numbers come from (the output says which):
                       http://localhost:15672, logging in with the user, password and virtual
                       host of the (first) AMQP URL, unless URL holds its own user:password@;
                       guest/guest when neither names a user. It gives every number and lists
-                      every delay queue; the broker refreshes its numbers every 5 s
+                      every delay queue (Warren 0.1's Q.retry.<ms> too, with a note) and the
+                      streams; the broker refreshes its numbers every 5 s
                       (env WARREN_MANAGEMENT_URL, read only if --allow-env grants it)
   otherwise           AMQP passive declares: ready messages and consumers; unacked messages
                       and rates show n/a, as AMQP does not give them. The delay levels are
                       probed from the lowest up to the first that does not exist
 
-Warren's streams, when they exist: Q.events (the task history) and Q.control (cancels) are
-read from --streams-since (default 1h, at most 200000 messages each) and the messages that
-readers skip as unreadable (an event over 1 MiB or nested over 66 levels, or not of the event
-format; a control message that is neither a cancel nor a replay note) are counted.
+Warren's streams, when they exist: Q.events (the task history) and Q.control (cancels). Their
+READY is every message they keep, the markers that readers append to find their end included.
+They are read from --streams-since (default 1h, at most 200000 messages each): the messages
+(markers not counted) and those that readers skip as unreadable (an event over 1 MiB or
+nested over 66 levels, or not of the event format; a control message that is neither a cancel
+nor a replay note) are counted.
 
 Options:
   --streams-since WHEN  read the streams from this time: a duration back from now (30m, 7d)

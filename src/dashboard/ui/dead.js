@@ -120,7 +120,7 @@ export function DeadLetters({ queues }) {
             <tbody>${list.messages.map((m) =>
               html`
                 <tr data-id=${m.id}>
-                  <td>${m.when ?? "–"}</td>
+                  <td class="time">${m.when ?? "–"}</td>
                   <td>${m.task ?? "?"}</td>
                   <td class="id">${m.id}</td>
                   <td>${m.reason ?? "–"}</td>

@@ -72,8 +72,8 @@ export function Schedules({ queues }) {
                   <td>${s.task}</td>
                   <td>${s.timing}</td>
                   <td>${s.missed}</td>
-                  <td>${s.lastFire ?? "–"}</td>
-                  <td>${s.nextFire ?? "–"}</td>
+                  <td class="time">${s.lastFire ?? "–"}</td>
+                  <td class="time">${s.nextFire ?? "–"}</td>
                 </tr>
               `
             )}</tbody>

@@ -1,7 +1,7 @@
 // Tasks: the live feed of a queue's latest tasks (from its task history, Q.events), one task's
 // timeline (attempts, progress, result or error), and cancelling it behind a confirmation. A
 // queue without a history has no feed: a task can then be found only as a dead letter.
-import { useEffect, useState } from "/assets/preact-hooks.mjs";
+import { useEffect, useRef, useState } from "/assets/preact-hooks.mjs";
 import { html } from "/assets/htm-preact.mjs";
 import { getJson, postJson, queuePath } from "/assets/api.js";
 import { Confirm } from "/assets/confirm.js";
@@ -17,6 +17,58 @@ function describeCancel(report) {
   return `${report.id} is not in the history: nothing was cancelled.`;
 }
 
+/** A duration in words: `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`; `so far` while it runs. */
+export function formatDuration(duration) {
+  if (!duration) return "";
+  const { ms, ongoing } = duration;
+  const s = Math.floor(ms / 1000);
+  const text = ms < 1000
+    ? `${ms} ms`
+    : ms < 60_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : ms < 3_600_000
+    ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`
+    : `${Math.floor(s / 3600)} h ${String(Math.floor(s / 60) % 60).padStart(2, "0")} min`;
+  return ongoing ? `${text} so far` : text;
+}
+
+/** The tasks of the recent window, per state and per task; a task's name filters the feed. */
+function Counts({ counts, task, onTask }) {
+  if (!counts) return null;
+  const states = Object.keys(counts.byState);
+  const cells = (byState) =>
+    states.map((s) => html`<td class="num" data-state=${s}>${byState[s] ?? 0}</td>`);
+  return html`
+    <p class="note"
+      id="tasks-window">${counts.tasks} task(s) updated since <span class="time">${counts
+        .since}</span>${counts.complete ? "" : " (the latest the dashboard keeps)"}.</p>
+    ${counts.tasks === 0 ? null : html`
+      <table id="tasks-counts">
+        <thead>
+          <tr><th>task</th><th class="num">tasks</th>${states.map((s) =>
+            html`<th class="num">${s}</th>`
+          )}</tr>
+        </thead>
+        <tbody>
+          ${counts.byTask.map((row) =>
+            html`
+              <tr data-task=${row.task} class=${row.task === task ? "pick picked" : "pick"}
+                onClick=${() => onTask(row.task === task ? "" : row.task)}>
+                <td>${row.task}</td>
+                <td class="num">${row.tasks}</td>
+                ${cells(row.byState)}
+              </tr>
+            `
+          )}
+          <tr data-task="" class="total"><td>all</td><td class="num">${counts.tasks}</td>${cells(
+            counts.byState,
+          )}</tr>
+        </tbody>
+      </table>
+    `}
+  `;
+}
+
 function Feed({ feed, onPick }) {
   if (!feed) return null;
   if (!feed.history) return html`<p class="note" id="tasks-no-history">${feed.note}</p>`;
@@ -29,24 +81,28 @@ function Feed({ feed, onPick }) {
           <th>id</th>
           <th>state</th>
           <th>attempts</th>
+          <th class="num">duration</th>
           <th>detail</th>
         </tr>
       </thead>
       <tbody>${feed.tasks.map((t) =>
         html`
           <tr data-id=${t.id} data-state=${t.state} class="pick" onClick=${() => onPick(t.id)}>
-            <td>${t.updatedAt}</td>
+            <td class="time">${t.updatedAt}</td>
             <td>${t.task ?? "?"}</td>
             <td class="id">${t.id}</td>
             <td>${t.state}</td>
             <td>${t.attempts}</td>
+            <td class="num duration">${formatDuration(t.duration)}</td>
             <td>${t.detail}</td>
           </tr>
         `
       )}</tbody>
     </table>
     ${feed.tasks.length === 0
-      ? html`<p class="note">No task events in the last 15 minutes.</p>`
+      ? html`<p class="note">No task events in the last 15 minutes${
+        feed.filtered ? " that match the filter" : ""
+      }.</p>`
       : null}
     ${feed.skipped?.count > 0
       ? html`
@@ -94,7 +150,7 @@ function Timeline({ found, queue, onCancel }) {
             <tbody>${record.events.map((e) =>
               html`
                 <tr data-event=${e.event}>
-                  <td>${e.at}</td>
+                  <td class="time">${e.at}</td>
                   <td>${e.event}</td>
                   <td>${e.attempt ?? ""}</td>
                   <td>${e.worker ?? ""}</td>
@@ -142,6 +198,7 @@ function Timeline({ found, queue, onCancel }) {
 export function Tasks({ queues }) {
   const [queue, setQueue] = useQueue(queues);
   const [state, setState] = useState("");
+  const [task, setTask] = useState("");
   const [feed, setFeed] = useState(null);
   const [id, setId] = useState("");
   const [found, setFound] = useState(null);
@@ -149,39 +206,66 @@ export function Tasks({ queues }) {
   const [done, setDone] = useState(null);
   const [asking, setAsking] = useState(false);
   const [states, setStates] = useState([]);
+  const shownQueue = useRef(queue);
+  shownQueue.current = queue;
   useEffect(() => {
     getJson("/api/meta").then((meta) => setStates(meta.states), () => {});
   }, []);
 
   const lookup = async (taskId) => {
     setError(null);
+    const asked = shownQueue.current;
     try {
-      setFound(await getJson(queuePath(queue, `tasks/${encodeURIComponent(taskId)}`)));
+      const answer = await getJson(queuePath(asked, `tasks/${encodeURIComponent(taskId)}`));
+      // (The queue read at the time of the call: an answer for another queue is not shown.)
+      if (asked === shownQueue.current) setFound(answer);
     } catch (err) {
+      if (asked !== shownQueue.current) return;
       setFound(null);
       setError(err.message);
     }
   };
 
-  // Another queue: another task.
+  // Another queue: none of this queue's tasks, ids or task names stay shown.
   useEffect(() => {
     setFound(null);
     setDone(null);
+    setAsking(false);
+    setId("");
+    setTask("");
+    setFeed(null);
   }, [queue]);
-  // The feed, and the timeline shown while its task runs, refresh every 2 s.
+  // The feed, and the timeline shown while its task runs, refresh every 2 s. An answer that
+  // arrives after the queue or the filter changed is dropped.
   useEffect(() => {
     if (!queue) return undefined;
+    let current = true;
+    const query = new URLSearchParams();
+    if (state) query.set("state", state);
+    if (task) query.set("task", task);
+    const search = query.size > 0 ? `?${query}` : "";
     const load = async () => {
       try {
-        setFeed(await getJson(queuePath(queue, `tasks${state ? `?state=${state}` : ""}`)));
+        const answer = await getJson(queuePath(queue, `tasks${search}`));
+        if (current) setFeed({ ...answer, queue, filtered: Boolean(state || task) });
       } catch (err) {
-        setError(err.message);
+        if (current) setError(err.message);
       }
     };
     load();
     const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [queue, state]);
+    return () => {
+      current = false;
+      clearInterval(timer);
+    };
+  }, [queue, state, task]);
+  // A task that finishes while the cancel dialog is open: the dialog closes and says so.
+  useEffect(() => {
+    const record = found?.record;
+    if (!asking || !record?.finished) return;
+    setAsking(false);
+    setDone(`${record.id} finished meanwhile (${record.state}): nothing to cancel.`);
+  }, [found, asking]);
   useEffect(() => {
     const record = found?.record;
     if (!record || record.finished) return undefined;
@@ -210,6 +294,8 @@ export function Tasks({ queues }) {
     }
   };
 
+  // Only this queue's feed is shown, whatever answer came last.
+  const shown = feed?.queue === queue ? feed : null;
   return html`
     <section>
       <form class="filters" onSubmit=${(e) => {
@@ -225,17 +311,30 @@ export function Tasks({ queues }) {
           <option value="">every state</option>
           ${states.map((s) => html`<option value=${s}>${s}</option>`)}
         </select></label>
+        <label>task <select id="tasks-task" value=${task}
+          onChange=${(e) => setTask(e.currentTarget.value)}>
+          <option value="">every task</option>
+          ${[...new Set([...(shown?.counts?.byTask ?? []).map((row) => row.task), task])]
+            .filter(Boolean)
+            .map((name) => html`<option value=${name}>${name}</option>`)}
+        </select></label>
       </form>
       ${error ? html`<p class="error" id="task-error">${error}</p>` : null}
       ${done ? html`<p class="done" id="task-done">${done}</p>` : null}
       ${found
         ? html`<${Timeline} found=${found} queue=${queue} onCancel=${() => setAsking(true)} />`
         : null}
-      <h2>Latest tasks</h2>
-      <${Feed} feed=${feed} onPick=${pick} />
+      <h2>Recent tasks</h2>
+      <${Counts} counts=${shown?.counts} task=${task} onTask=${setTask} />
+      <h2>Latest tasks${task
+        ? html`
+          of <span id="tasks-of">${task}</span>
+        `
+        : ""}</h2>
+      <${Feed} feed=${shown} onPick=${pick} />
       ${asking
         ? html`
-          <${Confirm} action="Cancel task" onAnswer=${answer}
+          <${Confirm} action="Cancel task" dismiss="Keep it running" onAnswer=${answer}
             message=${`Cancel task ${found?.id} of ${queue}? A queued or delayed task will never run; a running one has its signal fired. It is dead-lettered with reason cancelled.`} />
         `
         : null}

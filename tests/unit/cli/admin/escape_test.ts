@@ -62,7 +62,11 @@ Deno.test("admin.ts task prints a hostile name and error escaped, cut unless --f
   assert(full.includes("x".repeat(5000)));
   assert(!full.includes("…[cut:"));
   const list = formatTasks(
-    { tasks: [foldTimeline(events)!], skipped: { count: 1, reasons: { "not-an-event": 1 } } },
+    {
+      tasks: [foldTimeline(events)!],
+      matched: 1,
+      skipped: { count: 1, reasons: { "not-an-event": 1 } },
+    },
     "Tasks",
   );
   assert(!raw(list), list);
