@@ -148,6 +148,7 @@ export type { ThreadsOption, VersionMismatchPolicy, WorkerOptions } from "./src/
 export type {
   TaskDead,
   TaskDone,
+  TaskEarly,
   TaskEvent,
   TaskEventName,
   TaskFailed,
