@@ -16,7 +16,6 @@ const RANKS: Readonly<Record<string, number>> = {
   "scheduler": 5,
   "worker": 5,
   "history": 4,
-  "flow": 4,
   "broker": 3,
   "task": 2,
   "wire": 1,
