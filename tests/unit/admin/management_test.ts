@@ -101,7 +101,7 @@ Deno.test("managementStatus() reads every queue of Q, page by page", async () =>
       assertEquals(first.params.get("use_regex"), "true");
       assertEquals(
         first.params.get("name"),
-        "^jobs(\\.dead|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
+        "^jobs(\\.dead|\\.events|\\.control|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
       );
       assertStringIncludes(first.params.get("columns") ?? "", "message_stats.publish_details.rate");
       assertEquals(seen[1]!.params.get("page"), "2");
@@ -150,7 +150,7 @@ Deno.test("managementStatus() reports missing queues, other vhosts and logins", 
         assertEquals(seen[0]!.path, "/api/queues/%2F");
         assertEquals(
           seen[0]!.params.get("name"),
-          "^q\\.x(\\.dead|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
+          "^q\\.x(\\.dead|\\.events|\\.control|\\.wait\\.[0-9]+|\\.delay\\.[0-9]+|\\.retry\\.[0-9]+)?$",
         );
         assertEquals(seen[0]!.auth, `Basic ${btoa("bob:pw")}`);
         assertEquals(report.from, base.replace("http://", "http://bob:***@"));
