@@ -93,6 +93,15 @@ class Ledger {
     return trace.kind === "wait" ? 1 : 3;
   }
 
+  /** How many attempts failed so far (each one's retry then waits in the levels). */
+  failures(): number {
+    let failures = 0;
+    for (const trace of this.traces.values()) {
+      for (const times of trace.failures.values()) failures += times.length;
+    }
+    return failures;
+  }
+
   done(): number {
     let done = 0;
     for (const trace of this.traces.values()) {
@@ -245,8 +254,12 @@ Deno.test({
       for (const outage of ["kill -9", "graceful stop"] as const) {
         await t.step(outage, async () => {
           await Promise.all(queues.map((q) => q.enqueue()));
-          // Let some run and some fail, so that delayed tasks and retries wait in the levels.
-          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          // Some run and some fail first, so that delayed tasks and retries wait in the levels.
+          await until(
+            () => queues.every((q) => q.ledger.done() > 0 && q.ledger.failures() > 0),
+            "a task done and an attempt failed on each queue",
+            30_000,
+          );
           const doneBefore = queues.map((q) => q.ledger.done());
           const down = Date.now();
           if (outage === "kill -9") await node.kill();
