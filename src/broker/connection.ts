@@ -15,7 +15,7 @@ import { ConfigError } from "../errors/config_error.ts";
 import { ConnectionError } from "../errors/connection_error.ts";
 import { describeError } from "../errors/describe.ts";
 import { backoffCeiling } from "../util/backoff.ts";
-import { pause, withTimeout } from "../util/deadline.ts";
+import { finishesWithin, pause, withTimeout } from "../util/deadline.ts";
 import { Slot } from "../util/gate.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
 import { permanentError } from "./connection_errors.ts";
@@ -63,9 +63,31 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** Runs on each new link, before it counts as up. */
 export type LinkSetup = (link: Link) => Promise<void>;
 
-/** Closes an AMQP connection; never rejects. */
+/**
+ * How long a close waits for the broker's answer. A broker that blocked the connection (memory or
+ * disk alarm) reads nothing more from it, so a close would never be answered.
+ */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * Closes an AMQP connection; never rejects, and never waits longer than `CLOSE_TIMEOUT_MS`: a
+ * close the broker does not answer by then ends by dropping the socket, which fails whatever
+ * still waits on the connection (confirms, replies), as a lost connection does.
+ */
 async function closeModel(model: ChannelModel): Promise<void> {
-  await model.close().catch(() => {});
+  if (await finishesWithin(model.close(), CLOSE_TIMEOUT_MS)) return;
+  dropSocket(
+    model,
+    new ConnectionError(`RabbitMQ did not answer the close within ${CLOSE_TIMEOUT_MS} ms`),
+  );
+}
+
+/** Destroys the connection's socket (amqplib keeps it as `connection.stream`, untyped). */
+function dropSocket(model: ChannelModel, reason: Error): void {
+  const { stream } = model.connection as unknown as {
+    stream?: { destroy?: (err?: Error) => void };
+  };
+  stream?.destroy?.(reason);
 }
 
 /** A supervised connection; see the module documentation. */

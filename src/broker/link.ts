@@ -8,7 +8,14 @@
  * @module
  */
 import type { Channel, ChannelModel, ConfirmChannel, Message } from "../deps/amqplib.ts";
+import { finishesWithin } from "../util/deadline.ts";
 import type { Logger } from "../util/logger.ts";
+
+/**
+ * How long a channel's close waits for the broker's answer. A channel whose broker-side process
+ * waits on a queue that does not answer (a quorum queue without a leader) never answers.
+ */
+const CHANNEL_CLOSE_TIMEOUT_MS = 5_000;
 
 /** Options of {@linkcode Link.channel} and {@linkcode Link.confirmChannel}. */
 export interface ChannelOptions {
@@ -83,10 +90,18 @@ export class Link {
     this.#restart(reason);
   }
 
-  /** Closes `channel` on purpose: it restarts nothing. Never rejects. */
+  /**
+   * Closes `channel` on purpose: it restarts nothing, unless the broker does not answer the close
+   * within 5 s (then the connection starts over, which ends the channel). Never rejects.
+   */
   async closeChannel(channel: Channel): Promise<void> {
     this.#closedOnPurpose.add(channel);
-    await channel.close().catch(() => {});
+    const closed = await finishesWithin(channel.close(), CHANNEL_CLOSE_TIMEOUT_MS);
+    if (!closed) {
+      this.restart(
+        `RabbitMQ did not answer a channel's close within ${CHANNEL_CLOSE_TIMEOUT_MS} ms`,
+      );
+    }
   }
 
   #watch<C extends Channel>(channel: C, options: ChannelOptions): C {
