@@ -160,6 +160,7 @@ export async function declareQueues(
   } finally {
     await link.closeChannel(channel);
   }
-  if (createdAt !== undefined) await pause(createdAt + NEW_QUORUM_QUEUE_HOLD_MS - Date.now());
+  const hold = createdAt === undefined ? 0 : createdAt + NEW_QUORUM_QUEUE_HOLD_MS - Date.now();
+  if (hold > 0) await pause(hold);
   return adopted;
 }

@@ -6,7 +6,7 @@
  * queue it creates until that write is done (`NEW_QUORUM_QUEUE_HOLD_MS`): every task confirmed
  * before the kill is there after it.
  */
-import { assertEquals } from "@std/assert";
+import { assertGreaterOrEqual } from "@std/assert";
 import { z } from "zod";
 import { delayRoute } from "../../src/broker/delays.ts";
 import { queueNames } from "../../src/broker/topology.ts";
@@ -14,6 +14,7 @@ import { Producer } from "../../src/producer/producer.ts";
 import { defineCatalog } from "../../src/task/catalog.ts";
 import { defineTask } from "../../src/task/contract.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, startRabbitNode } from "../_helpers/rabbit_node.ts";
 
 const TASKS = 50;
@@ -56,17 +57,26 @@ Deno.test({
     await node.start();
     await using client = await rawClient(node.url);
     client.track(queue);
-    const work = await client.channel.checkQueue(queue);
-    // Each delayed task waits in the levels of the bits of what was left of its delay when it
-    // was sent (after the levels' creation): summed over every level its delay may use.
-    let waiting = 0;
-    for (let k = 0; k <= delayRoute(names, DELAY_MS).level; k++) {
-      waiting += (await client.channel.checkQueue(names.wait(k))).messageCount;
-    }
-    assertEquals(
-      { work: work.messageCount, waiting },
-      { work: TASKS, waiting: TASKS },
-      "every confirmed task is in its queue after the crash",
+    // Each task is in the work queue or in one of the levels its delay may use. After a crash a
+    // level can let its tasks go on early (seen on 3.10.8 under load: a 51.2 s level emptied
+    // into the next one 2 s after the node was back; the not-before header keeps them from
+    // starting early), and a task handed from one level to the next is counted by neither for a
+    // moment: so the tasks are counted until all are found, or 30 s have passed.
+    const count = async () => {
+      let waiting = 0;
+      for (let k = 0; k <= delayRoute(names, DELAY_MS).level; k++) {
+        waiting += (await client.channel.checkQueue(names.wait(k))).messageCount;
+      }
+      return (await client.channel.checkQueue(queue)).messageCount + waiting;
+    };
+    let found = await count();
+    await until(async () => (found = await count()) >= 2 * TASKS, "every task found", 30_000, 200)
+      .catch(() => {});
+    // At least: a level that hands a task on at least once may hand it on twice.
+    assertGreaterOrEqual(
+      found,
+      2 * TASKS,
+      `every confirmed task is in Q or its levels after the crash: found ${found} of ${2 * TASKS}`,
     );
   },
 });
