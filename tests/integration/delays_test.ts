@@ -52,6 +52,10 @@ for (const queueType of ["classic", "quorum"] as const) {
     const { worker, started } = await recordingWorker(TEST_URL, queue, queueType);
     const producer = await Producer.connect(catalog, { url: TEST_URL, queue, queueType });
     try {
+      // The first delayed task of a queue creates the levels it goes through, and waits until
+      // they are safe (2 s: NEW_QUORUM_QUEUE_HOLD_MS): that once, it is up to 2 s late. A task
+      // of its own creates them here (it runs too, and is not measured).
+      await producer.enqueue("mark", {}, { delay: 65_000 });
       const due = new Map<string, number>();
       for (const delay of [1_000, 5_000, 65_000, 0]) {
         const before = Date.now();
@@ -62,7 +66,11 @@ for (const queueType of ["classic", "quorum"] as const) {
       const before = Date.now();
       const past = await producer.enqueue("mark", {}, { at: new Date(before - 60_000) });
       due.set(past.id, before);
-      await until(() => started.size === due.size, "every delayed task to start", 90_000);
+      await until(
+        () => [...due.keys()].every((id) => started.has(id)),
+        "every delayed task to start",
+        90_000,
+      );
       const lateness = [...due].map(([id, at]) => started.get(id)! - at);
       // deno-lint-ignore no-console
       console.log(`  ${queueType}: lateness of 1 s, 5 s, 65 s, 0, past: ${lateness.join(", ")} ms`);
@@ -171,7 +179,9 @@ Deno.test("delayed publishes made while the levels are being declared share one 
       return open(options);
     };
     const names = queueNames(queue);
-    // What one declaration of the levels up to 15 (1 h and more) opens.
+    // The levels up to 15 (1 h and more) created; then what one declaration of them opens.
+    await new DelayLevels(names, "classic", silentLogger).ensure(link, 15);
+    channels = 0;
     await new DelayLevels(names, "classic", silentLogger).ensure(link, 15);
     const once = channels;
     // A producer's window of publishes delayed by an hour or so, all at once.
