@@ -64,8 +64,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export type LinkSetup = (link: Link) => Promise<void>;
 
 /**
- * How long a close waits for the broker's answer. A broker that blocked the connection (memory or
- * disk alarm) reads nothing more from it, so a close would never be answered.
+ * How long a close waits for the broker's answer. A network that drops every byte (a firewall
+ * that blackholes the connection), or a broker whose side of the connection hangs, never answers.
  */
 const CLOSE_TIMEOUT_MS = 5_000;
 
