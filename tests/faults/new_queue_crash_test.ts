@@ -2,7 +2,7 @@
  * Quorum queues that Warren has just created, across a broker crash (`kill -9`) at once: a quorum
  * work queue, and the delay levels a producer creates for its first delayed tasks. RabbitMQ
  * writes the registry of its quorum queues to disk on a timer; a queue killed before that comes
- * back empty (4.x) or without a leader (3.10), with what was confirmed into it. Warren holds a
+ * back empty (4.3) or without a leader (3.10), with what was confirmed into it. Warren holds a
  * queue it creates until that write is done (`NEW_QUORUM_QUEUE_HOLD_MS`): every task confirmed
  * before the kill is there after it.
  */
