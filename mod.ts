@@ -92,7 +92,12 @@ export type {
   TaskSpec,
   UnknownResult,
 } from "./src/task/contract.ts";
-export type { ResolvedTaskOptions, TaskOptions } from "./src/task/options.ts";
+export type {
+  KeySelector,
+  RateLimit,
+  ResolvedTaskOptions,
+  TaskOptions,
+} from "./src/task/options.ts";
 export type { BackoffOptions } from "./src/util/backoff.ts";
 export { defineCatalog } from "./src/task/catalog.ts";
 export type {

@@ -6,6 +6,8 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { messageCount, rawClient, uniqueQueue } from "./_helpers/broker.ts";
 import { PRODUCER_FLAGS, rootPath, WORKER_FLAGS, WorkerProcess } from "./_helpers/cli.ts";
+import { deleteFlowQueues } from "./_helpers/flow.ts";
+import { until } from "./_helpers/probe.ts";
 
 const EXAMPLE = "examples/mailer";
 const CONFIG = ["--config", `${EXAMPLE}/deno.json`];
@@ -189,4 +191,97 @@ Deno.test("examples/mailer's worker sends the mails its producer enqueues", asyn
     assertEquals(code, 0, stderr);
     assertEquals(worker.events("task.done").length, 2);
   });
+});
+
+const LIMITS = "examples/limits";
+const LIMITS_CONFIG = ["--config", `${LIMITS}/deno.json`];
+const LIMITS_PRODUCER_FLAGS = [...PRODUCER_FLAGS, "--allow-read=."];
+
+Deno.test("examples/limits type-checks against its own deno.json, and its README gives the command lines run here", async () => {
+  const result = await deno(["check", "--quiet", ...LIMITS_CONFIG, `${LIMITS}/`]);
+  assertEquals(result.code, 0, result.stderr);
+  const readme = await Deno.readTextFile(rootPath(`${LIMITS}/README.md`));
+  for (
+    const [flags, script] of [
+      [WORKER_FLAGS, "worker.ts"],
+      [LIMITS_PRODUCER_FLAGS, "producer.ts"],
+    ] as const
+  ) {
+    assertStringIncludes(
+      readme,
+      `deno run ${[...LIMITS_CONFIG, ...flags].join(" ")} ${LIMITS}/${script} `,
+    );
+  }
+});
+
+Deno.test("examples/limits: calls keep to their rate limit and an account's operations run one at a time, in order", async () => {
+  const queue = uniqueQueue("warren_limits");
+  await using client = await rawClient();
+  client.track(queue);
+  const spawn = () =>
+    new WorkerProcess(["--queue", queue], {
+      script: rootPath(`${LIMITS}/worker.ts`),
+      flags: [...LIMITS_CONFIG, ...WORKER_FLAGS],
+    });
+  await using first = spawn();
+  await using second = spawn();
+  await Promise.all([first.started(60_000), second.started(60_000)]);
+  const produce = (...args: string[]) =>
+    deno([
+      "run",
+      "--quiet",
+      ...LIMITS_CONFIG,
+      ...LIMITS_PRODUCER_FLAGS,
+      `${LIMITS}/producer.ts`,
+      ...args,
+      "--queue",
+      queue,
+      "--quiet",
+    ]);
+  try {
+    const calls = await produce("call", "--n", "7", "--count", "60");
+    assertEquals(calls.code, 0, calls.stderr);
+    for (let seq = 1; seq <= 4; seq++) {
+      const op = await produce("account", "--account", "acme", "--seq", String(seq), "--ms", "100");
+      assertEquals(op.code, 0, op.stderr);
+    }
+    const done = (task: string) =>
+      [first, second].flatMap((w) => w.events("task.done").filter((l) => l.task === task));
+    await until(
+      () => done("call").length >= 60 && done("account").length >= 4,
+      "every task done",
+      30_000,
+    );
+    // 60 calls at 20 a second after a burst of 20 (and a token held by each worker): 1.8 s at least.
+    const times = done("call").map((l) => Date.parse(String(l.time))).sort((a, b) => a - b);
+    const span = (times.at(-1)! - times[0]!) / 1000;
+    assert(span >= (60 - 20 - 2 - 1) / 20, `60 calls done within ${span} s: over the limit`);
+    const ops = [first, second].flatMap((w) => w.lines)
+      .filter((l) => l.event === "account.start" || l.event === "account.end")
+      .sort((a, b) => Date.parse(String(a.time)) - Date.parse(String(b.time)));
+    assertEquals(
+      ops.map((l) => `${l.event === "account.start" ? "start" : "end"} ${l.seq}`),
+      ["start 1", "end 1", "start 2", "end 2", "start 3", "end 3", "start 4", "end 4"],
+    );
+    const status = await deno([
+      "run",
+      "--quiet",
+      "--allow-net=localhost:5672",
+      "--allow-env=AMQP_URL,WARREN_QUEUE",
+      "admin.ts",
+      "status",
+      "--queue",
+      queue,
+      "--limit",
+      "call",
+    ]);
+    assertEquals(status.code, 0, status.stderr);
+    assertStringIncludes(status.stdout, "key partitions: 16, 0 keyed task(s) waiting");
+    assert(/call\s+0\s+\d+\s+2\s+refilled/.test(status.stdout), status.stdout);
+  } finally {
+    first.kill("SIGTERM");
+    second.kill("SIGTERM");
+    await Promise.all([first.exit(), second.exit()]);
+    await deleteFlowQueues(client, queue, { limited: ["call"] });
+  }
 });

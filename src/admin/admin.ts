@@ -20,6 +20,7 @@ import { inspectQueue, purgeQueue, type QueueCounts, requireQueue } from "./queu
 import { replayDeadLetters, type ReplayOptions, type ReplaySummary } from "./replay.ts";
 import { readSchedules, type SchedulesReport } from "./schedules.ts";
 import { amqpStatus, type StatusReport } from "./status.ts";
+import { type FlowStatus, flowStatus } from "./flow_status.ts";
 import { type CancelOptions, findCancels, requestCancels } from "../history/cancels.ts";
 import type { CancelRequest } from "../wire/control.ts";
 import {
@@ -150,6 +151,11 @@ export class Admin {
   async status(): Promise<StatusReport> {
     const from = this.#broker.urls.map(redactUrl).join(", ");
     return amqpStatus(await this.#link(), this.names, { from });
+  }
+
+  /** The key partitions, and the rate limits of `limitedTasks` (see `flow_status.ts`). */
+  async flowStatus(limitedTasks: readonly string[] = []): Promise<FlowStatus> {
+    return flowStatus(await this.#link(), this.names, limitedTasks);
   }
 
   /** Ready messages and consumers of one queue, or `undefined` when it does not exist. */

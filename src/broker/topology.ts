@@ -71,6 +71,8 @@ const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
   [/\.schedules$/, "schedule state queue"],
   [/\.events$/, "history stream"],
   [/\.control$/, "control stream"],
+  [/\.part\.\d+$/, "key partition"],
+  [/\.(?:tokens|limited|refill)\.[a-z][a-z0-9_.-]*$/i, "rate limit queue"],
 ];
 
 /**

@@ -7,6 +7,7 @@ import type { BrokerOptions, ResolvedBroker } from "../broker/options.ts";
 import { resolveBrokerOptions, resolveMaxPriority } from "../broker/options.ts";
 import { optionKeys, refuseUnknownOptions } from "../util/option_keys.ts";
 import { checkNumber } from "../util/numbers.ts";
+import { checkPartitions, DEFAULT_PARTITIONS } from "../flow/partitions.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 
@@ -45,6 +46,13 @@ export interface ProducerOptions extends BrokerOptions, HistoryOptions {
    * @default {4194304}
    */
   maxMessageBytes?: number;
+  /**
+   * How many key partitions (`Q.part.<i>`) keyed tasks are spread over. Every producer and
+   * worker of a work queue must use the same count: a key's tasks keep their order only within
+   * one partition.
+   * @default {16}
+   */
+  partitions?: number;
   /**
    * Listen for task outcomes (RabbitMQ's direct reply-to), so that `Producer.enqueue` can ask
    * for one with `{ result: true }`. Without it, results cost nothing.
@@ -131,6 +139,8 @@ export interface ResolvedProducerOptions extends ResolvedBroker {
   readonly results: boolean;
   /** Largest body sent. */
   readonly maxMessageBytes: number;
+  /** The number of key partitions. */
+  readonly partitions: number;
   /** The classic work queue's `x-max-priority`, if any. */
   readonly maxPriority: number | undefined;
   /** The history's settings. */
@@ -153,6 +163,7 @@ const PRODUCER_OPTION_KEYS = optionKeys<ProducerOptions>()([
   "connectTimeout",
   "maxPriority",
   "maxMessageBytes",
+  "partitions",
   "results",
   "historyPayloads",
 ]);
@@ -189,6 +200,7 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     history: resolveHistory(options, action),
     historyPayloads: options.historyPayloads ?? false,
     maxPriority: resolveMaxPriority(options, action),
+    partitions: checkPartitions(options.partitions ?? DEFAULT_PARTITIONS, action),
     maxMessageBytes: checkNumber(
       options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
       "maxMessageBytes",

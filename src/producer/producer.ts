@@ -50,6 +50,8 @@ import {
 import { feed, type PublishSummary } from "./feed.ts";
 import type { CancelResult } from "./cancel_result.ts";
 import { ReplyLostError, ResultWaiters } from "./result_waiters.ts";
+import { destinationQueues, type FlowPlan, flowPlan } from "../flow/plan.ts";
+import { flowRoute } from "../flow/route.ts";
 
 export type { PublishSummary };
 
@@ -94,6 +96,9 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
   readonly #results: ResultWaiters | undefined;
   readonly #channel: ProducerChannel;
   readonly #levels: DelayLevels;
+  readonly #flow: FlowPlan;
+  /** The flow queue of each keyed or rate-limited message being published. */
+  readonly #flowQueues = new WeakMap<EncodedTask, string>();
   #priorities: PrioritySupport = { ok: false, why: "the producer is not connected yet" };
   #connection: BrokerConnection | undefined;
   #closed = false;
@@ -107,6 +112,7 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
       : undefined;
     const { names, queueType, logger } = this.#options;
     this.#levels = new DelayLevels(names, queueType, logger);
+    this.#flow = flowPlan(catalog, names, this.#options.partitions);
     this.#channel = new ProducerChannel({
       log: this.#options.logger,
       results: this.#results,
@@ -324,6 +330,7 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
       [
         [names.main, mainQueueOptions(names, queueType, maxPriority)],
         ...(history.enabled ? [[names.events, streamOptions(history.events)] as const] : []),
+        ...destinationQueues(this.#flow, names, queueType),
       ],
       logger,
     );
@@ -378,6 +385,7 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
           `the payload nests over ${MAX_JSON_DEPTH} levels deep: workers read no deeper (they would dead-letter it as too-large)`,
       }]);
     }
+    this.#routeFlow(message);
     // The history's event is made before anything is held: one that cannot be made fails the
     // publish here, with nothing pending.
     const event = this.#options.history.enabled ? this.#enqueuedEvent(message) : undefined;
@@ -395,6 +403,18 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
       return undefined;
     }
     return this.#submitLater(message, onConfirm, event);
+  }
+
+  /**
+   * Notes the flow queue of a keyed or rate-limited task (its key's partition, or where it
+   * waits for a token); throws a `ValidationError` when its payload gives no key.
+   */
+  #routeFlow(message: EncodedTask): void {
+    const contract = this.#catalog.get(message.task);
+    if (!contract || (contract.key === undefined && contract.rateLimit === undefined)) return;
+    const payload = JSON.parse(message.body.toString("utf8")) as Record<string, unknown>;
+    const route = flowRoute(contract, payload, this.#flow.names, this.#flow.partitions);
+    if (route) this.#flowQueues.set(message, route.queue);
   }
 
   /** The `enqueued` event of `message` as JSON; throws a `ValidationError` when it cannot be. */
@@ -429,7 +449,13 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
     this.#window.cancelRetry(pending);
     const { message } = pending;
     // A delayed task waits what is left of its delay (after a reconnect, less than at first).
-    const route = delayRoute(this.#options.names, (message.notBefore ?? 0) - Date.now());
+    let route = delayRoute(this.#options.names, (message.notBefore ?? 0) - Date.now());
+    // A keyed or limited task due now goes to its flow queue; a delayed one reaches the work
+    // queue, and a worker forwards it there.
+    const flowQueue = this.#flowQueues.get(message);
+    if (route.level === -1 && flowQueue !== undefined) {
+      route = { exchange: "", routingKey: flowQueue, level: -1 };
+    }
     const link = this.#channel.link;
     if (link && route.level > this.#levels.declaredOn(link)) {
       pending.channel = undefined;

@@ -10,7 +10,12 @@ import { ConfigError } from "../errors/config_error.ts";
 import { TASK_KEY } from "../wire/task_codec.ts";
 import type { ZodObject, ZodType, ZodUnknown } from "../deps/zod.ts";
 import { z } from "../deps/zod.ts";
-import { type ResolvedTaskOptions, resolveTaskOptions, type TaskOptions } from "./options.ts";
+import {
+  type KeySelector,
+  type ResolvedTaskOptions,
+  resolveTaskOptions,
+  type TaskOptions,
+} from "./options.ts";
 import { contractVersion } from "./version.ts";
 
 /** The schema of a task's payload: a zod object (refinements allowed, the key `task` reserved). */
@@ -45,6 +50,13 @@ export interface TaskSpec<N extends string, S extends PayloadSchema, R extends R
    * @default {z.unknown(): any JSON value, typed `unknown`}
    */
   result?: R;
+  /**
+   * The task's key, taken from its payload: a field's name, or a function of the payload (as it
+   * travels, in JSON). Tasks of one key run at most `keyConcurrency` at a time across every
+   * worker (1 by default: one at a time, in enqueue order). A key is a string or a number.
+   * @default {none}
+   */
+  key?: (keyof SchemaOutput<S> & string) | ((payload: SchemaOutput<S>) => string | number);
 }
 
 /** A task contract: its spec with every option resolved, and the contract's version. */
@@ -64,6 +76,10 @@ export interface TaskContract<
    * worker notices a producer built from another version of the contract.
    */
   readonly version: string;
+  /** How a key is read from the payload, when the task has one. */
+  readonly key: KeySelector | undefined;
+  /** The field the key is read from, when it was given as a field's name. */
+  readonly keyField: string | undefined;
 }
 
 /** Any task contract, whatever its name and schemas. */
@@ -109,11 +125,34 @@ export function defineTask<
     );
   }
   const result = (spec.result ?? z.unknown()) as R;
+  const key = spec.key;
+  if (key !== undefined && typeof key !== "string" && typeof key !== "function") {
+    throw new ConfigError(
+      `Cannot define task '${name}' as 'key' must be a field's name or a function of the payload`,
+    );
+  }
+  if (typeof key === "string" && !(key in schema.shape)) {
+    throw new ConfigError(
+      `Cannot define task '${name}' with key '${key}': its schema has no such field (it has ${
+        Object.keys(schema.shape).join(", ") || "none"
+      })`,
+    );
+  }
+  if (key !== undefined && spec.rateLimit !== undefined) {
+    throw new ConfigError(
+      `Cannot define task '${name}' with both 'key' and 'rateLimit': give one (a keyed task is paced by its key's concurrency)`,
+    );
+  }
+  const selector: KeySelector | undefined = typeof key === "string"
+    ? (payload) => payload[key]
+    : (key as KeySelector | undefined);
   return {
     name,
     schema,
     result,
     ...resolveTaskOptions(spec, name),
     version: contractVersion(schema, result),
+    key: selector,
+    keyField: typeof key === "string" ? key : undefined,
   };
 }

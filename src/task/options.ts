@@ -45,7 +45,34 @@ export interface TaskOptions {
    * @default {never expires}
    */
   expires?: number;
+  /**
+   * A rate limit that holds across every worker of the work queue: at most `perSecond` tasks of
+   * this name start per second, after a `burst`. Tasks over the limit wait in the broker (see
+   * the README's "Flow control"). Not with `key`.
+   * @default {none}
+   */
+  rateLimit?: RateLimit;
+  /**
+   * How many tasks of one key (see `TaskSpec.key`) may run at once, across every worker. With 1,
+   * they run one at a time, in the order they were enqueued, retries included.
+   * @default {1}
+   */
+  keyConcurrency?: number;
 }
+
+/** A rate limit across every worker: see {@linkcode TaskOptions.rateLimit}. */
+export interface RateLimit {
+  /** Tasks that may start per second, on average (more than 0, at most 10000). */
+  perSecond: number;
+  /**
+   * Tasks that may start at once after a quiet time: the size of the token bucket.
+   * @default {perSecond, rounded up}
+   */
+  burst?: number;
+}
+
+/** Picks a task's key out of its payload as it travels (the JSON body, without `task`). */
+export type KeySelector = (payload: Readonly<Record<string, unknown>>) => unknown;
 
 /** Task options with every default filled in. */
 export interface ResolvedTaskOptions {
@@ -61,6 +88,32 @@ export interface ResolvedTaskOptions {
   readonly priority: number | undefined;
   /** The default time to expiry in milliseconds, if any. */
   readonly expires: number | undefined;
+  /** The rate limit, if any. */
+  readonly rateLimit: Readonly<Required<RateLimit>> | undefined;
+  /** How many tasks of one key may run at once (with a key). */
+  readonly keyConcurrency: number;
+}
+
+/** The highest rate limit: 10,000 tasks a second. */
+export const MAX_RATE = 10_000;
+
+/** Checks a rate limit; `action` says what was being done, for errors. */
+export function resolveRateLimit(limit: RateLimit, action: string): Required<RateLimit> {
+  if (typeof limit !== "object" || limit === null) {
+    throw new ConfigError(
+      `Cannot ${action} as 'rateLimit' must be an object { perSecond, burst? }`,
+    );
+  }
+  const perSecond = checkNumber(limit.perSecond, "rateLimit.perSecond", action, {
+    integer: false,
+    min: 0.001,
+    max: MAX_RATE,
+  });
+  const burst = checkNumber(limit.burst ?? Math.ceil(perSecond), "rateLimit.burst", action, {
+    min: 1,
+    max: 100_000,
+  });
+  return { perSecond, burst };
 }
 
 /** The default time limit of one attempt: ten minutes. */
@@ -85,7 +138,16 @@ export function resolveTaskOptions(options: TaskOptions, task: string): Resolved
   const expires = options.expires === undefined
     ? undefined
     : checkNumber(options.expires, "expires", action, { integer: false, min: 1 });
+  const rateLimit = options.rateLimit === undefined
+    ? undefined
+    : Object.freeze(resolveRateLimit(options.rateLimit, action));
+  const keyConcurrency = checkNumber(options.keyConcurrency ?? 1, "keyConcurrency", action, {
+    min: 1,
+    max: 64,
+  });
   return {
+    rateLimit,
+    keyConcurrency,
     retries,
     timeout,
     backoff: resolveBackoff(options.backoff, `task '${task}'`),

@@ -44,7 +44,8 @@ export class ConsumerSession {
   readonly #unacked: number[] = [];
   #acks: ConsumeMessage[] = [];
   #flushScheduled = false;
-  #consumerTag: string | undefined;
+  /** The consumers of this session (one per queue it consumes). */
+  readonly #consumerTags = new Set<string>();
   #retired = false;
 
   private constructor(
@@ -87,10 +88,13 @@ export class ConsumerSession {
 
   /** Whether it consumes. */
   get consuming(): boolean {
-    return this.live && this.#consumerTag !== undefined;
+    return this.live && this.#consumerTags.size > 0;
   }
 
-  /** Starts consuming `queue` with manual acknowledgement, and the consumer's `args`. */
+  /**
+   * Starts consuming `queue` with manual acknowledgement, and the consumer's `args` (a session
+   * may consume several queues: each consumer has the session's prefetch).
+   */
   async consume(queue: string, args: Record<string, unknown> = {}): Promise<void> {
     const { consumerTag } = await this.#consume.consume(queue, (message) => {
       if (message === null) {
@@ -100,15 +104,18 @@ export class ConsumerSession {
       this.#unacked.push(message.fields.deliveryTag);
       this.#hooks.onDelivery(message, this);
     }, { noAck: false, arguments: args });
-    this.#consumerTag = consumerTag;
+    this.#consumerTags.add(consumerTag);
   }
 
-  /** Stops the consumer (within `timeoutMs`); deliveries already taken stay. */
-  async stopConsuming(timeoutMs: number): Promise<void> {
-    const tag = this.#consumerTag;
-    if (!this.live || tag === undefined) return;
-    this.#consumerTag = undefined;
-    await finishesWithin(this.#consume.cancel(tag), timeoutMs);
+  /**
+   * Stops the consumers (within `timeoutMs`), but those `keep` says to keep; deliveries already
+   * taken stay.
+   */
+  async stopConsuming(timeoutMs: number, keep?: (consumerTag: string) => boolean): Promise<void> {
+    const tags = [...this.#consumerTags].filter((tag) => !keep?.(tag));
+    for (const tag of tags) this.#consumerTags.delete(tag);
+    if (!this.live || tags.length === 0) return;
+    await finishesWithin(Promise.all(tags.map((tag) => this.#consume.cancel(tag))), timeoutMs);
   }
 
   /**

@@ -13,6 +13,7 @@ import { type BackoffOptions, resolveBackoff } from "../util/backoff.ts";
 import type { Catalog } from "../task/catalog.ts";
 import { resolveMaxPriority } from "../broker/options.ts";
 import { checkNumber } from "../util/numbers.ts";
+import { checkPartitions, DEFAULT_PARTITIONS } from "../flow/partitions.ts";
 import { optionKeys, refuseUnknownOptions } from "../util/option_keys.ts";
 import { defaultLogger, type Logger } from "../util/logger.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
@@ -43,6 +44,13 @@ export interface WorkerOptions extends BrokerOptions, HistoryOptions {
    * @default {4194304}
    */
   maxMessageBytes?: number;
+  /**
+   * How many key partitions (`Q.part.<i>`) keyed tasks are spread over. Every producer and
+   * worker of a work queue must use the same count: a key's tasks keep their order only within
+   * one partition.
+   * @default {16}
+   */
+  partitions?: number;
   /**
    * How long `Worker.close` lets running tasks finish before it returns them to the queue, in
    * milliseconds.
@@ -151,6 +159,8 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
   readonly id: string;
   /** Largest body accepted. */
   readonly maxMessageBytes: number;
+  /** The number of key partitions. */
+  readonly partitions: number;
   /** Time to finish running tasks on close. */
   readonly grace: number;
   /** Overrides of the tasks' retry options. */
@@ -202,6 +212,7 @@ const WORKER_OPTION_KEYS = optionKeys<WorkerOptions>()([
   "prefetch",
   "id",
   "maxMessageBytes",
+  "partitions",
   "grace",
   "retries",
   "backoff",
@@ -259,6 +270,7 @@ export function resolveWorkerOptions(
       max: 65_535,
     }),
     id: options.id ?? defaultWorkerId(),
+    partitions: checkPartitions(options.partitions ?? DEFAULT_PARTITIONS, action),
     maxMessageBytes: checkNumber(
       options.maxMessageBytes ?? DEFAULT_MAX_BYTES,
       "maxMessageBytes",

@@ -28,17 +28,23 @@ import { describeError } from "../errors/describe.ts";
 import type { Catalog } from "../task/catalog.ts";
 import { decodeTask } from "../task/decode.ts";
 import type { Handlers } from "../task/handlers.ts";
-import { finishesWithin } from "../util/deadline.ts";
+import { finishesWithin, pause } from "../util/deadline.ts";
+import { type FlowPlan, flowPlan, flowQueues } from "../flow/plan.ts";
+import { flowRoute, isFlowControlled } from "../flow/route.ts";
+import { Refiller } from "../flow/refiller.ts";
+import { TokenGate } from "../flow/token_gate.ts";
+import type { DecodedTask } from "../task/decode.ts";
 import { Emitter } from "../util/emitter.ts";
 import { Gate } from "../util/gate.ts";
 import { type Logger, prefixEvents } from "../util/logger.ts";
 import { ConsumerSession } from "./consumer_session.ts";
-import { type CancelFacts, decide, deliveryFacts } from "./disposition.ts";
+import { type CancelFacts, decide, type DeliveryFacts, deliveryFacts } from "./disposition.ts";
 import { checkProgress, ProgressThrottle } from "./progress.ts";
 import { logTaskEvent, type TaskEvent } from "./events.ts";
 import { onStopSignals } from "../util/signals.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
-import { type Delivery, OutcomeWriter } from "./outcome_writer.ts";
+import { type Delivery, OutcomeWriter, type Subject } from "./outcome_writer.ts";
+import { planSettlement } from "./settlement.ts";
 import { TaskRunner } from "./task_runner.ts";
 import { ThreadPool } from "./threads/pool.ts";
 
@@ -82,6 +88,16 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   #session: ConsumerSession | undefined;
   #generation = 0;
   #closing: Promise<void> | undefined;
+  /** The flow control of the catalog (keys, rate limits). */
+  readonly #flow: FlowPlan;
+  /** The session of the key partitions on the live link, if some task is keyed. */
+  #partitions: ConsumerSession | undefined;
+  /** The rate-limited tasks' sessions, gates and refillers on the live link. */
+  #limited: LimitedPart[] = [];
+  /** Sessions whose deliveries are keyed (partitions). */
+  readonly #keyedSessions = new WeakSet<ConsumerSession>();
+  /** Sessions of flow queues: their tasks are not forwarded again. */
+  readonly #flowSessions = new WeakSet<ConsumerSession>();
 
   private constructor(handlers: Handlers<C>, options: WorkerOptions) {
     super();
@@ -89,6 +105,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     this.#options = resolveWorkerOptions(handlers.catalog, options);
     this.#log = this.#options.logger;
     const { names, queueType, id } = this.#options;
+    this.#flow = flowPlan(handlers.catalog, names, this.#options.partitions);
     this.#writer = new OutcomeWriter({
       names,
       workerId: id,
@@ -220,6 +237,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     // answers, and a SIGTERM must still end the worker within its grace period.
     const graceEnds = Date.now() + grace;
     await this.#session?.stopConsuming(graceEnds - Date.now());
+    await this.#stopFlow(graceEnds - Date.now());
     await finishesWithin(this.#idle.wait(), graceEnds - Date.now());
     for (const delivery of this.#inFlight) {
       delivery.cancel.abort(new Error("the worker is stopping and its grace period is over"));
@@ -227,11 +245,15 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     // Aborted tasks end at once; their copies back to the queue still need the broker's confirm.
     const settled = await finishesWithin(this.#idle.wait(), SETTLE_TIMEOUT_MS);
     const session = this.#session;
+    const flowSessions = [this.#partitions, ...this.#limited.map((part) => part.session)];
     if (settled) {
       await session?.close(SETTLE_TIMEOUT_MS);
+      for (const flow of flowSessions) await flow?.close(SETTLE_TIMEOUT_MS);
     } else {
-      session?.flush();
-      session?.retire(); // from here on nothing is acked: the broker requeues the rest
+      for (const s of [session, ...flowSessions]) {
+        s?.flush();
+        s?.retire(); // from here on nothing is acked: the broker requeues the rest
+      }
       this.#log.warn("worker.unsettled", {
         worker,
         inFlight: this.#inFlight.size,
@@ -323,6 +345,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       names.main,
       consumerArguments(queueType, features, this.#options.consumerTimeout),
     );
+    await this.#startFlow(link);
     this.#log.info(link.generation === 1 ? "worker.started" : "worker.resumed", {
       worker: id,
       queue: names.main,
@@ -350,6 +373,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
 
   #onLost(err: Error): void {
     this.#session?.retire();
+    this.#partitions?.retire();
+    for (const part of this.#limited) part.session.retire();
     for (const delivery of this.#inFlight) delivery.cancel.abort(err);
   }
 
@@ -374,7 +399,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const { message } = delivery;
     const { maxRedeliveries, overrides, onVersionMismatch, maxMessageBytes } = this.#options;
     const settings = { maxRedeliveries, overrides, onVersionMismatch };
-    const facts = deliveryFacts(message);
+    const keyed = this.#keyedSessions.has(delivery.session);
+    const facts = keyedFacts(deliveryFacts(message), keyed);
     const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
     const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
     const cancelled = decoded.ok ? this.#cancels?.get(decoded.id, replayedAt(message)) : undefined;
@@ -390,54 +416,242 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       return await this.#writer.write(delivery, subject, admission);
     }
     const { contract, id } = decoded;
+    if (!this.#flowSessions.has(delivery.session) && isFlowControlled(contract)) {
+      return await this.#forward(delivery, subject, decoded);
+    }
     if (admission.versionMismatch) this.#warnVersion(contract.name, admission.versionMismatch);
     if (admission.notBeforeIgnored) {
       this.#log.warn("task.not_before_ignored", { id, error: admission.notBeforeIgnored });
     }
     // Came a few milliseconds before its not-before: those are waited here, not in the levels.
     if (admission.hold && decoded.notBefore !== undefined) await reach(decoded.notBefore);
-    const { attempt } = admission;
+    let attempt = admission.attempt;
+    let current: DecodedTask = decoded;
     const task = contract.name;
     const worker = this.#options.id;
-    this.#report({ event: "task.started", task, id, attempt });
-    // Without a history, a progress report is only checked: nothing is built or written.
-    const history = this.#options.history.enabled;
-    // Lazy: a task that ends within a few milliseconds has it written with its outcome.
-    if (history) {
-      this.#record(delivery, { event: "started", id, task, worker, attempt }, { lazy: true });
-    }
-    const progress = history
-      ? new ProgressThrottle((fraction, note) =>
-        this.#record(delivery, {
-          event: "progress",
-          id,
-          task,
-          worker,
+    // A keyed task's retries run here, holding the delivery, so that its key's later tasks
+    // wait behind it: its partition delivers nothing else until it is settled.
+    for (;;) {
+      this.#report({ event: "task.started", task, id, attempt });
+      // Without a history, a progress report is only checked: nothing is built or written.
+      const history = this.#options.history.enabled;
+      // Lazy: a task that ends within a few milliseconds has it written with its outcome.
+      if (history) {
+        this.#record(delivery, { event: "started", id, task, worker, attempt }, { lazy: true });
+      }
+      const progress = history
+        ? new ProgressThrottle((fraction, note) =>
+          this.#record(delivery, {
+            event: "progress",
+            id,
+            task,
+            worker,
+            attempt,
+            fraction,
+            ...(note === undefined ? {} : { note }),
+          })
+        )
+        : undefined;
+      const { verdict, result } = await this.#runner
+        .run(
+          current,
           attempt,
-          fraction,
-          ...(note === undefined ? {} : { note }),
-        })
-      )
-      : undefined;
-    const { verdict, result } = await this.#runner
-      .run(
-        decoded,
-        attempt,
-        delivery.cancel.signal,
-        progress ? (fraction, note) => progress.report(fraction, note) : checkProgress,
-      )
-      .finally(() => progress?.stop());
-    const final = decide({
-      delivery: facts,
-      decoded,
-      attempt: verdict,
-      settings,
-      now: Date.now(),
-      ...cancelFacts(delivery.cancelled),
+          delivery.cancel.signal,
+          progress ? (fraction, note) => progress.report(fraction, note) : checkProgress,
+        )
+        .finally(() => progress?.stop());
+      const final = decide({
+        delivery: facts,
+        decoded: current,
+        attempt: verdict,
+        settings,
+        now: Date.now(),
+        ...cancelFacts(delivery.cancelled),
+      });
+      if (final.kind === "run") throw new Error("a task that ran cannot be run again");
+      if (keyed && final.kind === "retry") {
+        this.#report({
+          event: "task.failed",
+          task,
+          id,
+          attempt,
+          ms: Math.round(performance.now() - delivery.started),
+          error: final.error,
+          retryIn: final.delay,
+        });
+        if (history) {
+          const next = new Date(Date.now() + final.delay).toISOString();
+          this.#record(delivery, {
+            event: "retried",
+            id,
+            task,
+            worker,
+            attempt,
+            error: final.error,
+            next,
+          });
+        }
+        await pause(final.delay, delivery.cancel.signal);
+        if (!delivery.cancel.signal.aborted) {
+          current = { ...current, attempts: final.attempt };
+          attempt = final.attempt + 1;
+          continue;
+        }
+        if (!delivery.cancelled) return this.#giveBack(delivery, subject);
+        const cancelled = decide({
+          delivery: facts,
+          decoded: current,
+          attempt: verdict,
+          settings,
+          now: Date.now(),
+          ...cancelFacts(delivery.cancelled),
+        });
+        if (cancelled.kind === "run") throw new Error("a task that ran cannot be run again");
+        return await this.#writer.write(delivery, subject, cancelled);
+      }
+      if (this.#takenBack(delivery, id)) return;
+      if (keyed && final.kind === "requeue") return this.#giveBack(delivery, subject);
+      return await this.#writer.write(delivery, { ...subject, result }, final);
+    }
+  }
+
+  /**
+   * Gives a keyed delivery back to the head of its partition (a reject with requeue), so that
+   * its key's order holds: a closing worker holds what the partition delivers next until its
+   * channel closes, and the broker then gives the partition to another worker.
+   */
+  #giveBack(delivery: Delivery, subject: Subject): void {
+    if (!delivery.session.live) return this.#writer.returned(subject);
+    delivery.session.reject(delivery.message, true);
+    this.#report({
+      event: "task.returned",
+      id: subject.id,
+      reason: "given up by a closing worker; back at the head of its key's partition",
+      ...(subject.task === undefined ? {} : { task: subject.task }),
     });
-    if (final.kind === "run") throw new Error("a task that ran cannot be run again");
-    if (this.#takenBack(delivery, id)) return;
-    await this.#writer.write(delivery, { ...subject, result }, final);
+  }
+
+  /**
+   * Forwards a keyed or rate-limited task that came through the work queue (a delayed task, a
+   * retry, one sent by a plain producer) to its flow queue: a confirmed copy, then the ack. A
+   * keyed task whose payload gives no key is dead-lettered (`invalid-payload`).
+   */
+  async #forward(delivery: Delivery, subject: Subject, decoded: DecodedTask): Promise<void> {
+    const { names, id: workerId } = this.#options;
+    let queue: string;
+    try {
+      queue = flowRoute(decoded.contract, decoded.payload, this.#flow.names, this.#flow.partitions)!
+        .queue;
+    } catch (err) {
+      return await this.#writer.write(delivery, subject, {
+        kind: "dead",
+        reason: "invalid-payload",
+        error: describeError(err),
+      });
+    }
+    const plan = planSettlement(
+      delivery.message,
+      subject,
+      { kind: "requeue", reason: `forwarded to ${queue}`, headers: {} },
+      {
+        names,
+        workerId,
+        history: false,
+        now: Date.now(),
+        ms: performance.now() - delivery.started,
+      },
+    );
+    await this.#writer.execute(delivery, subject, {
+      ...plan,
+      copy: { ...plan.copy!, to: { queue } },
+    });
+  }
+
+  /**
+   * Declares the flow queues and consumes them on `link`: every key partition (prefetch 1 each;
+   * single active consumer), and for each rate-limited task its bucket, through a
+   * {@linkcode TokenGate}, and its refiller's baton.
+   */
+  async #startFlow(link: Link): Promise<void> {
+    const flow = this.#flow;
+    if (!flow.keyed && flow.limited.length === 0) return;
+    const { names, queueType, maxMessageBytes, prefetch } = this.#options;
+    await declareQueues(link, flowQueues(flow, names, queueType), this.#log);
+    const hooks = (onDelivery: (message: ConsumeMessage, from: ConsumerSession) => void) => ({
+      onDelivery,
+      onCancelled: (from: ConsumerSession) => this.#onCancelled(from),
+      flushLog: () => this.#log.flush?.(),
+      log: this.#log,
+    });
+    if (flow.keyed) {
+      const session = await ConsumerSession.open(
+        link,
+        1,
+        hooks((message, from) => {
+          // A closing worker holds what comes: its channel's close gives it back at the head.
+          if (!this.#closing) this.#onDelivery(message, from);
+        }),
+        maxMessageBytes,
+      );
+      this.#keyedSessions.add(session);
+      this.#flowSessions.add(session);
+      this.#partitions?.retire();
+      this.#partitions = session;
+      // Partitions are quorum queues: on RabbitMQ 4.3 their consumers carry the timeout too.
+      const args = consumerArguments(
+        "quorum",
+        brokerFeatures(link.serverVersion),
+        this.#options.consumerTimeout,
+      );
+      for (let i = 0; i < flow.partitions; i++) {
+        await session.consume(flow.names.partition(i), args);
+      }
+    }
+    const parts: LimitedPart[] = [];
+    for (const task of flow.limited) {
+      const refiller = await Refiller.start(link, {
+        task: task.contract.name,
+        limit: task.limit,
+        tokens: task.tokens,
+        baton: task.refill,
+        log: this.#log,
+      });
+      const gate: { current?: TokenGate<[ConsumeMessage, ConsumerSession]> } = {};
+      const session = await ConsumerSession.open(
+        link,
+        prefetch,
+        hooks((message, from) => gate.current!.offer([message, from])),
+        maxMessageBytes,
+      );
+      this.#flowSessions.add(session);
+      gate.current = new TokenGate(await link.channel(), session, {
+        tokens: task.tokens,
+        limited: task.limited,
+        run: ([message, from]) => this.#onDelivery(message, from),
+        log: this.#log,
+      });
+      await gate.current.start();
+      parts.push({ session, gate: gate.current, refiller, link });
+    }
+    for (const part of this.#limited) part.session.retire();
+    this.#limited = parts;
+  }
+
+  /**
+   * Stops taking flow-controlled tasks on close: the gates stop, the partitions with nothing
+   * running stop at once; a partition whose task runs keeps its consumer until the worker's
+   * channels close, so that no other worker starts that key's next task meanwhile.
+   */
+  async #stopFlow(timeoutMs: number): Promise<void> {
+    await Promise.all(this.#limited.map(async (part) => {
+      await finishesWithin(part.gate.stop(), timeoutMs);
+      await finishesWithin(part.refiller.close(part.link), timeoutMs);
+    }));
+    const busy = new Set<string>();
+    for (const delivery of this.#inFlight) {
+      if (delivery.session === this.#partitions) busy.add(delivery.message.fields.consumerTag);
+    }
+    await this.#partitions?.stopConsuming(timeoutMs, (tag) => busy.has(tag));
   }
 
   /**
@@ -451,9 +665,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   #takenBack(delivery: Delivery, id: string): boolean {
     const { queueType, consumerTimeout } = this.#options;
     const { session } = delivery;
-    if (
-      queueType !== "quorum" || !brokerFeatures(session.link.serverVersion).quorumConsumerTimeout
-    ) {
+    const quorum = queueType === "quorum" || this.#keyedSessions.has(session); // partitions are
+    if (!quorum || !brokerFeatures(session.link.serverVersion).quorumConsumerTimeout) {
       return false;
     }
     const held = performance.now() - delivery.started;
@@ -530,6 +743,26 @@ async function reach(time: number): Promise<void> {
   for (let left = time - Date.now(); left > 0; left = time - Date.now()) {
     await new Promise((resolve) => setTimeout(resolve, left));
   }
+}
+
+/** A rate-limited task's part of a worker on one link. */
+interface LimitedPart {
+  /** The session that consumes its waiting queue. */
+  readonly session: ConsumerSession;
+  /** The gate that consumes it only with a token. */
+  readonly gate: TokenGate<[ConsumeMessage, ConsumerSession]>;
+  /** The worker's part in refilling its bucket. */
+  readonly refiller: Refiller;
+  /** The link they are on. */
+  readonly link: Link;
+}
+
+/**
+ * A keyed delivery's facts: on a classic partition (no broker count), a redelivery runs where
+ * it is, at the head of its partition, since a copy at the end would break its key's order.
+ */
+function keyedFacts(facts: DeliveryFacts, keyed: boolean): DeliveryFacts {
+  return keyed && facts.deliveryCount === undefined ? { ...facts, redelivered: false } : facts;
 }
 
 /** The disposition's view of a cancel request, as a spreadable option. */

@@ -16,6 +16,7 @@ const RANKS: Readonly<Record<string, number>> = {
   "scheduler": 5,
   "worker": 5,
   "history": 4,
+  "flow": 4,
   "broker": 3,
   "task": 2,
   "wire": 1,

@@ -6,6 +6,8 @@
  */
 import type { Admin } from "../../admin/admin.ts";
 import { formatStatus } from "./format.ts";
+import { formatFlowStatus } from "./flow_format.ts";
+import type { FlowStatus } from "../../admin/flow_status.ts";
 import { managementStatus, parseManagementUrl } from "../../admin/management.ts";
 import type { StatusReport } from "../../admin/status.ts";
 import { missingQueueError } from "../../admin/queues.ts";
@@ -57,6 +59,9 @@ Options:
                       table (or JSON object) after another
   --interval DURATION time between refreshes with --watch (default 2s)
   --json              one JSON object per report, on one line
+  --limit TASK[,TASK] show the rate limits of these tasks too: tasks waiting for a token,
+                      tokens in the bucket, workers, and whether one refills it (read by
+                      AMQP). The key partitions Q.part.<i> are shown whenever they exist
 ${URL_QUEUE_HELP}
   -h, --help          show this help
 
@@ -68,7 +73,7 @@ Q does not exist.`;
 /** Runs `admin.ts status` with the arguments after `status`. */
 export async function statusCommand(args: readonly string[]): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    string: ["url", "queue", "management", "interval", "streams-since"],
+    string: ["url", "queue", "management", "interval", "streams-since", "limit"],
     boolean: ["help", "watch", "json", "no-streams"],
     alias: { help: "h" },
   }, "for 'status'");
@@ -92,10 +97,13 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
 
   const streamsSince = sinceFlag(flags, "streams-since", 3_600_000);
   const checkStreams = !booleanFlag(flags, "no-streams");
+  const limits = (stringFlag(flags, "limit") ?? "").split(",").map((t) => t.trim()).filter((t) =>
+    t !== ""
+  );
 
   let admin: Admin | undefined;
   let streams: readonly StreamCheck[] | undefined;
-  const read = async (): Promise<StatusReport> => {
+  const read = async (): Promise<StatusReport & { flow?: FlowStatus }> => {
     const report = managementUrl === undefined
       ? await (admin ??= await connectAdmin(settings, watch)).status()
       : await managementStatus(names, { url: managementUrl, amqpUrl: settings.urls[0]! });
@@ -107,9 +115,16 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
       admin ??= await connectAdmin(settings, watch);
       streams = await admin.checkStreams({ since: streamsSince });
     }
-    return streams === undefined ? report : { ...report, streams };
+    const checked = streams === undefined ? report : { ...report, streams };
+    // Flow control, by AMQP: shown when the queue has partitions, or limits were asked for.
+    const flow = await (admin ??= await connectAdmin(settings, watch)).flowStatus(limits);
+    return flow.partitions.length + flow.limits.length > 0 ? { ...checked, flow } : checked;
   };
-  const render = (report: StatusReport) => json ? JSON.stringify(report) : formatStatus(report);
+  const render = (report: StatusReport & { flow?: FlowStatus }) =>
+    json ? JSON.stringify(report) : [
+      formatStatus(report),
+      ...(report.flow ? formatFlowStatus(report.flow) : []),
+    ].join("\n");
 
   try {
     if (!watch) {

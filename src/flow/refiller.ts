@@ -1,0 +1,142 @@
+/**
+ * The refiller of one rate limit: the one worker that holds the baton of `Q.refill.<task>` adds
+ * tokens to `Q.tokens.<task>` at the limit's rate. Every worker consumes the baton queue, a
+ * single-active-consumer queue holding one message: the broker delivers it to one worker, which
+ * keeps it unacknowledged while it refills; when that worker's channel closes (it stopped, died,
+ * or lost its connection) the broker gives the baton to another. A worker that finds the queue
+ * empty and unconsumed puts a baton in; a second baton (two workers starting at once) reaches
+ * the same active consumer, which acks it away.
+ *
+ * Each tick (every {@linkcode TICK_MS}) the refiller reads the bucket's depth (a passive
+ * declare) and adds what accrued since, up to the burst (see `bucket.ts`). A full bucket takes
+ * nothing, and the next tick waits longer, up to a second, but never longer than the bucket
+ * takes to fill (`burst / perSecond`), so no token is lost: a quiet limit costs about one
+ * passive declare a second, from one worker.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Link } from "../broker/link.ts";
+import type { Channel, ConsumeMessage } from "../deps/amqplib.ts";
+import { describeError } from "../errors/describe.ts";
+import type { Logger } from "../util/logger.ts";
+import { type BucketLimit, type BucketState, refill } from "./bucket.ts";
+
+/** How often the refiller adds tokens, in milliseconds. */
+export const TICK_MS = 100;
+
+/** The longest wait between two ticks while the bucket is full, in milliseconds. */
+export const IDLE_TICK_MS = 1_000;
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a refiller needs. */
+export interface RefillerOptions {
+  /** The task it refills for, for the log. */
+  readonly task: string;
+  /** The limit. */
+  readonly limit: BucketLimit;
+  /** The bucket's queue. */
+  readonly tokens: string;
+  /** The baton's queue. */
+  readonly baton: string;
+  /** Where it says when it starts and stops refilling. */
+  readonly log: Logger;
+}
+
+/** One worker's part in refilling a bucket; see the module documentation. */
+export class Refiller {
+  readonly #channel: Channel;
+  readonly #options: RefillerOptions;
+  #baton: ConsumeMessage | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #state: BucketState | undefined;
+  #ticking = false;
+  #closed = false;
+
+  private constructor(channel: Channel, options: RefillerOptions) {
+    this.#channel = channel;
+    this.#options = options;
+    channel.on("close", () => this.#stop());
+  }
+
+  /** Opens a channel on `link` and joins the baton queue (the queues must be declared). */
+  static async start(link: Link, options: RefillerOptions): Promise<Refiller> {
+    const channel = await link.channel();
+    const refiller = new Refiller(channel, options);
+    const { messageCount, consumerCount } = await channel.checkQueue(options.baton);
+    if (messageCount === 0 && consumerCount === 0) {
+      channel.sendToQueue(options.baton, Buffer.from("baton"), { persistent: true });
+    }
+    await channel.prefetch(16);
+    await channel.consume(options.baton, (message) => refiller.#onBaton(message), {
+      noAck: false,
+    });
+    return refiller;
+  }
+
+  /** Whether this worker refills now. */
+  get refilling(): boolean {
+    return this.#baton !== undefined && !this.#closed;
+  }
+
+  /** Stops refilling and closes the channel: the baton goes to another worker. */
+  async close(link: Link): Promise<void> {
+    this.#stop();
+    await link.closeChannel(this.#channel);
+  }
+
+  #onBaton(message: ConsumeMessage | null): void {
+    if (message === null) return this.#stop();
+    if (this.#baton !== undefined) {
+      this.#channel.ack(message); // a second baton: one is enough
+      return;
+    }
+    this.#baton = message;
+    this.#state = { carry: 0, at: performance.now() };
+    const { task, limit } = this.#options;
+    this.#options.log.info("ratelimit.refilling", {
+      task,
+      perSecond: limit.perSecond,
+      burst: limit.burst,
+    });
+    this.#timer = setTimeout(() => this.#tick(), TICK_MS);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || this.#closed || this.#state === undefined) return;
+    this.#ticking = true;
+    let wait = TICK_MS;
+    try {
+      const { messageCount } = await this.#channel.checkQueue(this.#options.tokens);
+      const { limit } = this.#options;
+      const next = refill(this.#state, performance.now(), messageCount, limit);
+      this.#state = next.state;
+      for (let i = 0; i < next.add; i++) {
+        this.#channel.sendToQueue(this.#options.tokens, EMPTY, { persistent: false });
+      }
+      if (messageCount >= limit.burst) {
+        wait = Math.max(TICK_MS, Math.min(IDLE_TICK_MS, (1000 * limit.burst) / limit.perSecond));
+      }
+    } catch (err) {
+      if (!this.#closed) {
+        this.#options.log.warn("ratelimit.refill_failed", {
+          task: this.#options.task,
+          error: describeError(err),
+        });
+      }
+    } finally {
+      this.#ticking = false;
+      if (!this.#closed) this.#timer = setTimeout(() => this.#tick(), wait);
+    }
+  }
+
+  #stop(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#baton !== undefined) {
+      this.#options.log.info("ratelimit.stopped_refilling", { task: this.#options.task });
+    }
+  }
+}
