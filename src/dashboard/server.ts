@@ -15,6 +15,7 @@ import { checkNumber } from "../util/numbers.ts";
 import { dashboardApp } from "./api.ts";
 import { isLoopbackHost } from "./security.ts";
 import { DashboardState } from "./state.ts";
+import { isTaskName } from "../task/contract.ts";
 
 /** Options of {@linkcode serveDashboard}. */
 export interface DashboardOptions extends Omit<BrokerOptions, "queue"> {
@@ -49,6 +50,12 @@ export interface DashboardOptions extends Omit<BrokerOptions, "queue"> {
    * @default {1000}
    */
   interval?: number;
+  /**
+   * The rate-limited tasks whose limits to show (tasks waiting for a token, tokens, workers,
+   * whether one refills); the key partitions are shown whenever a queue has them.
+   * @default {none}
+   */
+  limits?: readonly string[];
 }
 
 /** A running dashboard. */
@@ -106,6 +113,14 @@ export async function serveDashboard(options: DashboardOptions = {}): Promise<Da
   const interval = checkNumber(options.interval ?? 1_000, "interval", "serve the dashboard", {
     min: 100,
   });
+  const bad = options.limits?.find((task) => !isTaskName(task));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `Cannot serve the dashboard as 'limits' names ${
+        JSON.stringify(bad.slice(0, 80))
+      }, which is not a task name (a letter, then letters, digits, '_', '.' or '-')`,
+    );
+  }
   const queues = options.queues ?? [DEFAULT_QUEUE];
   if (queues.length === 0) throw new ConfigError("Cannot serve the dashboard of no queue");
   const management = options.management === undefined
@@ -145,6 +160,7 @@ export async function serveDashboard(options: DashboardOptions = {}): Promise<Da
       historySize: HISTORY_SIZE,
       redact,
       from: broker.urls.map(redactUrl).join(", "),
+      ...(options.limits ? { limits: options.limits } : {}),
     });
     await state.start();
     let listening = port;

@@ -7,6 +7,7 @@
 import type { ConsumerInfo } from "../admin/consumers.ts";
 import type { QueueCounts } from "../admin/queues.ts";
 import type { StatusReport, StatusSource } from "../admin/status.ts";
+import type { FlowStatus } from "../admin/flow_status.ts";
 
 /** One work queue at one moment. `null`: not known from the source, or not read. */
 export interface QueueSummary {
@@ -30,6 +31,11 @@ export interface QueueSummary {
   readonly deliverRate: number | null;
   /** The consumers, one by one (management API only). */
   readonly workers: readonly ConsumerInfo[] | null;
+  /**
+   * Its flow control (by AMQP): the key partitions, and the rate limits the dashboard was
+   * asked to show; `null` when it has neither.
+   */
+  readonly flow: FlowStatus | null;
   /** Why the numbers could not be read, if they could not. */
   readonly error: string | null;
 }
@@ -82,6 +88,7 @@ export function summarize(
     publishRate: main?.publishRate ?? null,
     deliverRate: main?.deliverRate ?? null,
     workers,
+    flow: null,
     error: null,
   };
 }
@@ -114,8 +121,20 @@ export function failedSummary(queue: string, error: string): QueueSummary {
     publishRate: null,
     deliverRate: null,
     workers: null,
+    flow: null,
     error,
   };
+}
+
+/**
+ * `summary` with its flow control, when it has some: partitions, or one of the limits asked
+ * about (the dashboard shows several queues: a limit that one of them lacks is left out).
+ */
+export function withFlow(summary: QueueSummary, flow: FlowStatus): QueueSummary {
+  const limits = flow.limits.filter((limit) => limit.exists);
+  return flow.partitions.length + limits.length > 0
+    ? { ...summary, flow: { ...flow, limits } }
+    : summary;
 }
 
 /** The history point of `summary` at `at` (epoch ms). */

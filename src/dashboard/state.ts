@@ -27,6 +27,7 @@ import {
   type Snapshot,
   summarize,
   withCounts,
+  withFlow,
 } from "./snapshot.ts";
 
 /** Options of {@linkcode DashboardState}. */
@@ -43,6 +44,8 @@ export interface DashboardStateOptions {
   readonly redact: (text: string) => string;
   /** The broker asked, without passwords (for AMQP snapshots). */
   readonly from: string;
+  /** The rate-limited tasks whose limits to show (on every queue that has them). */
+  readonly limits?: readonly string[];
 }
 
 /** What the feed of a queue gives: its latest tasks, or that it has no history. */
@@ -149,7 +152,12 @@ export class DashboardState {
     const admin = this.#options.admins.get(queue)!;
     const { management } = this.#options;
     try {
-      if (management === undefined) return summarize(await admin.status(), null);
+      // Flow control comes from AMQP whatever the source: the partitions and the limits.
+      const flow = () => admin.flowStatus(this.#options.limits ?? []);
+      if (management === undefined) {
+        const summary = summarize(await admin.status(), null);
+        return withFlow(summary, await flow());
+      }
       // The management API's numbers lag by its statistics interval (5 s by default): the
       // counts AMQP gives at once (ready, consumers, dead) come from AMQP, the rest from it.
       const [report, workers, main, dead] = await Promise.all([
@@ -158,7 +166,7 @@ export class DashboardState {
         admin.counts("main"),
         admin.counts("dead"),
       ]);
-      return withCounts(summarize(report, workers), main, dead);
+      return withFlow(withCounts(summarize(report, workers), main, dead), await flow());
     } catch (err) {
       return failedSummary(queue, this.#options.redact(describeError(err)));
     }

@@ -87,6 +87,11 @@ export type AnyContract = TaskContract<string, PayloadSchema, ResultSchema>;
 
 const NAME_PATTERN = /^[a-z][a-z0-9_.-]*$/i;
 
+/** Whether `name` can name a task: a letter, then letters, digits, `_`, `.` or `-`. */
+export function isTaskName(name: string): boolean {
+  return NAME_PATTERN.test(name);
+}
+
 /**
  * Defines a task contract: its name, the zod schema of its payload, optionally the schema of
  * its result, and options. Handlers are bound apart, on the worker's side.

@@ -18,6 +18,9 @@ import { Producer } from "../../src/producer/producer.ts";
 import { Scheduler } from "../../src/scheduler/scheduler.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import { catalog } from "../../tasks/mod.ts";
+import { defineCatalog } from "../../src/task/catalog.ts";
+import { defineTask } from "../../src/task/contract.ts";
+import { z } from "zod";
 import { handlers } from "../../tasks/handlers/mod.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { chromiumInstalled, launchBrowser } from "../_helpers/browser.ts";
@@ -34,6 +37,16 @@ if (!ready) {
     "dashboard_test: needs rabbitmq-server and /usr/bin/chromium (Debian's chromium package; .ci/run installs it on the host); skipping",
   );
 }
+
+/** Flow control on the filling queue: a keyed task and a rate-limited one. */
+const flowCatalog = defineCatalog(
+  defineTask({ name: "op", schema: z.object({ account: z.string() }), key: "account" }),
+  defineTask({
+    name: "call",
+    schema: z.object({ n: z.int() }),
+    rateLimit: { perSecond: 5, burst: 5 },
+  }),
+);
 
 /** The password of the user the dashboard connects as. */
 const SECRET = "dash-s3cret-9f2c";
@@ -96,6 +109,8 @@ Deno.test({
       `http://127.0.0.1:${managementPort}`,
       "--interval",
       "300ms",
+      "--limit",
+      "call",
     ], { broker: `127.0.0.1:${node.port}`, net: [`127.0.0.1:${managementPort}`] });
     await using browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -145,6 +160,46 @@ Deno.test({
         const seconds = (Date.now() - started) / 1000;
         console.log(`overview showed 5 new tasks ${seconds.toFixed(1)} s after they were enqueued`);
         assertLessOrEqual(seconds, 10);
+      });
+
+      await t.step("the key partitions and a rate limit show what waits in them", async () => {
+        const flowProducer = await Producer.connect(flowCatalog, {
+          url,
+          queue: filling,
+          history: false,
+        });
+        try {
+          for (let i = 0; i < 3; i++) await flowProducer.enqueue("op", { account: "acct-7" });
+          for (let n = 0; n < 2; n++) await flowProducer.enqueue("call", { n });
+        } finally {
+          await flowProducer.close();
+        }
+        await page.waitForFunction(
+          (q) =>
+            document.querySelector(`.flow[data-queue="${q}"] p.partitions`)?.textContent
+              ?.includes("3 keyed"),
+          filling,
+          { timeout: 15_000 },
+        );
+        const flow = page.locator(`.flow[data-queue="${filling}"]`);
+        const partitions = await flow.locator("p.partitions").innerText();
+        assert(partitions.startsWith("16 key partitions, 3 keyed"), partitions);
+        // No worker consumes the filling queue: every partition is shown, the one of acct-7 first.
+        assertEquals(await flow.locator("table.partitions tbody tr").count(), 16);
+        const first = await flow.locator("table.partitions tbody tr").first().innerText();
+        assert(/\.part\.\d+\s+3\s+0/.test(first), first);
+        await page.waitForFunction(
+          (q) =>
+            document.querySelector(`.flow[data-queue="${q}"] tr[data-limit="call"] td:nth-child(2)`)
+              ?.textContent === "2",
+          filling,
+          { timeout: 15_000 },
+        );
+        const limit = await flow.locator('tr[data-limit="call"]').innerText();
+        assert(limit.includes("not refilled"), limit);
+        // The draining queue has neither partitions nor that limit: it shows no flow control.
+        assertEquals(await page.locator(`.flow[data-queue="${draining}"]`).count(), 0);
+        assertEquals(problems, []);
       });
 
       await t.step("the worker consuming a queue is named, from the management API", async () => {

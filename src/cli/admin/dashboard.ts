@@ -13,7 +13,7 @@ import { BROKER_STRING_FLAGS, brokerSettings } from "../shared/broker_flags.ts";
 import { optionalEnv } from "../shared/env.ts";
 import { EXIT_OK, UsageError } from "../shared/exit.ts";
 import { onStopSignals } from "../shared/signals.ts";
-import { PROGRAM, URL_QUEUE_HELP } from "./common.ts";
+import { limitsFlag, PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 
 /** Help of `admin.ts dashboard`. */
 export const DASHBOARD_HELP =
@@ -35,6 +35,9 @@ Options:
   --management URL    the RabbitMQ management API, for unacked tasks, rates and the workers
                       by name (env WARREN_MANAGEMENT_URL, read only if --allow-env grants it)
   --interval DURATION how often the broker is read (default 1s)
+  --limit TASK[,TASK] show the rate limits of these tasks too (tasks waiting for a token,
+                      tokens, workers, whether one refills); the key partitions Q.part.<i>
+                      are shown whenever a queue has them
 ${URL_QUEUE_HELP.split("\n").filter((line) => !line.includes("--queue")).join("\n")}
   -h, --help          show this help
 
@@ -58,7 +61,7 @@ function explainListenPermission(err: unknown): never {
 /** Runs `admin.ts dashboard` with the arguments after `dashboard`. */
 export async function dashboardCommand(args: readonly string[]): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    string: [...BROKER_STRING_FLAGS, "port", "host", "token", "management", "interval"],
+    string: [...BROKER_STRING_FLAGS, "port", "host", "token", "management", "interval", "limit"],
     boolean: ["help"],
     alias: { help: "h" },
   }, "for 'dashboard'");
@@ -78,6 +81,7 @@ export async function dashboardCommand(args: readonly string[]): Promise<number>
   }
   const token = stringFlag(flags, "token") ?? optionalEnv("WARREN_DASHBOARD_TOKEN");
   const host = stringFlag(flags, "host");
+  const limits = limitsFlag(stringFlag(flags, "limit"));
   const dashboard = await serveDashboard({
     url: settings.urls,
     queues,
@@ -86,6 +90,7 @@ export async function dashboardCommand(args: readonly string[]): Promise<number>
     interval: durationFlag(flags, "interval", 1_000),
     logger: createLogger({ write: (line) => console.error(line), level: "warn" }),
     ...(host === undefined ? {} : { host }),
+    ...(limits.length === 0 ? {} : { limits }),
     ...(token === undefined ? {} : { token }),
     ...(management === undefined ? {} : { management }),
   }).catch(explainListenPermission);

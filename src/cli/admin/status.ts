@@ -17,7 +17,7 @@ import { queueNames } from "../../broker/topology.ts";
 import { booleanFlag, durationFlag, parseFlags, sinceFlag, stringFlag } from "../shared/args.ts";
 import type { StreamCheck } from "../../admin/stream_check.ts";
 import { brokerSettings } from "../shared/broker_flags.ts";
-import { connectAdmin, PROGRAM, URL_QUEUE_HELP } from "./common.ts";
+import { connectAdmin, limitsFlag, PROGRAM, URL_QUEUE_HELP } from "./common.ts";
 import { optionalEnv } from "../shared/env.ts";
 import { EXIT_OK, UsageError } from "../shared/exit.ts";
 import { LiveView } from "./live_view.ts";
@@ -97,9 +97,7 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
 
   const streamsSince = sinceFlag(flags, "streams-since", 3_600_000);
   const checkStreams = !booleanFlag(flags, "no-streams");
-  const limits = (stringFlag(flags, "limit") ?? "").split(",").map((t) => t.trim()).filter((t) =>
-    t !== ""
-  );
+  const limits = limitsFlag(stringFlag(flags, "limit"));
 
   let admin: Admin | undefined;
   let streams: readonly StreamCheck[] | undefined;

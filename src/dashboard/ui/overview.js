@@ -46,6 +46,79 @@ function Workers({ queue, source }) {
   `;
 }
 
+// Flow control: the key partitions (those holding tasks or lacking a consumer) and the limits.
+function Flow({ queue, flow }) {
+  if (!flow) return null;
+  const { partitions, limits } = flow;
+  const waiting = partitions.reduce((n, p) => n + p.ready, 0);
+  const shown = partitions.filter((p) => p.ready > 0 || p.consumers === 0)
+    .sort((a, b) => b.ready - a.ready);
+  return html`
+    <div class="flow" data-queue=${queue}>
+      ${partitions.length > 0
+        ? html`<p class="partitions">${partitions.length} key partitions, ${count(waiting)} keyed
+            task(s) waiting${
+          shown.length < partitions.length
+            ? `; ${partitions.length - shown.length} empty and consumed not shown`
+            : ""
+        }</p>`
+        : null}
+      ${shown.length > 0
+        ? html`
+          <table class="partitions">
+            <thead>
+              <tr>
+                <th>partition</th>
+                <th>ready</th>
+                <th>consumers</th>
+              </tr>
+            </thead>
+            <tbody>${shown.map((p) =>
+              html`
+                <tr data-partition=${p.name}>
+                  <td>${p.name}</td>
+                  <td>${count(p.ready)}</td>
+                  <td class=${p.consumers === 0 ? "error" : ""}>${count(p.consumers)}</td>
+                </tr>
+              `
+            )}</tbody>
+          </table>
+        `
+        : null}
+      ${limits.length > 0
+        ? html`
+          <table class="limits">
+            <thead>
+              <tr>
+                <th>rate limit</th>
+                <th>waiting</th>
+                <th>tokens</th>
+                <th>workers</th>
+                <th>refill</th>
+              </tr>
+            </thead>
+            <tbody>${limits.map((l) =>
+              html`
+                <tr data-limit=${l.task}>
+                  <td>${l.task}</td>
+                  <td>${l.exists ? count(l.waiting) : "–"}</td>
+                  <td>${l.exists ? count(l.tokens) : "–"}</td>
+                  <td>${l.exists ? count(l.consumers) : "–"}</td>
+                  <td class=${l.exists && !l.refilling ? "error" : ""}>${!l.exists
+                    ? "no such limit on this queue"
+                    : l.refilling
+                    ? "refilled"
+                    : "not refilled: no worker holds its baton"}</td>
+                </tr>
+              `
+            )}</tbody>
+          </table>
+        `
+        : null}
+    </div>
+  `;
+}
+
 export function Overview({ live }) {
   const { snapshot, history } = live;
   if (!snapshot) return html`<p>Reading the queues…</p>`;
@@ -79,6 +152,7 @@ export function Overview({ live }) {
             <h2>${q.queue}</h2>
             <${Chart} points=${history[q.queue] ?? []} rates=${snapshot.source === "management"} />
             <${Workers} queue=${q} source=${snapshot.source} />
+            <${Flow} queue=${q.queue} flow=${q.flow} />
           </div>
         `
       )}
