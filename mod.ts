@@ -144,6 +144,7 @@ export type {
 } from "./src/wire/events.ts";
 
 export { Worker } from "./src/worker/worker.ts";
+export type { LimitReading } from "./src/flow/refiller.ts";
 export type { ThreadsOption, VersionMismatchPolicy, WorkerOptions } from "./src/worker/options.ts";
 export type {
   TaskDead,

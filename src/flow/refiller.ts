@@ -11,7 +11,8 @@
  * declare) and adds what accrued since, up to the burst (see `bucket.ts`). A full bucket takes
  * nothing, and the next tick waits longer, up to a second, but never longer than the bucket
  * takes to fill (`burst / perSecond`), so no token is lost: a quiet limit costs about one
- * passive declare a second, from one worker.
+ * passive declare a second, from one worker. At most once a second it also reads how many tasks
+ * wait for a token (a passive declare of `Q.limited.<task>`), for the worker's metrics.
  *
  * @module
  */
@@ -30,6 +31,16 @@ export const IDLE_TICK_MS = 1_000;
 
 const EMPTY = Buffer.alloc(0);
 
+/** A rate limit as the worker that refills it last read it. */
+export interface LimitReading {
+  /** The rate-limited task. */
+  readonly task: string;
+  /** Tokens in its bucket. */
+  readonly tokens: number;
+  /** Tasks waiting for a token. */
+  readonly waiting: number;
+}
+
 /** What a refiller needs. */
 export interface RefillerOptions {
   /** The task it refills for, for the log. */
@@ -40,6 +51,8 @@ export interface RefillerOptions {
   readonly tokens: string;
   /** The baton's queue. */
   readonly baton: string;
+  /** Where the tasks wait for a token (read for the metrics). */
+  readonly limited: string;
   /** Where it says when it starts and stops refilling. */
   readonly log: Logger;
 }
@@ -53,6 +66,8 @@ export class Refiller {
   #state: BucketState | undefined;
   #ticking = false;
   #closed = false;
+  /** What the last reads found, while refilling. */
+  #seen: { tokens: number; waiting: number; waitingAt: number } | undefined;
 
   private constructor(channel: Channel, options: RefillerOptions) {
     this.#channel = channel;
@@ -78,6 +93,16 @@ export class Refiller {
   /** Whether this worker refills now. */
   get refilling(): boolean {
     return this.#baton !== undefined && !this.#closed;
+  }
+
+  /**
+   * What this worker last read while it refills: the tokens in the bucket and the tasks waiting
+   * for one (read at most once a second); `undefined` when another worker refills.
+   */
+  get reading(): LimitReading | undefined {
+    const seen = this.#seen;
+    if (!this.refilling || seen === undefined) return undefined;
+    return { task: this.#options.task, tokens: seen.tokens, waiting: seen.waiting };
   }
 
   /** Stops refilling and closes the channel: the baton goes to another worker. */
@@ -109,6 +134,13 @@ export class Refiller {
     let wait = TICK_MS;
     try {
       const { messageCount } = await this.#channel.checkQueue(this.#options.tokens);
+      const now = performance.now();
+      if (this.#seen === undefined || now - this.#seen.waitingAt >= IDLE_TICK_MS) {
+        const waiting = (await this.#channel.checkQueue(this.#options.limited)).messageCount;
+        this.#seen = { tokens: messageCount, waiting, waitingAt: now };
+      } else {
+        this.#seen = { ...this.#seen, tokens: messageCount };
+      }
       const { limit } = this.#options;
       const next = refill(this.#state, performance.now(), messageCount, limit);
       this.#state = next.state;

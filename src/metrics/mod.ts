@@ -16,4 +16,5 @@
  * @module
  */
 export { type WorkerGauges, WorkerMetrics } from "./worker_metrics.ts";
+export type { LimitReading } from "../flow/refiller.ts";
 export { type MetricsServerOptions, serveMetrics } from "./server.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 import type { TaskEvent } from "../worker/events.ts";
+import type { LimitReading } from "../flow/refiller.ts";
 
 /** What the metrics read from the worker besides its events. */
 export interface WorkerGauges {
@@ -13,6 +14,8 @@ export interface WorkerGauges {
   readonly consuming: boolean;
   /** Reconnections so far. */
   readonly reconnects: number;
+  /** The rate limits it refills, with what it last read of them. */
+  readonly limits?: readonly LimitReading[];
 }
 
 /** Upper bounds of the duration histogram's buckets, in seconds. */
@@ -145,6 +148,16 @@ export class WorkerMetrics {
       "# HELP warren_reconnects_total Connections made again after a loss.",
       "# TYPE warren_reconnects_total counter",
       `warren_reconnects_total ${gauges.reconnects}`,
+      "# HELP warren_ratelimit_waiting Tasks waiting for a token of a rate limit, by task; only the worker that refills the limit reports it.",
+      "# TYPE warren_ratelimit_waiting gauge",
+      ...(gauges.limits ?? []).map((l) =>
+        `warren_ratelimit_waiting${labels({ task: l.task })} ${l.waiting}`
+      ),
+      "# HELP warren_ratelimit_tokens Tokens in a rate limit's bucket, by task; only the worker that refills the limit reports it.",
+      "# TYPE warren_ratelimit_tokens gauge",
+      ...(gauges.limits ?? []).map((l) =>
+        `warren_ratelimit_tokens${labels({ task: l.task })} ${l.tokens}`
+      ),
     );
     return out.join("\n") + "\n";
   }

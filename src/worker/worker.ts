@@ -31,7 +31,7 @@ import type { Handlers } from "../task/handlers.ts";
 import { finishesWithin, pause } from "../util/deadline.ts";
 import { type FlowPlan, flowPlan, flowQueues } from "../flow/plan.ts";
 import { flowRoute, isFlowControlled } from "../flow/route.ts";
-import { Refiller } from "../flow/refiller.ts";
+import { type LimitReading, Refiller } from "../flow/refiller.ts";
 import { TokenGate } from "../flow/token_gate.ts";
 import type { DecodedTask } from "../task/decode.ts";
 import { Emitter } from "../util/emitter.ts";
@@ -190,6 +190,14 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   /** How many times the worker connected again after losing its connection. */
   get reconnects(): number {
     return Math.max(0, this.#generation - 1);
+  }
+
+  /**
+   * The rate limits this worker refills, with what it last read of them: the tokens in the
+   * bucket and the tasks waiting for one. The other workers' lists leave those limits out.
+   */
+  get limits(): LimitReading[] {
+    return this.#limited.flatMap((part) => part.refiller.reading ?? []);
   }
 
   /** Resolves when the worker has closed; rejects if its connection failed for good. */
@@ -614,6 +622,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
         limit: task.limit,
         tokens: task.tokens,
         baton: task.refill,
+        limited: task.limited,
         log: this.#log,
       });
       const gate: { current?: TokenGate<[ConsumeMessage, ConsumerSession]> } = {};

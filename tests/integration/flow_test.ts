@@ -89,6 +89,13 @@ Deno.test("a rate limit holds across two workers, and other tasks flow past the 
     ]);
     assertEquals(summary.failed, []);
     const done = (task: string) => events.filter((e) => e.event === "task.done" && e.task === task);
+    // The worker that refills the limit reads what waits (for its metrics); the other, nothing.
+    await until(
+      () => workers.some((w) => w.limits.some((l) => l.task === "ping" && l.waiting > 0)),
+      "the refilling worker reads the limited backlog",
+      10_000,
+    );
+    assertEquals(workers.filter((w) => w.limits.length > 0).length, 1);
     await until(() => done("ping").length >= limited, `${limited} limited tasks done`, 30_000);
     // The plain tasks did not wait behind the limited backlog.
     const lastPlain = Math.max(...done("plain").map((e) => e.at));
