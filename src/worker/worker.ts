@@ -468,14 +468,17 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
           progress ? (fraction, note) => progress.report(fraction, note) : checkProgress,
         )
         .finally(() => progress?.stop());
-      const final = decide({
-        delivery: facts,
-        decoded: current,
-        attempt: verdict,
-        settings,
-        now: Date.now(),
-        ...cancelFacts(delivery.cancelled),
-      });
+      // What this attempt's verdict settles to, now (a cancel may come while a retry waits).
+      const settle = () =>
+        decide({
+          delivery: facts,
+          decoded: current,
+          attempt: verdict,
+          settings,
+          now: Date.now(),
+          ...cancelFacts(delivery.cancelled),
+        });
+      const final = settle();
       if (final.kind === "run") throw new Error("a task that ran cannot be run again");
       if (keyed && final.kind === "retry") {
         this.#report({
@@ -506,14 +509,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
           continue;
         }
         if (!delivery.cancelled) return this.#giveBack(delivery, subject);
-        const cancelled = decide({
-          delivery: facts,
-          decoded: current,
-          attempt: verdict,
-          settings,
-          now: Date.now(),
-          ...cancelFacts(delivery.cancelled),
-        });
+        const cancelled = settle();
         if (cancelled.kind === "run") throw new Error("a task that ran cannot be run again");
         return await this.#writer.write(delivery, subject, cancelled);
       }
