@@ -11,8 +11,9 @@
  * declare) and adds what accrued since, up to the burst (see `bucket.ts`). A full bucket takes
  * nothing, and the next tick waits longer, up to a second, but never longer than the bucket
  * takes to fill (`burst / perSecond`), so no token is lost: a quiet limit costs about one
- * passive declare a second, from one worker. At most once a second it also reads how many tasks
- * wait for a token (a passive declare of `Q.limited.<task>`), for the worker's metrics.
+ * passive declare a second, from one worker. It also reads how many tasks wait for a token (a
+ * passive declare of `Q.limited.<task>`), for the worker's metrics: at most once a second, and
+ * every {@linkcode IDLE_WAITING_READ_MS} while the bucket is full.
  *
  * @module
  */
@@ -28,6 +29,9 @@ export const TICK_MS = 100;
 
 /** The longest wait between two ticks while the bucket is full, in milliseconds. */
 export const IDLE_TICK_MS = 1_000;
+
+/** How often the tasks waiting for a token are read while the bucket is full, in milliseconds. */
+export const IDLE_WAITING_READ_MS = 5_000;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -134,22 +138,17 @@ export class Refiller {
     let wait = TICK_MS;
     try {
       const { messageCount } = await this.#channel.checkQueue(this.#options.tokens);
-      const now = performance.now();
-      if (this.#seen === undefined || now - this.#seen.waitingAt >= IDLE_TICK_MS) {
-        const waiting = (await this.#channel.checkQueue(this.#options.limited)).messageCount;
-        this.#seen = { tokens: messageCount, waiting, waitingAt: now };
-      } else {
-        this.#seen = { ...this.#seen, tokens: messageCount };
-      }
       const { limit } = this.#options;
       const next = refill(this.#state, performance.now(), messageCount, limit);
       this.#state = next.state;
       for (let i = 0; i < next.add; i++) {
         this.#channel.sendToQueue(this.#options.tokens, EMPTY, { persistent: false });
       }
-      if (messageCount >= limit.burst) {
+      const full = messageCount >= limit.burst;
+      if (full) {
         wait = Math.max(TICK_MS, Math.min(IDLE_TICK_MS, (1000 * limit.burst) / limit.perSecond));
       }
+      await this.#readWaiting(messageCount, full ? IDLE_WAITING_READ_MS : IDLE_TICK_MS);
     } catch (err) {
       if (!this.#closed) {
         this.#options.log.warn("ratelimit.refill_failed", {
@@ -161,6 +160,17 @@ export class Refiller {
       this.#ticking = false;
       if (!this.#closed) this.#timer = setTimeout(() => this.#tick(), wait);
     }
+  }
+
+  /** Notes the tokens, and reads the tasks waiting for one if the last read is `every` old. */
+  async #readWaiting(tokens: number, every: number): Promise<void> {
+    const now = performance.now();
+    if (this.#seen !== undefined && now - this.#seen.waitingAt < every) {
+      this.#seen = { ...this.#seen, tokens };
+      return;
+    }
+    const waiting = (await this.#channel.checkQueue(this.#options.limited)).messageCount;
+    this.#seen = { tokens, waiting, waitingAt: now };
   }
 
   #stop(): void {
