@@ -111,6 +111,7 @@ const COLUMNS = [
   "consumers",
   "message_stats.publish_details.rate",
   "message_stats.deliver_get_details.rate",
+  "arguments",
 ].join(",");
 
 const Rate = z.object({ rate: z.number() }).partial().optional().catch(undefined);
@@ -122,6 +123,11 @@ const QueueItem = z.object({
   consumers: Count,
   message_stats: z.object({ publish_details: Rate, deliver_get_details: Rate }).optional()
     .catch(undefined),
+  // Only a stream's retention is read of the arguments; anything else in them is ignored.
+  arguments: z.object({
+    "x-max-age": z.string().max(64).optional().catch(undefined),
+    "x-max-length-bytes": z.number().optional().catch(undefined),
+  }).optional().catch(undefined),
 });
 const Page = z.union([
   z.object({ items: z.array(z.unknown()), page_count: z.number() }),
@@ -222,6 +228,14 @@ function toRow(names: QueueNames, item: QueueItem): QueueStatus | undefined {
     consumers: item.consumers ?? null,
     publishRate: rate(item.message_stats?.publish_details?.rate),
     deliverRate: rate(item.message_stats?.deliver_get_details?.rate),
+    ...(role.role === "events" || role.role === "control"
+      ? {
+        retention: {
+          maxAge: item.arguments?.["x-max-age"] ?? null,
+          maxBytes: item.arguments?.["x-max-length-bytes"] ?? null,
+        },
+      }
+      : {}),
   };
 }
 

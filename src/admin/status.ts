@@ -12,6 +12,11 @@ import type { QueueNames } from "../broker/topology.ts";
 import { DELAY_LEVELS, DELAY_UNIT_MS } from "../wire/delays.ts";
 import { inspectQueue } from "./queues.ts";
 import type { StreamCheck } from "./stream_check.ts";
+import {
+  CONTROL_MAX_BYTES,
+  DEFAULT_HISTORY_MAX_AGE_MS,
+  DEFAULT_HISTORY_MAX_BYTES,
+} from "../history/options.ts";
 
 /** The part a queue plays for a work queue: `retry` is a delay queue of Warren 0.1. */
 export type QueueRole = "main" | "delay" | "retry" | "dead" | "events" | "control";
@@ -39,6 +44,19 @@ export interface QueueStatus {
   readonly publishRate: number | null;
   /** Messages delivered or fetched per second (management API only). */
   readonly deliverRate: number | null;
+  /**
+   * A stream's retention, as it was declared (management API only: AMQP cannot read a queue's
+   * arguments); `null` in a field the stream was declared without.
+   */
+  readonly retention?: StreamRetentionArguments;
+}
+
+/** A stream's retention arguments: `x-max-age` (`"604800s"`) and `x-max-length-bytes`. */
+export interface StreamRetentionArguments {
+  /** How long it keeps messages, as RabbitMQ takes it (`"7D"`, `"604800s"`). */
+  readonly maxAge: string | null;
+  /** How many bytes it keeps. */
+  readonly maxBytes: number | null;
 }
 
 /** The state of a work queue's queues at one moment. */
@@ -184,6 +202,21 @@ export async function amqpStatus(
     delayed: delayedCount(rows),
     // (Warren 0.1's delay queues, `Q.retry.<ms>`, cannot be found over AMQP: their names hold a
     // jittered delay. The management API lists them; the README's "From Warren 0.1" says so.)
-    notes: [AMQP_NOTE],
+    notes: [
+      AMQP_NOTE,
+      ...(rows.some((row) => row.role === "events" || row.role === "control")
+        ? [retentionNote(names)]
+        : []),
+    ],
   };
+}
+
+/** What AMQP cannot tell of the streams' retention of `names`, and what Warren creates them with. */
+export function retentionNote(names: QueueNames): string {
+  const days = DEFAULT_HISTORY_MAX_AGE_MS / 86_400_000;
+  return `${names.events} and ${names.control} keep the retention they were created with: Warren creates them with ${days} days and ${
+    DEFAULT_HISTORY_MAX_BYTES / 1e9
+  } GB, and ${days} days and ${
+    CONTROL_MAX_BYTES / 1e6
+  } MB, unless given historyMaxAge or historyMaxBytes (AMQP cannot read them: --management shows each one's)`;
 }

@@ -103,6 +103,11 @@ Deno.test({
         const dead = row(report, names.dead)!;
         assertEquals([dead.ready, dead.unacked, dead.consumers], [1, 0, 0]);
         assertEquals(row(report, names.retry(123))!.delayMs, 123);
+        // The stream's retention, as it was declared (1 hour, 10 MB).
+        assertEquals(row(report, names.events)!.retention, {
+          maxAge: "3600s",
+          maxBytes: 10_000_000,
+        });
       });
 
       await t.step("AMQP on the same node: no unacked, no rates, no 123 ms queue", async () => {
@@ -118,6 +123,12 @@ Deno.test({
           null,
           null,
         ]);
+        // AMQP cannot read the retention: the report says what Warren creates the streams with.
+        assertEquals(row(amqpReport, names.events)!.retention, undefined);
+        assert(
+          amqpReport.notes.some((note) => note.includes("7 days and 1 GB")),
+          amqpReport.notes.join("\n"),
+        );
       });
 
       await t.step("WARREN_MANAGEMENT_URL is read when --allow-env grants it", async () => {
@@ -129,6 +140,10 @@ Deno.test({
         const lines = result.stdout.split("\n");
         assertStringIncludes(lines[0]!, `from the management API at ${management}`);
         assertEquals(lines[2]!.split(/\s+/).slice(0, 4), [queue, "2", "1", "1"]);
+        assert(
+          lines.some((line) => line.includes("(stream: task history; max age 3600s, max 10 MB)")),
+          result.stdout,
+        );
       });
 
       await t.step(

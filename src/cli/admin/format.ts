@@ -94,6 +94,24 @@ const STREAM_NOTES: Partial<Record<QueueStatus["role"], string>> = {
   control: "(stream: cancels)",
 };
 
+/** Bytes as `1 GB`, `200 MB`, `512 kB` or `100 B`. */
+function bytesText(bytes: number): string {
+  for (const [unit, size] of [["GB", 1e9], ["MB", 1e6], ["kB", 1e3]] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} B`;
+}
+
+/** The last column of a stream: what it is, and what it keeps when the source tells. */
+function streamNote(q: QueueStatus): string {
+  const note = STREAM_NOTES[q.role];
+  if (note === undefined || q.retention === undefined) return note ?? "";
+  const { maxAge, maxBytes } = q.retention;
+  const age = maxAge === null ? "no age limit" : `max age ${printable(maxAge)}`;
+  const size = maxBytes === null ? "no size limit" : `max ${bytesText(maxBytes)}`;
+  return `${note.slice(0, -1)}; ${age}, ${size})`;
+}
+
 function idleDelayQueue(q: QueueStatus): boolean {
   return (q.role === "delay" || q.role === "retry") && q.exists && q.ready === 0 &&
     (q.unacked ?? 0) === 0 && q.consumers === 0 && !q.publishRate && !q.deliverRate;
@@ -114,7 +132,7 @@ export function formatStatus(report: StatusReport): string {
         count(q.consumers),
         rate(q.publishRate),
         rate(q.deliverRate),
-        STREAM_NOTES[q.role] ?? "",
+        streamNote(q),
       ]
       : [q.name, "-", "-", "-", "-", "-", "(does not exist)"]
   );

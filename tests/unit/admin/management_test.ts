@@ -259,3 +259,28 @@ Deno.test("managementStatus() leaves out a queue of an odd shape, keeps the othe
     );
   });
 });
+
+Deno.test("managementStatus() reads each stream's retention from its arguments, and nothing else of them", async () => {
+  const page = {
+    items: [
+      { name: "jobs", messages_ready: 0, arguments: { "x-queue-type": "quorum" } },
+      {
+        name: "jobs.events",
+        messages_ready: 9,
+        arguments: { "x-max-age": "604800s", "x-max-length-bytes": 1_000_000_000 },
+      },
+      { name: "jobs.control", messages_ready: 1, arguments: { "x-max-age": ["odd"] } },
+    ],
+    page_count: 1,
+  };
+  await fakeApi(() => json(page), async (base, seen) => {
+    const report = await managementStatus(queueNames("jobs"), { url: base });
+    assertStringIncludes(seen[0]!.params.get("columns") ?? "", "arguments");
+    assertEquals(report.queues.map((q) => [q.name, q.retention]), [
+      ["jobs", undefined],
+      ["jobs.dead", undefined],
+      ["jobs.events", { maxAge: "604800s", maxBytes: 1_000_000_000 }],
+      ["jobs.control", { maxAge: null, maxBytes: null }],
+    ]);
+  });
+});

@@ -120,3 +120,30 @@ Deno.test("formatStatus() leaves out delay queues that hold nothing, and counts 
     "not shown: 2 empty delay queue(s) (--json lists every queue)",
   ]);
 });
+
+Deno.test("formatStatus() shows a stream's retention when the source tells it", () => {
+  const stream = (name: string, role: "events" | "control") => ({
+    name,
+    role,
+    exists: true,
+    ready: 5,
+    unacked: 0,
+    consumers: 0,
+    publishRate: 0,
+    deliverRate: 0,
+  });
+  const text = formatStatus({
+    delayed: 0,
+    queue: "q",
+    source: "management",
+    from: "http://localhost:15672",
+    at: "2025-01-01T00:00:00.000Z",
+    queues: [
+      { ...stream("q.events", "events"), retention: { maxAge: "604800s", maxBytes: 1e9 } },
+      { ...stream("q.control", "control"), retention: { maxAge: null, maxBytes: 2e8 } },
+    ],
+    notes: [],
+  });
+  assertStringIncludes(text, "(stream: task history; max age 604800s, max 1 GB)");
+  assertStringIncludes(text, "(stream: cancels; no age limit, max 200 MB)");
+});
