@@ -1,6 +1,6 @@
 /**
  * The flow-control part of `admin.ts status`: the key partitions that hold tasks or have no
- * consumer, and the rate limits asked for with `--limit`.
+ * consumer (the longest backlog first), and the rate limits asked for with `--limit`.
  *
  * @module
  */
@@ -12,7 +12,9 @@ export function formatFlowStatus(status: FlowStatus): string[] {
   const lines: string[] = [];
   if (status.partitions.length > 0) {
     const waiting = status.partitions.reduce((n, p) => n + p.ready, 0);
-    const shown = status.partitions.filter((p) => p.ready > 0 || p.consumers === 0);
+    // The longest backlogs first: a key's backlog is its partition's.
+    const shown = status.partitions.filter((p) => p.ready > 0 || p.consumers === 0)
+      .sort((a, b) => b.ready - a.ready);
     lines.push(
       "",
       `key partitions: ${status.partitions.length}, ${waiting} keyed task(s) waiting${
