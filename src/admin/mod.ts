@@ -36,7 +36,13 @@ export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts"
 export { type DeadLetterFilter, describeFilter, matchesFilter } from "./filters.ts";
 export type { ReplayOptions, ReplaySummary } from "./replay.ts";
 export type { QueueCounts } from "./queues.ts";
-export type { QueueRole, QueueStatus, StatusReport, StatusSource } from "./status.ts";
+export type {
+  QueueRole,
+  QueueStatus,
+  StatusReport,
+  StatusSource,
+  StreamRetentionArguments,
+} from "./status.ts";
 export type { FlowStatus, LimitStatus, PartitionStatus } from "./flow_status.ts";
 export { ManagementError, type ManagementOptions, managementStatus } from "./management.ts";
 export { MissingQueueError } from "../errors/missing_queue_error.ts";
