@@ -94,6 +94,20 @@ export class BrokerAdmin implements AsyncDisposable {
     });
   }
 
+  /**
+   * Deletes work queue `queue` with its dead letters and its streams (the history is on by
+   * default), and `more`.
+   */
+  deleteWorkQueue(queue: string, more: readonly string[] = []): Promise<void> {
+    return this.deleteQueues([
+      queue,
+      `${queue}.dead`,
+      `${queue}.events`,
+      `${queue}.control`,
+      ...more,
+    ]);
+  }
+
   /** Deletes each exchange (one that does not exist is fine). */
   deleteExchanges(exchanges: readonly string[]): Promise<void> {
     return this.#withChannel(async (channel) => {

@@ -192,7 +192,7 @@ async function timeWorkers(
   } finally {
     for (const worker of workers) worker.kill("SIGTERM");
     for (const worker of workers) await worker.exit();
-    await admin.deleteQueues([queue, `${queue}.dead`]);
+    await admin.deleteWorkQueue(queue);
   }
 }
 

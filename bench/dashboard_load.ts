@@ -146,7 +146,7 @@ export async function runDashboardLoad(
     return result;
   } finally {
     for (const worker of workers) await worker[Symbol.asyncDispose]();
-    await admin.deleteQueues([queue, `${queue}.dead`]);
+    await admin.deleteWorkQueue(queue);
   }
 }
 

@@ -46,7 +46,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The queue `queue` and all Warren derives from it. */
 async function cleanUp(admin: BrokerAdmin, queue: string): Promise<void> {
   const levels = Array.from({ length: DELAY_LEVELS }, (_, k) => `${queue}.delay.${k}`);
-  await admin.deleteQueues([queue, `${queue}.dead`, ...levels]);
+  await admin.deleteWorkQueue(queue, levels);
   await admin.deleteExchanges(levels);
 }
 

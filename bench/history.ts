@@ -208,7 +208,7 @@ export async function runCancels(
   } finally {
     await producer.close();
     await worker.close();
-    await admin.deleteQueues([queue, `${queue}.dead`, `${queue}.control`]);
+    await admin.deleteWorkQueue(queue);
   }
   const result = {
     cancels: CANCELS,

@@ -254,7 +254,7 @@ export async function runMemory(
       figures.push(result);
       log(`memory: ${result.what}: ${mb(result.bytes)} MB`);
     } finally {
-      await admin.deleteQueues([queue, `${queue}.dead`]);
+      await admin.deleteWorkQueue(queue);
     }
   }
   return figures;

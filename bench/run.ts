@@ -231,7 +231,7 @@ export async function runOnce(
     };
   } finally {
     await group?.kill();
-    await admin.deleteQueues([queue, `${queue}.dead`, `${queue}.events`, `${queue}.control`]);
+    await admin.deleteWorkQueue(queue);
     await Promise.all(logFiles.map((file) => Deno.remove(file).catch(() => {})));
   }
 }
