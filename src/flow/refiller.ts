@@ -100,8 +100,9 @@ export class Refiller {
   }
 
   /**
-   * What this worker last read while it refills: the tokens in the bucket and the tasks waiting
-   * for one (read at most once a second); `undefined` when another worker refills.
+   * What this worker last read while it refills: the tokens in the bucket (each tick) and the
+   * tasks waiting for one (once a second, every 5 s while the bucket is full); `undefined` when
+   * another worker refills.
    */
   get reading(): LimitReading | undefined {
     const seen = this.#seen;
