@@ -46,7 +46,8 @@ function Workers({ queue, source }) {
   `;
 }
 
-// Flow control: the key partitions (those holding tasks or lacking a consumer) and the limits.
+// Flow control: the key partitions (those holding tasks or lacking a consumer) and the limits
+// (only those the queue has: the server leaves out the others).
 function Flow({ queue, flow }) {
   if (!flow) return null;
   const { partitions, limits } = flow;
@@ -101,12 +102,10 @@ function Flow({ queue, flow }) {
               html`
                 <tr data-limit=${l.task}>
                   <td>${l.task}</td>
-                  <td>${l.exists ? count(l.waiting) : "–"}</td>
-                  <td>${l.exists ? count(l.tokens) : "–"}</td>
-                  <td>${l.exists ? count(l.consumers) : "–"}</td>
-                  <td class=${l.exists && !l.refilling ? "error" : ""}>${!l.exists
-                    ? "no such limit on this queue"
-                    : l.refilling
+                  <td>${count(l.waiting)}</td>
+                  <td>${count(l.tokens)}</td>
+                  <td>${count(l.consumers)}</td>
+                  <td class=${l.refilling ? "" : "error"}>${l.refilling
                     ? "refilled"
                     : "not refilled: no worker holds its baton"}</td>
                 </tr>
