@@ -53,6 +53,10 @@ async function bench(options: BenchOptions): Promise<void> {
       ].join("\n"),
     );
     console.log(matrixTable(summaries));
+    if (options.variants.includes("warren") && options.variants.includes("warren-history")) {
+      console.log(`\nThe history's cost: Warren with history off and on, in the same runs`);
+      console.log(historyTable(summaries));
+    }
   }
   if (options.memory) {
     document.memory = await runMemory(admin, log);

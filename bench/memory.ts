@@ -10,6 +10,7 @@ import type { BrokerAdmin } from "./broker.ts";
 import { uniqueQueue } from "./broker.ts";
 import { ConsumerProcess, denoRunArgs, NET_FLAGS, repoPath, type ScriptSpec } from "./processes.ts";
 import { type MemoryField, tryReadStatus } from "./proc.ts";
+import { PRODUCER_V8_FLAG } from "../scripts/compile.ts";
 
 /** Tasks enqueued by each producer measurement. */
 export const MEMORY_TASKS = 1_000_000;
@@ -157,18 +158,24 @@ async function writeTaskFile(n: number): Promise<string> {
   return path;
 }
 
-async function fileProducer(queue: string, n: number): Promise<MemoryFigure> {
+/**
+ * Runs `producer.ts --file` over `n` lines: as `deno task producer`, compose.yaml and the
+ * compiled producer run it (with {@linkcode PRODUCER_V8_FLAG}), or as a bare `deno run`.
+ */
+async function fileProducer(queue: string, n: number, asTask: boolean): Promise<MemoryFigure> {
   const path = await writeTaskFile(n);
   try {
     const { peak, seconds } = await peakOf({
       script: "producer.ts",
       args: ["--file", path, "--quiet", "--queue", queue],
-      flags: [...NET_FLAGS, `--allow-read=${path}`],
+      flags: [...(asTask ? [PRODUCER_V8_FLAG] : []), ...NET_FLAGS, `--allow-read=${path}`],
     });
+    const how = asTask ? "as `deno task producer` runs it" : "bare `deno run`, no V8 flag";
     return {
-      what: `producer.ts --file (${n} lines) --quiet: peak RSS (VmHWM, sampled every 20 ms)`,
+      what:
+        `producer.ts --file (${n} lines) --quiet, ${how}: peak RSS (VmHWM, sampled every 20 ms)`,
       bytes: peak,
-      target: target(peak, PRODUCER_TARGET_BYTES, false),
+      ...(asTask ? { target: target(peak, PRODUCER_TARGET_BYTES, false) } : {}),
       seconds,
     };
   } finally {
@@ -239,7 +246,8 @@ export async function runMemory(
   const figures: MemoryFigure[] = [];
   const steps: Array<[string, (queue: string) => Promise<MemoryFigure>]> = [
     ["mem_gen", (queue) => generatorProducer(queue, n)],
-    ["mem_file", (queue) => fileProducer(queue, n)],
+    ["mem_file_task", (queue) => fileProducer(queue, n, true)],
+    ["mem_file", (queue) => fileProducer(queue, n, false)],
     ["mem_plain", (queue) => plainProducer(queue, n)],
     ["mem_idle", (queue) => idleWorker(queue)],
     ["mem_plain_idle", async (queue) => {
