@@ -128,10 +128,9 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
       ...profileFlags(spec, "consumer"),
     };
   }
-  // The baseline is a checkout from before the history was on by default: off unless asked.
-  const history = spec.variant === "baseline-history"
-    ? ["--history"]
-    : spec.variant === "baseline" || spec.variant === "warren-history"
+  // The history is on by default, here and in a baseline checkout made since it is: the
+  // variants without it turn it off.
+  const history = spec.variant === "warren-history" || spec.variant === "baseline-history"
     ? []
     : ["--no-history"];
   return {
