@@ -75,9 +75,10 @@ export const PROGRAM_INCLUDES: Readonly<Record<Program, readonly string[]>> = {
 /**
  * The producer's V8 flag: a young generation of at most 1 MB a semi-space. V8 grows it to its
  * largest (16 MB a semi-space) under a steady stream of publishes, which is most of the
- * producer's memory: 1,000,000 tasks peak at about 140 MB RSS with it and 195 MB without, at
- * the same speed (`deno task bench --memory`). `deno task producer`, compose.yaml and the
- * compiled producer carry it; it cannot be set once the program runs.
+ * producer's memory: 1,000,000 tasks peak at about 140 MB RSS with it and 200 to 210 MB
+ * without, at the same speed (`deno task bench --memory`). `deno task producer`, producer.ts's
+ * shebang line, compose.yaml and the compiled producer carry it; it cannot be set once the
+ * program runs.
  */
 export const PRODUCER_V8_FLAG = "--v8-flags=--max-semi-space-size=1";
 

@@ -18,6 +18,7 @@ import { PRODUCER_FLAGS, rootPath, runCli, type RunResult, WORKER_FLAGS } from "
 import { commandSucceeds } from "./_helpers/commands.ts";
 import { freePort } from "./_helpers/ports.ts";
 import { rabbitmqInstalled, startRabbitNode } from "./_helpers/rabbit_node.ts";
+import { PRODUCER_V8_FLAG } from "../scripts/compile.ts";
 
 type Mapping = Readonly<Record<string, unknown>>;
 
@@ -358,6 +359,7 @@ Deno.test("compose.yaml's producer is a one-shot tool whose documented commands 
     assertEquals(run.script, "producer.ts");
     assertEquals(run.args, [], "arguments come from the command");
     assertEquals(permissions(run.denoFlags), composeFlags(PRODUCER_FLAGS));
+    assert(run.denoFlags.includes(PRODUCER_V8_FLAG), "the producer's small young generation");
   });
 
   await t.step("its default command is accepted by the producer CLI", async () => {
@@ -747,6 +749,7 @@ Deno.test("compose.yaml's cluster-producer is a one-shot tool whose documented c
       const [net, ...others] = permissions(run.denoFlags);
       assertEquals(others, rest);
       assertEquals(netAddresses([net!]), parseUrls(urls, "AMQP_URL").map(hostPort));
+      assert(run.denoFlags.includes(PRODUCER_V8_FLAG), "the producer's small young generation");
     },
   );
 
