@@ -7,10 +7,54 @@
  * @module
  */
 import type { Link } from "../broker/link.ts";
-import type { QueueNames } from "../broker/topology.ts";
+import { type QueueNames, queueNames } from "../broker/topology.ts";
 import { flowNames } from "../flow/names.ts";
+import { isTaskName } from "../task/contract.ts";
 import { MAX_PARTITIONS } from "../flow/partitions.ts";
 import { inspectQueue } from "./queues.ts";
+
+/** The most rate limits one status or dashboard may be asked to show. */
+export const MAX_LIMITS = 64;
+
+/**
+ * What is wrong with showing the rate limits of `tasks` on work queues `queues`, as the end of a
+ * sentence ("… names …"), or `undefined` when nothing is: more than {@linkcode MAX_LIMITS}, a
+ * name that is not a task name, or one whose queues would be too long a name beside a queue's.
+ *
+ * @example
+ * ```ts
+ * import { limitsProblem } from "./flow_status.ts";
+ *
+ * limitsProblem(["call"], ["jobs"]); // undefined
+ * limitsProblem(["no such"], ["jobs"]); // 'names "no such", which is not a task name (…)'
+ * ```
+ */
+export function limitsProblem(
+  tasks: readonly string[],
+  queues: readonly string[],
+): string | undefined {
+  if (tasks.length > MAX_LIMITS) {
+    return `names ${tasks.length} tasks: give at most ${MAX_LIMITS}`;
+  }
+  const quoted = (task: string) => JSON.stringify(task.slice(0, 80));
+  const bad = tasks.find((task) => !isTaskName(task));
+  if (bad !== undefined) {
+    return `names ${
+      quoted(bad)
+    }, which is not a task name (a letter, then letters, digits, '_', '.' or '-')`;
+  }
+  for (const queue of queues) {
+    const flow = flowNames(queueNames(queue));
+    for (const task of tasks) {
+      try {
+        flow.limited(task); // the longest of its three queue names
+      } catch {
+        return `names ${quoted(task)}, too long a task name for a queue of '${queue}' (255 bytes)`;
+      }
+    }
+  }
+  return undefined;
+}
 
 /** A key partition. */
 export interface PartitionStatus {

@@ -15,7 +15,7 @@ import { checkNumber } from "../util/numbers.ts";
 import { dashboardApp } from "./api.ts";
 import { isLoopbackHost } from "./security.ts";
 import { DashboardState } from "./state.ts";
-import { isTaskName } from "../task/contract.ts";
+import { limitsProblem } from "../admin/flow_status.ts";
 
 /** Options of {@linkcode serveDashboard}. */
 export interface DashboardOptions extends Omit<BrokerOptions, "queue"> {
@@ -113,16 +113,12 @@ export async function serveDashboard(options: DashboardOptions = {}): Promise<Da
   const interval = checkNumber(options.interval ?? 1_000, "interval", "serve the dashboard", {
     min: 100,
   });
-  const bad = options.limits?.find((task) => !isTaskName(task));
-  if (bad !== undefined) {
-    throw new ConfigError(
-      `Cannot serve the dashboard as 'limits' names ${
-        JSON.stringify(bad.slice(0, 80))
-      }, which is not a task name (a letter, then letters, digits, '_', '.' or '-')`,
-    );
-  }
   const queues = options.queues ?? [DEFAULT_QUEUE];
   if (queues.length === 0) throw new ConfigError("Cannot serve the dashboard of no queue");
+  const problem = limitsProblem(options.limits ?? [], queues);
+  if (problem !== undefined) {
+    throw new ConfigError(`Cannot serve the dashboard as 'limits' ${problem}`);
+  }
   const management = options.management === undefined
     ? undefined
     : parseManagementUrl(options.management, "the 'management' option");

@@ -9,7 +9,7 @@ import { confirmAction, type ConfirmIo, terminalIo } from "./confirm.ts";
 import { createLogger } from "../../util/logger.ts";
 import { BROKER_HELP, type BrokerSettings } from "../shared/broker_flags.ts";
 import { EXIT_USAGE, UsageError } from "../shared/exit.ts";
-import { isTaskName } from "../../task/contract.ts";
+import { limitsProblem } from "../../admin/flow_status.ts";
 
 /** The admin CLI's name in messages. */
 export const PROGRAM = "admin.ts";
@@ -27,23 +27,11 @@ export const CONFIRM_HELP =
   `Confirmation: when standard input is a terminal, you are asked to type yes; otherwise the
 command refuses (exit 2) unless given --yes.`;
 
-/** The most rate limits one `--limit` may name. */
-export const MAX_LIMITS = 64;
-
-/** The tasks named by `--limit TASK[,TASK]`, checked; none without the flag. */
-export function limitsFlag(value: string | undefined): string[] {
+/** The tasks named by `--limit TASK[,TASK]` for work queues `queues`, checked; none without it. */
+export function limitsFlag(value: string | undefined, queues: readonly string[]): string[] {
   const tasks = (value ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
-  if (tasks.length > MAX_LIMITS) {
-    throw new UsageError(`--limit names ${tasks.length} tasks: give at most ${MAX_LIMITS}`);
-  }
-  const bad = tasks.find((t) => !isTaskName(t));
-  if (bad !== undefined) {
-    throw new UsageError(
-      `--limit names ${
-        JSON.stringify(bad.slice(0, 80))
-      }, which is not a task name (a letter, then letters, digits, '_', '.' or '-')`,
-    );
-  }
+  const problem = limitsProblem(tasks, queues);
+  if (problem !== undefined) throw new UsageError(`--limit ${problem}`);
   return tasks;
 }
 

@@ -81,7 +81,7 @@ export async function dashboardCommand(args: readonly string[]): Promise<number>
   }
   const token = stringFlag(flags, "token") ?? optionalEnv("WARREN_DASHBOARD_TOKEN");
   const host = stringFlag(flags, "host");
-  const limits = limitsFlag(stringFlag(flags, "limit"));
+  const limits = limitsFlag(stringFlag(flags, "limit"), queues);
   const dashboard = await serveDashboard({
     url: settings.urls,
     queues,

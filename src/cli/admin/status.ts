@@ -97,7 +97,7 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
 
   const streamsSince = sinceFlag(flags, "streams-since", 3_600_000);
   const checkStreams = !booleanFlag(flags, "no-streams");
-  const limits = limitsFlag(stringFlag(flags, "limit"));
+  const limits = limitsFlag(stringFlag(flags, "limit"), [settings.queue]);
 
   let admin: Admin | undefined;
   let streams: readonly StreamCheck[] | undefined;
