@@ -6,6 +6,7 @@
  * @module
  */
 import { WorkerProcess } from "../tests/_helpers/cli.ts";
+import { queueNames } from "../src/broker/topology.ts";
 import { DELAY_LEVELS } from "../src/wire/delays.ts";
 import type { BrokerAdmin } from "./broker.ts";
 import { uniqueQueue } from "./broker.ts";
@@ -43,11 +44,18 @@ export interface DelayedResult {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The queues of `queue`'s delay levels: the first levels' have their exchange's name. */
+function levelQueues(queue: string): string[] {
+  const names = queueNames(queue);
+  const levels = Array.from({ length: DELAY_LEVELS }, (_, k) => [names.delay(k), names.wait(k)]);
+  return [...new Set(levels.flat())];
+}
+
 /** The queue `queue` and all Warren derives from it. */
 async function cleanUp(admin: BrokerAdmin, queue: string): Promise<void> {
-  const levels = Array.from({ length: DELAY_LEVELS }, (_, k) => `${queue}.delay.${k}`);
-  await admin.deleteWorkQueue(queue, levels);
-  await admin.deleteExchanges(levels);
+  const names = queueNames(queue);
+  await admin.deleteWorkQueue(queue, levelQueues(queue));
+  await admin.deleteExchanges(Array.from({ length: DELAY_LEVELS }, (_, k) => names.delay(k)));
 }
 
 async function enqueueRate(admin: BrokerAdmin, n: number, delayMs: number): Promise<number> {
@@ -91,9 +99,7 @@ export async function runDelayed(
       await sampleMax(worker.pid, "VmRSS", pause(SAMPLE_MS), 20),
     );
     const detail = rssParts(worker.pid);
-    const waiting = await admin.messagesIn(
-      Array.from({ length: DELAY_LEVELS }, (_, k) => `${queue}.delay.${k}`),
-    );
+    const waiting = await admin.messagesIn(levelQueues(queue));
     worker.kill("SIGTERM");
     const { code } = await worker.exit();
     if (code !== 0) throw new Error(`the worker exited with ${code}`);

@@ -103,6 +103,7 @@ async function deleteAll(queue: string): Promise<void> {
   for (const name of [queue, `${queue}.dead`]) await channel.deleteQueue(name);
   for (let k = 0; k < DELAY_LEVELS; k++) {
     await channel.deleteQueue(`${queue}.delay.${k}`);
+    await channel.deleteQueue(`${queue}.wait.${k}`);
     await channel.deleteExchange(`${queue}.delay.${k}`);
   }
   await connection.close();

@@ -13,8 +13,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import amqp from "amqplib";
 import { z } from "zod";
+import { queueNames } from "../src/broker/topology.ts";
+import { flowNames } from "../src/flow/names.ts";
+import { DEFAULT_PARTITIONS } from "../src/flow/partitions.ts";
+import { BENCH_URL, BrokerAdmin, uniqueQueue } from "./broker.ts";
 import { Producer } from "../src/producer/producer.ts";
 import { defineCatalog } from "../src/task/catalog.ts";
 import { defineTask } from "../src/task/contract.ts";
@@ -23,29 +26,36 @@ import { prepareTask } from "../src/task/prepare.ts";
 import { silentLogger } from "../src/util/logger.ts";
 import { Worker } from "../src/worker/worker.ts";
 
-const BROKER = Deno.env.get("AMQP_URL") ?? "amqp://localhost:5672";
 const ROOT = new URL("../", import.meta.url).pathname;
 const LIMIT = 20;
+/** How long a worker may take to start, or to do its first task, before the run fails. */
+const WAIT_MS = 60_000;
 
-async function deleteQueues(queue: string, limited: string[]): Promise<void> {
-  const connection = await amqp.connect(BROKER);
-  const channel = await connection.createChannel();
-  channel.on("error", () => {});
-  const names = [queue, `${queue}.dead`, `${queue}.control`, `${queue}.events`];
-  for (let i = 0; i < 16; i++) names.push(`${queue}.part.${i}`);
-  for (let k = 0; k < 12; k++) names.push(`${queue}.delay.${k}`);
-  for (const t of limited) {
-    names.push(`${queue}.limited.${t}`, `${queue}.tokens.${t}`, `${queue}.refill.${t}`);
+/** Deletes work queue `queue`, its partitions and the queues of its rate-limited `limited`. */
+async function deleteQueues(queue: string, limited: readonly string[]): Promise<void> {
+  const flow = flowNames(queueNames(queue));
+  await using admin = await BrokerAdmin.connect();
+  await admin.deleteWorkQueue(queue, [
+    ...Array.from({ length: DEFAULT_PARTITIONS }, (_, i) => flow.partition(i)),
+    ...limited.flatMap((task) => [flow.limited(task), flow.tokens(task), flow.refill(task)]),
+  ]);
+}
+
+/** Waits for `ready()` to be true, checking every 100 ms, for at most `WAIT_MS`. */
+async function waitFor(ready: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  for (const name of names) await channel.deleteQueue(name).catch(() => {});
-  await connection.close();
 }
 
 /** Done times (epoch ms) of `call` tasks read from a worker's JSON log on stdout. */
 function spawnWorker(
   queue: string,
   done: number[],
-): { child: Deno.ChildProcess; pump: Promise<void> } {
+): { child: Deno.ChildProcess; pump: Promise<void>; started: () => boolean } {
+  let started = false;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -61,7 +71,7 @@ function spawnWorker(
       "json",
     ],
     stdout: "piped",
-    stderr: "null",
+    stderr: "inherit",
     stdin: "null",
   }).spawn();
   const pump = (async () => {
@@ -72,13 +82,14 @@ function spawnWorker(
       while ((end = rest.indexOf("\n")) >= 0) {
         const line = rest.slice(0, end);
         rest = rest.slice(end + 1);
+        if (line.includes('"worker.started"')) started = true;
         if (line.includes('"task.done"') && line.includes('"call"')) {
           done.push(Date.parse(JSON.parse(line).time));
         }
       }
     }
   })();
-  return { child, pump };
+  return { child, pump, started: () => started };
 }
 
 const call = defineTask({
@@ -86,26 +97,27 @@ const call = defineTask({
   schema: z.object({ n: z.int() }),
   rateLimit: { perSecond: LIMIT, burst: LIMIT },
 });
+const callCatalog = defineCatalog(call);
 
 async function rate(workers: number, seconds: number): Promise<string> {
-  const queue = `warren_bench_rate_${crypto.randomUUID().slice(0, 8)}`;
+  const queue = uniqueQueue("rate");
   const done: number[] = [];
   const procs = Array.from({ length: workers }, () => spawnWorker(queue, done));
   try {
-    // Let the workers declare their queues, then a backlog that outlasts the window.
-    await new Promise((r) => setTimeout(r, 8_000));
-    const producer = await Producer.connect(defineCatalog(call), {
-      url: BROKER,
+    // Once the workers declared their queues, a backlog that outlasts the window.
+    await waitFor(() => procs.every((p) => p.started()), "worker.started from every worker");
+    const producer = await Producer.connect(callCatalog, {
+      url: BENCH_URL,
       queue,
       history: false,
     });
     const total = LIMIT * (seconds + 10) + LIMIT;
     const summary = await producer.publishAll(
-      Array.from({ length: total }, (_, n) => prepareTask(defineCatalog(call), "call", { n })),
+      Array.from({ length: total }, (_, n) => prepareTask(callCatalog, "call", { n })),
     );
     await producer.close();
     if (summary.failed.length) throw new Error(`${summary.failed.length} not published`);
-    while (done.length === 0) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => done.length > 0, "call task done");
     const first = Math.min(...done);
     await new Promise((r) => setTimeout(r, seconds * 1000 + 1_000 - (Date.now() - first)));
     const inWindow = done.filter((t) => t - first < seconds * 1000).length;
@@ -132,20 +144,22 @@ async function throughput(
   tasks: number,
   prefetch: number,
 ): Promise<number> {
-  const queue = `warren_bench_keys_${crypto.randomUUID().slice(0, 8)}`;
-  const producer = await Producer.connect(keysCatalog, { url: BROKER, queue, history: false });
+  const queue = uniqueQueue("keys");
+  const producer = await Producer.connect(keysCatalog, { url: BENCH_URL, queue, history: false });
   let done = 0;
   let first = 0;
   let last = 0;
   const finished = Promise.withResolvers<void>();
+  let worker: Worker<typeof keysCatalog> | undefined;
   try {
     const messages = Array.from(
       { length: tasks },
       (_, i) => prepareTask(keysCatalog, task, { k: `key-${i % 100}` }),
     );
-    await producer.publishAll(messages);
-    const worker = await Worker.start(keysHandlers, {
-      url: BROKER,
+    const { failed } = await producer.publishAll(messages);
+    if (failed.length) throw new Error(`${failed.length} not published`);
+    worker = await Worker.start(keysHandlers, {
+      url: BENCH_URL,
       queue,
       prefetch,
       logger: silentLogger,
@@ -160,9 +174,9 @@ async function throughput(
       },
     });
     await finished.promise;
-    await worker.close();
     return (tasks - 1) / ((last - first) / 1000);
   } finally {
+    await worker?.close();
     await producer.close();
     await deleteQueues(queue, []);
   }
@@ -179,12 +193,21 @@ if (import.meta.main) {
     },
   });
   const what = positionals[0];
+  const integer = (text: string, name: string, min: number): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) {
+      console.error(`bench/flow.ts: --${name} must be integers >= ${min}, not '${text}'`);
+      Deno.exit(2);
+    }
+    return n;
+  };
   if (what === "rate") {
-    for (const n of values.workers.split(",").map(Number)) {
-      console.log(await rate(n, Number(values.seconds)));
+    const seconds = integer(values.seconds, "seconds", 6); // the steady part starts at 5 s
+    for (const n of values.workers.split(",").map((w) => integer(w, "workers", 1))) {
+      console.log(await rate(n, seconds));
     }
   } else if (what === "keys") {
-    const tasks = Number(values.tasks);
+    const tasks = integer(values.tasks, "tasks", 2);
     for (const [task, prefetch] of [["plain", 1], ["plain", 16], ["keyed", 1]] as const) {
       const perSecond = await throughput(task, tasks, prefetch);
       console.log(

@@ -67,8 +67,11 @@ Deno.test("flowRoute() spreads a key of concurrency N over at most N slots", () 
     keyConcurrency: 3,
   });
   const queues = new Set<string>();
-  for (let i = 0; i < 200; i++) queues.add(flowRoute(wide, { k: "one" }, flow, 64)!.queue);
-  assert(queues.size >= 1 && queues.size <= 3, [...queues].join());
+  for (const r of [0, 0.2, 0.34, 0.5, 0.67, 0.8, 0.999]) {
+    queues.add(flowRoute(wide, { k: "one" }, flow, 64, () => r)!.queue);
+  }
+  const slots = new Set([0, 1, 2].map((slot) => flow.partition(partitionOf("one", 64, slot))));
+  assertEquals(queues, slots);
 });
 
 Deno.test("flowRoute() sends a limited task to its waiting queue and leaves others alone", () => {
