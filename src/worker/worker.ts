@@ -28,6 +28,7 @@ import { describeError } from "../errors/describe.ts";
 import type { Catalog } from "../task/catalog.ts";
 import { decodeTask } from "../task/decode.ts";
 import type { Handlers } from "../task/handlers.ts";
+import { eventText } from "../util/bounds.ts";
 import { finishesWithin, pause } from "../util/deadline.ts";
 import { type FlowPlan, flowPlan, flowQueues } from "../flow/plan.ts";
 import { flowRoute, isFlowControlled } from "../flow/route.ts";
@@ -481,13 +482,15 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       const final = settle();
       if (final.kind === "run") throw new Error("a task that ran cannot be run again");
       if (keyed && final.kind === "retry") {
+        // Bounded as the settlement bounds a retry's error (a handler's error can be huge).
+        const error = eventText(final.error);
         this.#report({
           event: "task.failed",
           task,
           id,
           attempt,
           ms: Math.round(performance.now() - delivery.started),
-          error: final.error,
+          error,
           retryIn: final.delay,
         });
         if (history) {
@@ -498,7 +501,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
             task,
             worker,
             attempt,
-            error: final.error,
+            error,
             next,
           });
         }

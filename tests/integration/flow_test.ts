@@ -3,7 +3,7 @@
  * workers while other tasks flow past, a key's tasks never overlap and keep their order (retries
  * included), and a key with a backlog does not hold back another key.
  */
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
 import { z } from "zod";
 import { partitionOf } from "../../src/flow/partitions.ts";
 import { Producer } from "../../src/producer/producer.ts";
@@ -11,6 +11,7 @@ import { defineCatalog } from "../../src/task/catalog.ts";
 import { defineTask } from "../../src/task/contract.ts";
 import { defineHandlers } from "../../src/task/handlers.ts";
 import { prepareTask } from "../../src/task/prepare.ts";
+import { EVENT_TEXT_BYTES, utf8Bytes } from "../../src/util/bounds.ts";
 import { silentLogger } from "../../src/util/logger.ts";
 import type { TaskEvent } from "../../src/worker/events.ts";
 import { Worker } from "../../src/worker/worker.ts";
@@ -29,7 +30,13 @@ const ping = defineTask({
 const plain = defineTask({ name: "plain", schema: z.object({ n: z.int() }) });
 const op = defineTask({
   name: "op",
-  schema: z.object({ k: z.string(), seq: z.int(), ms: z.int(), fail: z.boolean().default(false) }),
+  schema: z.object({
+    k: z.string(),
+    seq: z.int(),
+    ms: z.int(),
+    fail: z.boolean().default(false),
+    huge: z.boolean().default(false),
+  }),
   key: "k",
   retries: 2,
   backoff: { base: 50, max: 100 },
@@ -42,7 +49,7 @@ const runs: { key: string; seq: number; start: number; end?: number }[] = [];
 const handlers = defineHandlers(catalog, {
   ping: ({ n }) => n,
   plain: ({ n }) => n,
-  op: async ({ k, seq, ms, fail }, context) => {
+  op: async ({ k, seq, ms, fail, huge }, context) => {
     const run: { key: string; seq: number; start: number; end?: number } = {
       key: k,
       seq,
@@ -51,7 +58,9 @@ const handlers = defineHandlers(catalog, {
     runs.push(run);
     try {
       await new Promise((resolve) => setTimeout(resolve, ms));
-      if (fail && context.attempt === 1) throw new Error(`seq ${seq} fails its first attempt`);
+      if (fail && context.attempt === 1) {
+        throw new Error(huge ? "x".repeat(1_000_000) : `seq ${seq} fails its first attempt`);
+      }
     } finally {
       run.end = Date.now();
     }
@@ -153,6 +162,33 @@ Deno.test("a key's tasks never overlap and start in enqueue order across three w
       events.filter((e) => e.event === "task.failed").length,
       keys.length * [2, 7].length,
     );
+  } finally {
+    await producer.close();
+    await Promise.all(workers.map((w) => w.close()));
+    await deleteFlowQueues(client, queue, { limited: ["ping"] });
+  }
+});
+
+Deno.test("a keyed task retried in place reports a huge error cut to an event's bound", async () => {
+  const queue = uniqueQueue("warren_flow_huge");
+  await using client = await rawClient();
+  client.track(queue);
+  runs.length = 0;
+  const events: (TaskEvent & { at: number })[] = [];
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue, history: false });
+  const workers: Worker<typeof catalog>[] = [];
+  try {
+    const task = prepareTask(catalog, "op", { k: "loud", seq: 0, ms: 0, fail: true, huge: true });
+    assertEquals((await producer.publishAll([task])).failed, []);
+    workers.push(...await startWorkers(queue, 1, events));
+    await until(
+      () => events.some((e) => e.event === "task.done" && e.id === task.id),
+      "the keyed task done on its second attempt",
+      30_000,
+    );
+    const failed = events.find((e) => e.event === "task.failed" && e.id === task.id);
+    assert(failed?.event === "task.failed", "its first attempt failed");
+    assertLessOrEqual(utf8Bytes(failed.error ?? ""), EVENT_TEXT_BYTES);
   } finally {
     await producer.close();
     await Promise.all(workers.map((w) => w.close()));
