@@ -13,6 +13,7 @@
  */
 import type { QueueNames } from "../broker/topology.ts";
 import { ConfigError } from "../errors/config_error.ts";
+import { boundText, utf8Bytes } from "../util/bounds.ts";
 
 /** The names of the flow-control queues of one work queue. */
 export interface FlowNames {
@@ -30,11 +31,11 @@ export interface FlowNames {
 const MAX_QUEUE_NAME_BYTES = 255;
 
 function checked(name: string, task: string): string {
-  if (new TextEncoder().encode(name).length > MAX_QUEUE_NAME_BYTES) {
+  if (utf8Bytes(name) > MAX_QUEUE_NAME_BYTES) {
     throw new ConfigError(
-      `Cannot rate-limit task '${task}' on this work queue: its queue '${
-        name.slice(0, 60)
-      }…' would be over ${MAX_QUEUE_NAME_BYTES} bytes; shorten the task's or the queue's name`,
+      `Cannot rate-limit task '${boundText(task, 80)}' on this work queue: its queue '${
+        boundText(name, 80)
+      }' would be over ${MAX_QUEUE_NAME_BYTES} bytes; shorten the task's or the queue's name`,
     );
   }
   return name;

@@ -10,7 +10,7 @@
 import { ConfigError } from "../errors/config_error.ts";
 import { ValidationError } from "../errors/validation_error.ts";
 import type { AnyContract } from "../task/contract.ts";
-import { boundText } from "../util/bounds.ts";
+import { boundText, utf8Bytes } from "../util/bounds.ts";
 
 /** The number of key partitions when none is given. */
 export const DEFAULT_PARTITIONS = 16;
@@ -68,7 +68,9 @@ export function keyOf(contract: AnyContract, payload: Readonly<Record<string, un
   } catch (err) {
     throw new ValidationError(contract.name, [{
       path: contract.keyField ?? "",
-      message: `its key could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      message: `its key could not be read: ${
+        boundText(err instanceof Error ? err.message : String(err), 200)
+      }`,
     }]);
   }
   const text = typeof value === "string"
@@ -76,14 +78,25 @@ export function keyOf(contract: AnyContract, payload: Readonly<Record<string, un
     : typeof value === "number" && Number.isFinite(value)
     ? String(value)
     : undefined;
-  if (text === undefined || new TextEncoder().encode(text).length > MAX_KEY_BYTES) {
+  if (text === undefined || utf8Bytes(text) > MAX_KEY_BYTES) {
     throw new ValidationError(contract.name, [{
       path: contract.keyField ?? "",
       message:
         `its key must be a string of at most ${MAX_KEY_BYTES} bytes or a finite number: got ${
-          boundText(JSON.stringify(value) ?? String(value), 80)
+          shown(value)
         }`,
     }]);
   }
   return text;
+}
+
+/** A key that is not one, for an error: its JSON cut short, or its type (a bigint, a cycle). */
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = `a ${typeof value} that is not JSON`;
+  }
+  return boundText(text, 80);
 }

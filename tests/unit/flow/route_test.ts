@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
 import { z } from "zod";
 import { queueNames } from "../../../src/broker/topology.ts";
 import { ConfigError } from "../../../src/errors/config_error.ts";
@@ -56,6 +56,20 @@ Deno.test("flowRoute() refuses a payload that gives no key, naming the field", (
   for (const bad of [{}, { account: null }, { account: "x".repeat(2_000) }, { account: NaN }]) {
     const err = assertThrows(() => flowRoute(account, bad, flow, 16), ValidationError);
     assert(err.message.includes("account"), err.message);
+  }
+});
+
+Deno.test("flowRoute() refuses what a key function gives or throws, in a short error", () => {
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  const selectors: (() => unknown)[] = [() => 10n, () => cycle, () => {
+    throw new Error("x".repeat(100_000));
+  }];
+  for (const key of selectors) {
+    // As from JavaScript, which the types do not hold back.
+    const keyed = defineTask({ name: "odd", schema: z.object({}), key: key as () => string });
+    const err = assertThrows(() => flowRoute(keyed, {}, flow, 16), ValidationError);
+    assertLessOrEqual(err.message.length, 500);
   }
 });
 
