@@ -89,9 +89,10 @@ Options:
   --matrix          run the matrix too, with --memory, --cpu, --properties, --delayed or
                     --dashboard
   --cpu-prof DIR    write CPU profiles of the consumers and producers to DIR/<variant>-…
-  --baseline DIR    another checkout of Warren (e.g. 'git archive' of an older commit), run by
-                    the variants baseline and baseline-history (history off and on there): a
-                    before/after side by side in one run
+  --baseline DIR    another checkout of Warren (e.g. 'git archive' of an older commit made
+                    since the history is on by default), run by the variants baseline and
+                    baseline-history (history off and on there): a before/after side by side
+                    in one run
   -h, --help        show this help`;
 
 function integer(value: unknown, name: string, fallback: number, min = 1): number {

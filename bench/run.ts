@@ -38,8 +38,8 @@ export const MATRIX_VARIANTS: readonly Variant[] = [
 
 /**
  * Every variant (`--history` compares `warren-history` with `warren`). `baseline` and
- * `baseline-history` run the Warren scripts of another checkout (`--baseline DIR`, one from
- * before the history was on by default), history off and on, for a before/after in one run.
+ * `baseline-history` run the Warren scripts of another checkout (`--baseline DIR`, one made
+ * since the history is on by default), history off and on, for a before/after in one run.
  */
 export const VARIANTS: readonly Variant[] = [
   ...MATRIX_VARIANTS,

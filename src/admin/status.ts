@@ -212,7 +212,7 @@ export async function amqpStatus(
 }
 
 /** What AMQP cannot tell of the streams' retention of `names`, and what Warren creates them with. */
-export function retentionNote(names: QueueNames): string {
+function retentionNote(names: QueueNames): string {
   const days = DEFAULT_HISTORY_MAX_AGE_MS / 86_400_000;
   return `${names.events} and ${names.control} keep the retention they were created with: Warren creates them with ${days} days and ${
     DEFAULT_HISTORY_MAX_BYTES / 1e9

@@ -155,18 +155,19 @@ export class DashboardState {
       // Flow control comes from AMQP whatever the source: the partitions and the limits.
       const flow = () => admin.flowStatus(this.#options.limits ?? []);
       if (management === undefined) {
-        const summary = summarize(await admin.status(), null);
-        return withFlow(summary, await flow());
+        const [report, flowState] = await Promise.all([admin.status(), flow()]);
+        return withFlow(summarize(report, null), flowState);
       }
       // The management API's numbers lag by its statistics interval (5 s by default): the
       // counts AMQP gives at once (ready, consumers, dead) come from AMQP, the rest from it.
-      const [report, workers, main, dead] = await Promise.all([
+      const [report, workers, main, dead, flowState] = await Promise.all([
         managementStatus(admin.names, management),
         managementConsumers(admin.names, management),
         admin.counts("main"),
         admin.counts("dead"),
+        flow(),
       ]);
-      return withFlow(withCounts(summarize(report, workers), main, dead), await flow());
+      return withFlow(withCounts(summarize(report, workers), main, dead), flowState);
     } catch (err) {
       return failedSummary(queue, this.#options.redact(describeError(err)));
     }
