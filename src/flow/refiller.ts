@@ -15,6 +15,12 @@
  * passive declare of `Q.limited.<task>`), for the worker's metrics: at most once a second, and
  * every {@linkcode IDLE_WAITING_READ_MS} while the bucket is full.
  *
+ * RabbitMQ 3.10 and 4.0 close a channel that holds a delivery longer than the consumer timeout
+ * (4.3 times out quorum queues only; the baton's is classic): the refiller hands the baton back
+ * (a nack with requeue) every `holdMs`, below that timeout, and the single active consumer,
+ * itself, takes it again at once. A cancel of its consumer (the queue deleted) restarts the
+ * link, which declares the queues again.
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -57,6 +63,8 @@ export interface RefillerOptions {
   readonly baton: string;
   /** Where the tasks wait for a token (read for the metrics). */
   readonly limited: string;
+  /** How long it holds the baton before it hands it back, in milliseconds (under the timeout). */
+  readonly holdMs: number;
   /** Where it says when it starts and stops refilling. */
   readonly log: Logger;
 }
@@ -64,17 +72,23 @@ export interface RefillerOptions {
 /** One worker's part in refilling a bucket; see the module documentation. */
 export class Refiller {
   readonly #channel: Channel;
+  readonly #link: Link;
   readonly #options: RefillerOptions;
   #baton: ConsumeMessage | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Hands the baton back before the consumer timeout. */
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the baton was handed back, to come again (no new "refilling" line then). */
+  #handedBack = false;
   #state: BucketState | undefined;
   #ticking = false;
   #closed = false;
   /** What the last reads found, while refilling. */
   #seen: { tokens: number; waiting: number; waitingAt: number } | undefined;
 
-  private constructor(channel: Channel, options: RefillerOptions) {
+  private constructor(channel: Channel, link: Link, options: RefillerOptions) {
     this.#channel = channel;
+    this.#link = link;
     this.#options = options;
     channel.on("close", () => this.#stop());
   }
@@ -82,7 +96,7 @@ export class Refiller {
   /** Opens a channel on `link` and joins the baton queue (the queues must be declared). */
   static async start(link: Link, options: RefillerOptions): Promise<Refiller> {
     const channel = await link.channel();
-    const refiller = new Refiller(channel, options);
+    const refiller = new Refiller(channel, link, options);
     const { messageCount, consumerCount } = await channel.checkQueue(options.baton);
     if (messageCount === 0 && consumerCount === 0) {
       channel.sendToQueue(options.baton, Buffer.from("baton"), { persistent: true });
@@ -117,24 +131,55 @@ export class Refiller {
   }
 
   #onBaton(message: ConsumeMessage | null): void {
-    if (message === null) return this.#stop();
+    if (message === null) {
+      this.#stop();
+      return this.#link.restart(`the consumer of ${this.#options.baton} was cancelled`);
+    }
     if (this.#baton !== undefined) {
       this.#channel.ack(message); // a second baton: one is enough
       return;
     }
     this.#baton = message;
-    this.#state = { carry: 0, at: performance.now() };
-    const { task, limit } = this.#options;
-    this.#options.log.info("ratelimit.refilling", {
-      task,
-      perSecond: limit.perSecond,
-      burst: limit.burst,
-    });
-    this.#timer = setTimeout(() => this.#tick(), TICK_MS);
+    const { task, limit, holdMs } = this.#options;
+    if (this.#handedBack) {
+      this.#handedBack = false;
+    } else {
+      this.#state = { carry: 0, at: performance.now() };
+      this.#options.log.info("ratelimit.refilling", {
+        task,
+        perSecond: limit.perSecond,
+        burst: limit.burst,
+      });
+    }
+    this.#holdTimer = setTimeout(() => this.#handBack(), holdMs);
+    this.#schedule(TICK_MS);
+  }
+
+  /** Gives the baton back to its queue before the broker's consumer timeout takes it. */
+  #handBack(): void {
+    const baton = this.#baton;
+    if (baton === undefined || this.#closed) return;
+    this.#baton = undefined;
+    this.#handedBack = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      this.#channel.nack(baton, false, true);
+      this.#options.log.debug("ratelimit.baton_renewed", { task: this.#options.task });
+    } catch {
+      // The channel is gone: its close stops this refiller, and the broker keeps the baton.
+    }
+  }
+
+  /** The next tick in `ms`, replacing any other. */
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#tick(), ms);
   }
 
   async #tick(): Promise<void> {
-    if (this.#ticking || this.#closed || this.#state === undefined) return;
+    if (this.#ticking || this.#closed || this.#baton === undefined) return;
+    if (this.#state === undefined) return;
     this.#ticking = true;
     let wait = TICK_MS;
     try {
@@ -159,7 +204,8 @@ export class Refiller {
       }
     } finally {
       this.#ticking = false;
-      if (!this.#closed) this.#timer = setTimeout(() => this.#tick(), wait);
+      // Handed back meanwhile: the next tick comes with the baton.
+      if (!this.#closed && this.#baton !== undefined) this.#schedule(wait);
     }
   }
 
@@ -177,7 +223,8 @@ export class Refiller {
   #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
+    clearTimeout(this.#holdTimer);
     if (this.#baton !== undefined) {
       this.#options.log.info("ratelimit.stopped_refilling", { task: this.#options.task });
     }

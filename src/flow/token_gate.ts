@@ -8,6 +8,11 @@
  * a delivery (no polling). A task delivered in the moment between a token spent and the
  * consumer cancelled waits here for the next token (at most the prefetch).
  *
+ * A token held longer than the broker's consumer timeout would close the channel (RabbitMQ 3.10,
+ * 4.0; 4.3 times out quorum queues only, and the bucket is classic): an idle gate hands its
+ * token back (a nack with requeue) after `holdMs`, below that timeout, and takes the next one the
+ * broker gives. A cancel of the bucket's consumer (the queue deleted) calls `onCancelled`.
+ *
  * @module
  */
 import type { Channel, ConsumeMessage } from "../deps/amqplib.ts";
@@ -32,6 +37,10 @@ export interface TokenGateOptions<T> {
   readonly run: (task: T) => void;
   /** Where troubles are logged. */
   readonly log: Logger;
+  /** How long it holds a token with nothing to run, in milliseconds: under the consumer timeout. */
+  readonly holdMs: number;
+  /** Called when the broker cancels the bucket's consumer. */
+  readonly onCancelled: () => void;
 }
 
 /** How long a cancel of the waiting queue's consumer may take, in milliseconds. */
@@ -48,6 +57,8 @@ export class TokenGate<T> {
   #syncing: Promise<void> = Promise.resolve();
   #stopped = false;
   #tokenTag: string | undefined;
+  /** Hands an unspent token back before the consumer timeout. */
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** A gate that takes tokens on `channel` and starts and stops `consumer`. */
   constructor(channel: Channel, consumer: GatedConsumer, options: TokenGateOptions<T>) {
@@ -60,8 +71,10 @@ export class TokenGate<T> {
   async start(): Promise<void> {
     await this.#channel.prefetch(1);
     const { consumerTag } = await this.#channel.consume(this.#options.tokens, (message) => {
-      if (message === null) return; // the bucket was deleted: the link's restart declares it
+      if (message === null) return this.#options.onCancelled();
       this.#token = message;
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = setTimeout(() => this.#handBack(), this.#options.holdMs);
       this.#pump();
     }, { noAck: false });
     this.#tokenTag = consumerTag;
@@ -81,6 +94,7 @@ export class TokenGate<T> {
   /** Stops taking tokens and tasks; what was delivered and not run goes back when the channels close. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearTimeout(this.#holdTimer);
     const tag = this.#tokenTag;
     this.#tokenTag = undefined;
     if (tag !== undefined) {
@@ -94,6 +108,7 @@ export class TokenGate<T> {
       const task = this.#pending.shift()!;
       const token = this.#token;
       this.#token = undefined;
+      clearTimeout(this.#holdTimer);
       try {
         this.#channel.ack(token);
       } catch (err) {
@@ -102,6 +117,20 @@ export class TokenGate<T> {
         return;
       }
       this.#options.run(task);
+    }
+    this.#sync().catch(() => {});
+  }
+
+  /** Gives an unspent token back to the bucket, and stops taking tasks until the next one. */
+  #handBack(): void {
+    const token = this.#token;
+    if (token === undefined || this.#stopped) return;
+    this.#token = undefined;
+    try {
+      this.#channel.nack(token, false, true);
+      this.#options.log.debug("ratelimit.token_renewed", { queue: this.#options.tokens });
+    } catch (err) {
+      this.#options.log.warn("ratelimit.token_lost", { error: describeError(err) });
     }
     this.#sync().catch(() => {});
   }

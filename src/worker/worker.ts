@@ -615,6 +615,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       }
     }
     const parts: LimitedPart[] = [];
+    // A token or the baton held unacknowledged goes back well before the consumer timeout.
+    const holdMs = Math.max(1_000, Math.floor(this.#options.consumerTimeout / 2));
     for (const task of flow.limited) {
       const refiller = await Refiller.start(link, {
         task: task.contract.name,
@@ -623,6 +625,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
         baton: task.refill,
         limited: task.limited,
         log: this.#log,
+        holdMs,
       });
       const gate: { current?: TokenGate<[ConsumeMessage, ConsumerSession]> } = {};
       const session = await ConsumerSession.open(
@@ -637,6 +640,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
         limited: task.limited,
         run: ([message, from]) => this.#onDelivery(message, from),
         log: this.#log,
+        holdMs,
+        onCancelled: () => link.restart(`the consumer of ${task.tokens} was cancelled`),
       });
       await gate.current.start();
       parts.push({ session, gate: gate.current, refiller, link });

@@ -19,6 +19,8 @@ import { Producer } from "../../src/producer/producer.ts";
 import { defineCatalog } from "../../src/task/catalog.ts";
 import { defineTask } from "../../src/task/contract.ts";
 import { defineHandlers } from "../../src/task/handlers.ts";
+import { prepareTask } from "../../src/task/prepare.ts";
+import { createLogger } from "../../src/util/logger.ts";
 import { HEADERS } from "../../src/wire/headers.ts";
 import type { TaskEvent } from "../../src/worker/events.ts";
 import { Worker } from "../../src/worker/worker.ts";
@@ -27,6 +29,7 @@ import { brokerVersion, rawClient, TEST_URL, uniqueQueue } from "../_helpers/bro
 import { WorkerProcess } from "../_helpers/cli.ts";
 import { drainQueue, until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, startRabbitNode } from "../_helpers/rabbit_node.ts";
+import { deleteFlowQueues } from "../_helpers/flow.ts";
 
 const installed = await rabbitmqInstalled();
 if (!installed) {
@@ -140,6 +143,79 @@ Deno.test({
           await worker.close();
         }
       });
+    }
+  },
+});
+
+/** A rate-limited task: its worker holds a token, and one worker the refill baton, unacked. */
+const limited = defineTask({
+  name: "limited",
+  schema: z.object({ n: z.int() }),
+  timeout: 500,
+  rateLimit: { perSecond: 20, burst: 5 },
+});
+const limitedCatalog = defineCatalog(limited);
+const limitedHandlers = defineHandlers(limitedCatalog, { limited: ({ n }) => n });
+
+Deno.test({
+  name:
+    "a rate limit's held token and baton outlast the broker's consumer timeout: handed back in time, no channel closed",
+  ignore: !installed,
+  async fn() {
+    await using node = await startRabbitNode({
+      prefix: "warren-timeout-flow",
+      config: [`consumer_timeout = ${CONSUMER_TIMEOUT_MS}`],
+      advancedConfig: "[{rabbit, [{channel_tick_interval, 500}]}].",
+    });
+    const queue = uniqueQueue("warren_timeout_flow");
+    await using client = await rawClient(node.url);
+    client.track(queue);
+    const lines: { event?: string; id?: string }[] = [];
+    const logger = createLogger({
+      format: "json",
+      level: "debug",
+      write: (text) => {
+        for (const line of text.split("\n").filter((l) => l !== "")) lines.push(JSON.parse(line));
+      },
+    });
+    const count = (event: string) => lines.filter((l) => l.event === event).length;
+    const worker = await Worker.start(limitedHandlers, {
+      url: node.url,
+      queue,
+      logger,
+      history: false,
+      cancels: false,
+      consumerTimeout: CONSUMER_TIMEOUT_MS,
+    });
+    const producer = await Producer.connect(limitedCatalog, {
+      url: node.url,
+      queue,
+      history: false,
+    });
+    try {
+      // Idle, the worker holds a token and the baton: each goes back before the timeout.
+      await until(
+        () => count("ratelimit.token_renewed") >= 3 && count("ratelimit.baton_renewed") >= 3,
+        "the held token and baton handed back three times each",
+        30_000,
+      );
+      const tasks = Array.from(
+        { length: 5 },
+        (_, n) => prepareTask(limitedCatalog, "limited", { n }),
+      );
+      const ids = tasks.map((task) => task.id);
+      assertEquals((await producer.publishAll(tasks)).failed, []);
+      await until(
+        () => ids.every((id) => lines.some((l) => l.event === "task.done" && l.id === id)),
+        "the 5 limited tasks done",
+        15_000,
+      );
+      assertEquals(count("channel.error"), 0, "no channel was closed by the consumer timeout");
+      assertEquals(count("connection.lost"), 0);
+    } finally {
+      await producer.close();
+      await worker.close();
+      await deleteFlowQueues(client, queue, { limited: ["limited"] });
     }
   },
 });
