@@ -406,9 +406,17 @@ Deno.test({
           }));
           await put(JSON.stringify({ v: 1, event: "started", id: "long-1", task: 5, at }));
           await page.selectOption("#queue", draining);
-          await page.fill("#task-id", "long-1");
-          await page.click("#task-search");
-          await page.waitForSelector("#task-full");
+          // Picking a queue clears the id field once the page has rendered it, which may come
+          // after the fill: search again until the task shows, for up to 30 s.
+          const deadline = Date.now() + 30_000;
+          for (;;) {
+            await page.fill("#task-id", "long-1");
+            await page.click("#task-search");
+            const shown = await page.waitForSelector("#task-full", { timeout: 3_000 })
+              .then(() => true, () => false);
+            if (shown) break;
+            assert(Date.now() < deadline, "the task looked up by its id within 30 s");
+          }
           assert((await page.locator("#task-state").innerText()).includes("[cut: 5005 characters"));
           assert((await page.locator("#task-skipped").innerText()).startsWith("1 event(s)"));
           const whole = await (await fetch(
