@@ -115,6 +115,22 @@ export type { TaskContext } from "./src/task/context.ts";
 export { checkpoint } from "./src/task/checkpoint.ts";
 
 export { Producer, type PublishSummary } from "./src/producer/producer.ts";
+export { defineWorkflow, FanOut, Workflow } from "./src/workflow/definition.ts";
+export type {
+  AnyWorkflow,
+  ElementOf,
+  GroupMember,
+  MapArgs,
+  Mapper,
+  MemberMaker,
+  ResultsOf,
+  Settled,
+  SettledOf,
+  Stage,
+  StepSpec,
+  WorkflowStart,
+} from "./src/workflow/definition.ts";
+export type { StartOptions, WorkflowReceipt } from "./src/workflow/start.ts";
 export type { CancelResult } from "./src/producer/cancel_result.ts";
 export type { EnqueueOptions, ProducerOptions, ResultOptions } from "./src/producer/options.ts";
 export type { ConfirmListener, Receipt } from "./src/producer/publish_window.ts";

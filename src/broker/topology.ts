@@ -54,6 +54,8 @@ export interface QueueNames {
   readonly events: string;
   /** The stream of cancel requests. */
   readonly control: string;
+  /** The queue where the members of workflows' fan-outs and groups are joined. */
+  readonly join: string;
   /** The delay queue of Warren 0.1 for retries after `delayMs` milliseconds. */
   retry(delayMs: number): string;
 }
@@ -71,6 +73,7 @@ const OWNED_NAMES: ReadonlyArray<readonly [pattern: RegExp, what: string]> = [
   [/\.schedules$/, "schedule state queue"],
   [/\.events$/, "history stream"],
   [/\.control$/, "control stream"],
+  [/\.join$/, "workflow join queue"],
   [/\.part\.\d+$/, "key partition"],
   [/\.(?:tokens|limited|refill)\.[a-z][a-z0-9_.-]*$/i, "rate limit queue"],
 ];
@@ -126,6 +129,7 @@ export function queueNames(queue: string): QueueNames {
     schedules: `${queue}.schedules`,
     events: `${queue}.events`,
     control: `${queue}.control`,
+    join: `${queue}.join`,
     retry: (delayMs) => `${queue}.retry.${Math.round(delayMs)}`,
   };
 }
@@ -183,6 +187,15 @@ export function deadQueueOptions(type: QueueType, features: BrokerFeatures): Opt
   const args = typeArguments(type);
   if (type === "quorum" && features.quorumDeliveryLimit) args["x-delivery-limit"] = -1;
   return { durable: true, arguments: args };
+}
+
+/**
+ * How to declare the join queue `names.join`: of the work queue's type, with a single active
+ * consumer (one worker joins at a time; the others stand by, and one takes over, with what the
+ * first held, when it goes).
+ */
+export function joinQueueOptions(type: QueueType): Options.AssertQueue {
+  return { durable: true, arguments: { ...typeArguments(type), "x-single-active-consumer": true } };
 }
 
 /**

@@ -52,6 +52,8 @@ import type { CancelResult } from "./cancel_result.ts";
 import { ReplyLostError, ResultWaiters } from "./result_waiters.ts";
 import { destinationQueues, type FlowPlan, flowPlan } from "../flow/plan.ts";
 import { flowRoute } from "../flow/route.ts";
+import type { Workflow } from "../workflow/definition.ts";
+import { prepareWorkflow, type StartOptions, type WorkflowReceipt } from "../workflow/start.ts";
 
 export type { PublishSummary };
 
@@ -203,6 +205,37 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
   }
 
   /**
+   * Starts `workflow` (of this producer's catalog) on `input`, its first task's payload:
+   * publishes the first step and resolves to the workflow's receipt once the broker confirmed
+   * it. The workers of the queue run the rest (they must be given the workflow). Rejects with
+   * `ValidationError` (nothing published), `ConfigError` (a bad id; the history off) or
+   * `PublishError`.
+   *
+   * @example
+   * ```ts ignore
+   * const run = await producer.start(pipeline, { n: 10 });
+   * const outcome = await producer.result(run); // typed by the workflow's last task
+   * ```
+   */
+  async start<In, Out>(
+    workflow: Workflow<C, In, Out>,
+    input: In,
+    options: StartOptions = {},
+  ): Promise<WorkflowReceipt<Out>> {
+    if (!this.#options.history.enabled) {
+      throw new ConfigError(
+        `Cannot start workflow '${workflow.name}': this producer reads no history (it was created with { history: false }), where a workflow's outcome is read`,
+      );
+    }
+    const { message, receipt } = prepareWorkflow(this.#catalog, workflow, input, {
+      ...options,
+      maxBytes: this.#options.maxMessageBytes,
+    });
+    await this.publish(message);
+    return receipt;
+  }
+
+  /**
    * The outcome of a task: its result, decoded by the task's result schema (so typed by it when
    * given the task's receipt), or why it was dead-lettered. A task enqueued with
    * `{ result: true }` is answered by its worker's reply; with `history` on, any task's outcome
@@ -214,9 +247,17 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
     task: Receipt<N>,
     options?: ResultOptions,
   ): Promise<TaskOutcome<TaskResult<C, N>>>;
+  /** The outcome of a workflow: its last step's, or how it failed. */
+  result<Out>(
+    workflow: WorkflowReceipt<Out>,
+    options?: ResultOptions,
+  ): Promise<TaskOutcome<Out>>;
   /** The outcome of task `id`. */
   result(task: string, options?: ResultOptions): Promise<TaskOutcome>;
-  async result(task: Receipt | string, options: ResultOptions = {}): Promise<TaskOutcome> {
+  async result(
+    task: Receipt | WorkflowReceipt | string,
+    options: ResultOptions = {},
+  ): Promise<TaskOutcome> {
     const id = typeof task === "string" ? task : task.id;
     const timeout = options.timeout ?? DEFAULT_RESULT_TIMEOUT_MS;
     const started = Date.now();

@@ -101,3 +101,17 @@ export { type DecodedTask, decodeTask } from "../task/decode.ts";
 export { decodeResult, encodeResult } from "../task/results.ts";
 export { contractVersion, isVersion } from "../task/version.ts";
 export { QUEUE_TYPES, type QueueNames, queueNames, type QueueType } from "../broker/topology.ts";
+export {
+  encodeJoinMessage,
+  encodeStepTag,
+  type JoinMessage,
+  MAX_MEMBERS,
+  MAX_WORKFLOW_HEADER_BYTES,
+  MAX_WORKFLOW_ID_BYTES,
+  type MemberOutcome,
+  readJoinMessage,
+  readStepTag,
+  stepId,
+  type StepTag,
+  WORKFLOW_HEADER,
+} from "./workflow.ts";

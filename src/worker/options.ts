@@ -19,6 +19,7 @@ import { defaultLogger, type Logger } from "../util/logger.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 import type { TaskEvent } from "./events.ts";
+import { type AnyWorkflow, Workflow } from "../workflow/definition.ts";
 
 /** What a worker does with a task stamped with another version of its contract. */
 export type VersionMismatchPolicy = "warn" | "dead";
@@ -126,6 +127,14 @@ export interface WorkerOptions extends BrokerOptions, HistoryOptions {
    * @default {none}
    */
   onEvent?: (event: TaskEvent) => void;
+  /**
+   * The workflows whose steps this worker may run (of its catalog, from `defineWorkflow`):
+   * after a step it starts the next, and it joins fan-outs on `Q.join`. Give every worker of a
+   * queue the workflows its producers start. Needs the history (a workflow's outcome is read
+   * there).
+   * @default {none}
+   */
+  workflows?: readonly AnyWorkflow[];
 }
 
 /** Where threads load the handlers from. */
@@ -181,6 +190,8 @@ export interface ResolvedWorkerOptions extends ResolvedBroker {
   readonly cancelWindow: number | undefined;
   /** The broker's consumer timeout, as the worker was told (or RabbitMQ's default). */
   readonly consumerTimeout: number;
+  /** The workflows by name. */
+  readonly workflows: ReadonlyMap<string, AnyWorkflow>;
 }
 
 /** Default of {@linkcode WorkerOptions.prefetch}. */
@@ -225,6 +236,7 @@ const WORKER_OPTION_KEYS = optionKeys<WorkerOptions>()([
   "cancels",
   "cancelWindow",
   "onEvent",
+  "workflows",
 ]);
 
 /**
@@ -296,6 +308,7 @@ export function resolveWorkerOptions(
     maxPriority: resolveMaxPriority(options, action),
     history,
     consumerTimeout,
+    workflows: resolveWorkflows(catalog, options.workflows, history.enabled),
     cancelWindow: options.cancels === false ? undefined : checkNumber(
       options.cancelWindow ?? history.control.maxAgeMs,
       "cancelWindow",
@@ -303,6 +316,43 @@ export function resolveWorkerOptions(
       { min: 0 },
     ),
   };
+}
+
+function resolveWorkflows(
+  catalog: Catalog,
+  workflows: readonly AnyWorkflow[] | undefined,
+  history: boolean,
+): ReadonlyMap<string, AnyWorkflow> {
+  const byName = new Map<string, AnyWorkflow>();
+  if (workflows === undefined) return byName;
+  if (!Array.isArray(workflows)) {
+    throw new ConfigError("Cannot start worker as 'workflows' is not a list of workflows");
+  }
+  if (workflows.length > 0 && !history) {
+    throw new ConfigError(
+      "Cannot start worker with workflows and the history off: a workflow's outcome is read from the history; turn it on",
+    );
+  }
+  for (const workflow of workflows) {
+    if (!(workflow instanceof Workflow)) {
+      throw new ConfigError(
+        "Cannot start worker as 'workflows' holds something that is not a workflow (make them with defineWorkflow)",
+      );
+    }
+    const foreign = workflow.stages.flatMap((stage) =>
+      stage.kind === "group" ? stage.members : [stage.step]
+    ).find((step) => catalog.get(step.task) === undefined);
+    if (foreign) {
+      throw new ConfigError(
+        `Cannot start worker with workflow '${workflow.name}': its task '${foreign.task}' is not in the worker's catalog`,
+      );
+    }
+    if (byName.has(workflow.name)) {
+      throw new ConfigError(`Cannot start worker as two workflows are named '${workflow.name}'`);
+    }
+    byName.set(workflow.name, workflow);
+  }
+  return byName;
 }
 
 function checkTimeouts(catalog: Catalog, consumerTimeout: number): void {

@@ -39,6 +39,7 @@ import type { CancelRequest } from "../wire/control.ts";
 import type { ConsumerSession } from "./consumer_session.ts";
 import type { Disposition } from "./disposition.ts";
 import type { TaskEvent } from "./events.ts";
+import type { Continuation } from "../workflow/continuation.ts";
 import {
   type PlannedCopy,
   planSettlement,
@@ -87,6 +88,21 @@ export interface WriterOptions {
   readonly history: boolean;
   /** Where the writer's own troubles are logged. */
   readonly log: Logger;
+  /**
+   * What follows a delivery's outcome when it is a workflow's step (published, confirmed, with
+   * the copy, before the ack); `undefined` for anything else.
+   */
+  readonly follow?: (
+    delivery: Delivery,
+    subject: Subject,
+    disposition: Exclude<Disposition, { kind: "run" }>,
+  ) => Continuation | undefined;
+}
+
+/** The delivery's message id, or "". */
+function messageIdOf(delivery: Delivery): string {
+  const id: unknown = delivery.message.properties.messageId;
+  return typeof id === "string" ? id : "";
 }
 
 /** Milliseconds since `start`, to 0.01 ms. */
@@ -119,11 +135,24 @@ export class OutcomeWriter {
       now: Date.now(),
       ms: since(delivery.started),
     });
-    await this.execute(delivery, subject, plan);
+    await this.execute(
+      delivery,
+      subject,
+      plan,
+      this.#options.follow?.(delivery, subject, disposition),
+    );
   }
 
-  /** Carries out `plan` for `delivery`, in the order of the module documentation. Never rejects. */
-  async execute(delivery: Delivery, subject: Subject, plan: SettlementPlan): Promise<void> {
+  /**
+   * Carries out `plan` for `delivery`, in the order of the module documentation, with what
+   * follows it in its workflow (`next`: confirmed like the copy). Never rejects.
+   */
+  async execute(
+    delivery: Delivery,
+    subject: Subject,
+    plan: SettlementPlan,
+    next?: Continuation,
+  ): Promise<void> {
     const { session } = delivery;
     if (!session.live) return this.returned(subject);
     // A delivery whose copy failed too often before goes straight to its minimal dead letter:
@@ -131,11 +160,13 @@ export class OutcomeWriter {
     const degraded = plan.fallback !== undefined &&
       (this.#failures.get(subject.id) ?? 0) > MAX_SETTLE_FAILURES;
     const copy = degraded ? plan.fallback!.copy : plan.copy;
-    const [failure] = await Promise.all([
+    const [copied, , , followed] = await Promise.all([
       copy ? this.#publishCopy(session, copy) : undefined,
       plan.event ? this.#publishEvent(delivery, plan.event) : undefined,
       plan.reply ? this.#publishReply(delivery, plan.reply) : undefined,
+      next ? this.#publishNext(delivery, next) : undefined,
     ]);
+    const failure = copied ?? followed;
     if (failure === undefined) {
       return this.#settle(delivery, degraded ? plan.fallback!.log : plan.log);
     }
@@ -193,6 +224,22 @@ export class OutcomeWriter {
         : new PublishError("closed", String(copy.properties.messageId ?? ""), describeError(err), {
           cause: err,
         });
+    }
+  }
+
+  /** Publishes what follows a workflow's step; resolves with the failure, if any. */
+  async #publishNext(delivery: Delivery, next: Continuation): Promise<PublishError | undefined> {
+    const { session } = delivery;
+    try {
+      await Promise.all([
+        ...next.publish.map((m) => session.publish(m.queue, m.body, m.properties)),
+        ...(next.end ? [this.record(delivery, next.end, { now: true })] : []),
+      ]);
+      return undefined;
+    } catch (err) {
+      return err instanceof PublishError
+        ? err
+        : new PublishError("closed", messageIdOf(delivery), describeError(err), { cause: err });
     }
   }
 

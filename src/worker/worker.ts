@@ -48,6 +48,10 @@ import { type Delivery, OutcomeWriter, type Subject } from "./outcome_writer.ts"
 import { planSettlement } from "./settlement.ts";
 import { TaskRunner } from "./task_runner.ts";
 import { ThreadPool } from "./threads/pool.ts";
+import { type Continuation, continueAfter } from "../workflow/continuation.ts";
+import { Joiner } from "../workflow/joiner.ts";
+import { readStepTag, type StepTag } from "../wire/workflow.ts";
+import type { Disposition } from "./disposition.ts";
 
 /** How long a closing worker waits for the broker to confirm an outcome, or to close a channel. */
 const SETTLE_TIMEOUT_MS = 5_000;
@@ -97,6 +101,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   #limited: LimitedPart[] = [];
   /** Sessions whose deliveries are keyed (partitions). */
   readonly #keyedSessions = new WeakSet<ConsumerSession>();
+  /** The joiner of workflows' fan-outs, when the worker has workflows. */
+  readonly #joiner: Joiner | undefined;
   /** Sessions of flow queues: their tasks are not forwarded again. */
   readonly #flowSessions = new WeakSet<ConsumerSession>();
 
@@ -115,6 +121,21 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       ackNow: () => this.#inFlight.size <= 1,
       history: this.#options.history.enabled,
       log: this.#log,
+      ...(this.#options.workflows.size > 0
+        ? {
+          follow: (delivery, subject, disposition) => this.#follow(delivery, subject, disposition),
+        }
+        : {}),
+    });
+    this.#joiner = this.#options.workflows.size === 0 ? undefined : new Joiner({
+      names,
+      queueType,
+      workflows: this.#options.workflows,
+      maxBytes: this.#options.maxMessageBytes,
+      worker: id,
+      consumerTimeout: this.#options.consumerTimeout,
+      controlRetention: this.#options.history.control,
+      log: prefixEvents(this.#log, "workflow."),
     });
     const { cancelWindow } = this.#options;
     this.#cancels = cancelWindow === undefined
@@ -246,6 +267,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     // answers, and a SIGTERM must still end the worker within its grace period.
     const graceEnds = Date.now() + grace;
     await this.#session?.stopConsuming(graceEnds - Date.now());
+    await this.#joiner?.close(Math.max(0, Math.min(SETTLE_TIMEOUT_MS, graceEnds - Date.now())));
     await this.#stopFlow(graceEnds - Date.now());
     await finishesWithin(this.#idle.wait(), graceEnds - Date.now());
     for (const delivery of this.#inFlight) {
@@ -355,6 +377,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       consumerArguments(queueType, features, this.#options.consumerTimeout),
     );
     await this.#startFlow(link);
+    await this.#joiner?.attach(link);
     this.#log.info(link.generation === 1 ? "worker.started" : "worker.resumed", {
       worker: id,
       queue: names.main,
@@ -412,7 +435,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const facts = keyedFacts(deliveryFacts(message), keyed);
     const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
     const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
-    const cancelled = decoded.ok ? this.#cancels?.get(decoded.id, replayedAt(message)) : undefined;
+    const cancelled = decoded.ok ? this.#cancelOf(message, decoded.id) : undefined;
     const admission = decide({
       delivery: facts,
       decoded,
@@ -711,9 +734,55 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   }
 
   /** Fires the signal of the running task that `request` cancels, if this worker runs it. */
+  /** The cancel that applies to `message`: of its id, or of its workflow's. */
+  #cancelOf(message: ConsumeMessage, id: string): CancelRequest | undefined {
+    const cancels = this.#cancels;
+    if (!cancels) return undefined;
+    const replayed = replayedAt(message);
+    const own = cancels.get(id, replayed);
+    if (own || this.#options.workflows.size === 0) return own;
+    const step = readStepTag(message.properties.headers);
+    return step.ok && step.tag ? cancels.get(step.tag.id, replayed) : undefined;
+  }
+
+  /**
+   * What follows a delivery's outcome when it is a workflow's step: the next stage, its outcome
+   * to the join queue, or the workflow's end. A step whose header cannot be read is run and
+   * settled as a task (with a warning): nothing follows it.
+   */
+  #follow(
+    delivery: Delivery,
+    subject: Subject,
+    disposition: Exclude<Disposition, { kind: "run" }>,
+  ): Continuation | undefined {
+    const kind = disposition.kind;
+    if (kind !== "done" && kind !== "dead" && kind !== "drop") return undefined;
+    const step = readStepTag(delivery.message.properties.headers);
+    if (!step.ok) {
+      this.#log.warn("workflow.unreadable", { id: subject.id, error: step.error });
+      return undefined;
+    }
+    const tag: StepTag | undefined = step.tag;
+    if (tag === undefined) return undefined;
+    const outcome = kind === "done"
+      ? { ok: true as const, result: subject.result }
+      : kind === "dead"
+      ? { ok: false as const, reason: disposition.reason, error: disposition.error }
+      : { ok: false as const, reason: "cancelled", error: disposition.error };
+    return continueAfter(this.#options.workflows.get(tag.name), tag, outcome, {
+      names: this.#options.names,
+      maxBytes: this.#options.maxMessageBytes,
+      worker: this.#options.id,
+      now: Date.now(),
+    });
+  }
+
   #onCancelRequest(request: CancelRequest): void {
     for (const delivery of this.#inFlight) {
-      if (messageId(delivery.message) !== request.id || delivery.cancel.signal.aborted) continue;
+      if (delivery.cancel.signal.aborted) continue;
+      if (messageId(delivery.message) !== request.id && !this.#inWorkflow(delivery, request.id)) {
+        continue;
+      }
       // A cancel older than the replay that brought this copy back does not apply to it.
       const replayed = replayedAt(delivery.message);
       if (replayed !== undefined && request.at <= replayed) continue;
@@ -721,6 +790,13 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       this.#log.info("task.cancelling", { id: request.id, by: request.by });
       delivery.cancel.abort(new Error(`cancelled by ${request.by} at ${request.at}`));
     }
+  }
+
+  /** Whether `delivery` is a step of workflow `id`. */
+  #inWorkflow(delivery: Delivery, id: string): boolean {
+    if (this.#options.workflows.size === 0) return false;
+    const step = readStepTag(delivery.message.properties.headers);
+    return step.ok && step.tag?.id === id;
   }
 
   #warnVersion(task: string, mismatch: { sent: string; expected: string }): void {

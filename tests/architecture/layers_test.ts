@@ -15,6 +15,7 @@ const RANKS: Readonly<Record<string, number>> = {
   "producer": 5,
   "scheduler": 5,
   "worker": 5,
+  "workflow": 5,
   "history": 4,
   "flow": 4,
   "broker": 3,

@@ -7,6 +7,7 @@
 import type { Catalog } from "../../task/catalog.ts";
 import type { Handlers } from "../../task/handlers.ts";
 import type { TaskEvent } from "../../worker/events.ts";
+import type { AnyWorkflow } from "../../workflow/definition.ts";
 import { createLogger, LOG_LEVELS, type LogFormat } from "../../util/logger.ts";
 import { type WorkerGauges, WorkerMetrics } from "../../metrics/worker_metrics.ts";
 import { serveMetrics } from "../../metrics/server.ts";
@@ -56,6 +57,11 @@ export interface WorkerMainOptions {
    * @default {"handlers"}
    */
   exportName?: string;
+  /**
+   * The workflows whose steps the worker runs (see `WorkerOptions.workflows`).
+   * @default {none}
+   */
+  workflows?: readonly AnyWorkflow[];
 }
 
 function threadsOption(
@@ -191,6 +197,7 @@ async function run<C extends Catalog>(
         ...(metrics ? { onEvent: (event: TaskEvent) => metrics.record(event) } : {}),
         ...historyFlags(flags),
         ...(booleanFlag(flags, "no-cancels") ? { cancels: false } : {}),
+        ...(options.workflows === undefined ? {} : { workflows: options.workflows }),
         ...(flags["cancel-window"] === undefined
           ? {}
           : { cancelWindow: durationFlag(flags, "cancel-window", 0) }),

@@ -1,0 +1,283 @@
+/**
+ * Workflows: several tasks of one catalog run as one job, held by the broker. A workflow is a
+ * list of stages, defined once in the module the producer and the workers share (beside the
+ * catalog), and typed from one stage to the next:
+ *
+ * - `start(task)`: the first step; the workflow's input is its payload;
+ * - `then(task, map?)`: a chain; the previous result, through `map`, is the step's payload;
+ * - `each(task, map?)`: a fan-out; the previous result is a list, and the task runs once per
+ *   element (`map` turns an element into a payload); the list's length is known at run time;
+ * - `group(m => [m.task(a, map?), m.task(b, map?)])`: steps in parallel on the previous result;
+ * - `join(task, map?)` after `each` or `group`: the callback (a chord), that gets every member's
+ *   result in member order; `joinSettled(task, map)` gets them settled (`{ ok, result }` or
+ *   `{ ok: false, reason, error }`) and runs even when members failed.
+ *
+ * `map` may be left out only where the previous result's type is the next payload's type: a
+ * mismatch does not compile. At run time the payload is checked by the task's schema, as any
+ * enqueued payload is, and a workflow whose mapped payload is refused ends failed, saying so.
+ *
+ * @module
+ */
+import { ConfigError } from "../errors/config_error.ts";
+import type { Catalog, TaskInput, TaskName, TaskResult } from "../task/catalog.ts";
+
+/** What a mapping turns a value into; runs on the worker that finished the previous stage. */
+export type Mapper = (value: never) => unknown;
+
+/** One task of a stage: its name and how its payload is made. */
+export interface StepSpec {
+  /** The task's name. */
+  readonly task: string;
+  /** Makes the payload from the previous result (or an element of it); absent: as it is. */
+  readonly map?: Mapper;
+}
+
+/** A stage of a workflow, as data; see the module documentation. */
+export type Stage =
+  | { readonly kind: "task"; readonly step: StepSpec }
+  | { readonly kind: "each"; readonly step: StepSpec }
+  | { readonly kind: "group"; readonly members: readonly StepSpec[] }
+  | {
+    readonly kind: "join";
+    readonly step: StepSpec;
+    /** `fail`: the first failed member ends the workflow; `continue`: the callback runs. */
+    readonly onFailure: "fail" | "continue";
+  };
+
+/** A member's outcome, as `joinSettled` gives it. */
+export type Settled<R> =
+  | { readonly ok: true; readonly result: R }
+  | { readonly ok: false; readonly reason: string; readonly error: string };
+
+/** The optional or required mapping from `From` to `To`: optional when `From` fits `To`. */
+export type MapArgs<From, To> = [From] extends [To] ? [map?: (value: From) => To]
+  : [map: (value: From) => To];
+
+/** The element type of a list type; `never` for anything else. */
+export type ElementOf<T> = T extends readonly (infer E)[] ? E : never;
+
+/** A member of a group, made by {@linkcode MemberMaker.task}; `R` is its result type. */
+export interface GroupMember<R> {
+  /** The member's step. */
+  readonly step: StepSpec;
+  /** Type only: the member's result. */
+  readonly result?: R;
+}
+
+/** Makes the members of a group on a previous result of type `Prev`. */
+export interface MemberMaker<C extends Catalog, Prev> {
+  /** A member that runs `task` with the previous result, through `map`, as its payload. */
+  task<N extends TaskName<C>>(
+    task: N,
+    ...map: MapArgs<Prev, TaskInput<C, N>>
+  ): GroupMember<TaskResult<C, N>>;
+}
+
+/** The results of a group's members, in member order. */
+export type ResultsOf<M extends readonly GroupMember<unknown>[]> = {
+  -readonly [K in keyof M]: M[K] extends GroupMember<infer R> ? R : never;
+};
+
+/** The settled outcomes of a fan-out's members, in member order. */
+export type SettledOf<Rs extends readonly unknown[]> = {
+  -readonly [K in keyof Rs]: Settled<Rs[K]>;
+};
+
+/** The most stages a workflow holds. */
+export const MAX_STAGES = 64;
+
+/** The most members of one group. */
+export const MAX_GROUP_MEMBERS = 256;
+
+/** What a workflow's name may be: letters, digits, `_`, `-` and `.`, 1 to 64 of them. */
+const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * A workflow of catalog `C`: its input is `In` (the first step's payload), its result `Out` (the
+ * last step's result). Immutable: each method returns a new workflow.
+ *
+ * @example A chain
+ * ```ts
+ * import { z } from "zod";
+ * import { defineCatalog, defineTask } from "../../mod.ts";
+ * import { defineWorkflow } from "./definition.ts";
+ *
+ * const catalog = defineCatalog(
+ *   defineTask({ name: "words", schema: z.object({ text: z.string() }), result: z.array(z.string()) }),
+ *   defineTask({ name: "count", schema: z.object({ words: z.array(z.string()) }), result: z.number() }),
+ * );
+ * const flow = defineWorkflow(catalog, "count-words")
+ *   .start("words")
+ *   .then("count", (words) => ({ words }));
+ * flow.stages.length; // 2
+ * ```
+ */
+export class Workflow<C extends Catalog, In, Out> {
+  /** The workflow's name, which its messages carry. */
+  readonly name: string;
+  /** The catalog of its tasks. */
+  readonly catalog: C;
+  /** Its stages, first to last. */
+  readonly stages: readonly Stage[];
+  /** Type only: the input. */
+  declare readonly input?: In;
+  /** Type only: the result. */
+  declare readonly output?: Out;
+
+  /** A workflow of `stages`; use {@linkcode defineWorkflow}. */
+  constructor(catalog: C, name: string, stages: readonly Stage[]) {
+    this.catalog = catalog;
+    this.name = name;
+    this.stages = stages;
+  }
+
+  /** Then `task`, whose payload is this workflow's result through `map`. */
+  then<N extends TaskName<C>>(
+    task: N,
+    ...map: MapArgs<Out, TaskInput<C, N>>
+  ): Workflow<C, In, TaskResult<C, N>> {
+    return this.#add({ kind: "task", step: stepOf(this.catalog, task, map[0]) });
+  }
+
+  /** Then `task` once per element of this workflow's result (a list), through `map`. */
+  each<N extends TaskName<C>>(
+    task: N,
+    ...map: MapArgs<ElementOf<Out>, TaskInput<C, N>>
+  ): FanOut<C, In, TaskResult<C, N>[]> {
+    const next = this.#add({ kind: "each", step: stepOf(this.catalog, task, map[0]) });
+    return new FanOut(next);
+  }
+
+  /** Then every member made by `members`, in parallel, on this workflow's result. */
+  group<const M extends readonly GroupMember<unknown>[]>(
+    members: (maker: MemberMaker<C, Out>) => M,
+  ): FanOut<C, In, ResultsOf<M>> {
+    const catalog = this.catalog;
+    const made = members({
+      task: (task, ...map) => ({ step: stepOf(catalog, task, map[0]) }),
+    });
+    if (!Array.isArray(made) || made.length === 0 || made.length > MAX_GROUP_MEMBERS) {
+      throw new ConfigError(
+        `Cannot define workflow '${this.name}': a group holds 1 to ${MAX_GROUP_MEMBERS} members`,
+      );
+    }
+    return new FanOut(this.#add({ kind: "group", members: made.map((m) => m.step) }));
+  }
+
+  #add<R>(stage: Stage): Workflow<C, In, R> {
+    if (this.stages.length >= MAX_STAGES) {
+      throw new ConfigError(
+        `Cannot define workflow '${this.name}': it holds at most ${MAX_STAGES} stages`,
+      );
+    }
+    return new Workflow(this.catalog, this.name, [...this.stages, stage]);
+  }
+}
+
+/**
+ * A workflow that ends in a fan-out or a group, whose members' results `Rs` a callback must
+ * join: only `join` and `joinSettled` go on from here.
+ */
+export class FanOut<C extends Catalog, In, Rs extends readonly unknown[]> {
+  readonly #before: Workflow<C, In, unknown>;
+
+  /** The fan-out at the end of `before`; use `each` or `group`. */
+  constructor(before: Workflow<C, In, unknown>) {
+    this.#before = before;
+  }
+
+  /**
+   * Then `task`, the callback, with every member's result in member order, through `map`. The
+   * first member that fails (after its retries) ends the workflow failed, and cancels the
+   * members that have not finished.
+   */
+  join<N extends TaskName<C>>(
+    task: N,
+    ...map: MapArgs<Rs, TaskInput<C, N>>
+  ): Workflow<C, In, TaskResult<C, N>> {
+    return this.#join(task, map[0], "fail");
+  }
+
+  /**
+   * Then `task`, the callback, once every member has finished, failed or not: `map` gets each
+   * member's outcome in member order, `{ ok: true, result }` or `{ ok: false, reason, error }`.
+   */
+  joinSettled<N extends TaskName<C>>(
+    task: N,
+    map: (outcomes: SettledOf<Rs>) => TaskInput<C, N>,
+  ): Workflow<C, In, TaskResult<C, N>> {
+    return this.#join(task, map, "continue");
+  }
+
+  #join<R>(task: string, map: Mapper | undefined, onFailure: "fail" | "continue") {
+    const before = this.#before;
+    const step = stepOf(before.catalog, task, map);
+    return new Workflow<C, In, R>(before.catalog, before.name, [
+      ...before.stages,
+      { kind: "join", step, onFailure },
+    ]);
+  }
+}
+
+/** Starts defining workflow `name` over `catalog`. */
+export interface WorkflowStart<C extends Catalog> {
+  /** The first step: `task`, whose payload is the workflow's input. */
+  start<N extends TaskName<C>>(task: N): Workflow<C, TaskInput<C, N>, TaskResult<C, N>>;
+}
+
+/**
+ * Defines workflow `name` over `catalog`: `start` names its first task, and the chain goes on
+ * from there (see the module documentation). Define it where the catalog is, so that producers
+ * and workers share it; workers are given it in their `workflows` option.
+ *
+ * @example A fan-out and its callback
+ * ```ts
+ * import { z } from "zod";
+ * import { defineCatalog, defineTask } from "../../mod.ts";
+ * import { defineWorkflow } from "./definition.ts";
+ *
+ * const catalog = defineCatalog(
+ *   defineTask({ name: "split", schema: z.object({ n: z.number() }), result: z.array(z.number()) }),
+ *   defineTask({ name: "square", schema: z.object({ x: z.number() }), result: z.number() }),
+ *   defineTask({
+ *     name: "total",
+ *     schema: z.object({ xs: z.array(z.number()) }),
+ *     result: z.number(),
+ *   }),
+ * );
+ * const squares = defineWorkflow(catalog, "squares")
+ *   .start("split")
+ *   .each("square", (x) => ({ x }))
+ *   .join("total", (xs) => ({ xs }));
+ * ```
+ */
+export function defineWorkflow<C extends Catalog>(catalog: C, name: string): WorkflowStart<C> {
+  if (typeof name !== "string" || !NAME.test(name)) {
+    throw new ConfigError(
+      `Cannot define workflow ${
+        JSON.stringify(name)
+      }: a name is a letter then up to 63 letters, digits, '_', '-' or '.'`,
+    );
+  }
+  return {
+    start: (task) =>
+      new Workflow(catalog, name, [{ kind: "task", step: stepOf(catalog, task, undefined) }]),
+  };
+}
+
+function stepOf(catalog: Catalog, task: string, map: unknown): StepSpec {
+  if (!catalog.get(task)) {
+    throw new ConfigError(
+      `Cannot use task '${task}' in a workflow: the catalog has no such task (it has ${
+        catalog.names.join(", ")
+      })`,
+    );
+  }
+  if (map !== undefined && typeof map !== "function") {
+    throw new ConfigError(`Cannot use task '${task}' in a workflow: its mapping is not a function`);
+  }
+  return map === undefined ? { task } : { task, map: map as Mapper };
+}
+
+/** Any workflow, as workers hold them. */
+export type AnyWorkflow = Workflow<Catalog, unknown, unknown>;
