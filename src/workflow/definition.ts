@@ -142,7 +142,8 @@ export class Workflow<C extends Catalog, In, Out> {
   /** Then `task` once per element of this workflow's result (a list), through `map`. */
   each<N extends TaskName<C>>(
     task: N,
-    ...map: MapArgs<ElementOf<Out>, TaskInput<C, N>>
+    ...map: [Out] extends [readonly unknown[]] ? MapArgs<ElementOf<Out>, TaskInput<C, N>>
+      : [notAList: never]
   ): FanOut<C, In, TaskResult<C, N>[]> {
     const next = this.#add({ kind: "each", step: stepOf(this.catalog, task, map[0]) });
     return new FanOut(next);

@@ -54,6 +54,7 @@ export async function rawClient(url = TEST_URL): Promise<RawClient> {
             `${queue}.scheduler.wake`,
             `${queue}.events`,
             `${queue}.control`,
+            `${queue}.join`,
           ]
         ) {
           await cleaner.deleteQueue(name);

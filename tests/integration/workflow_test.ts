@@ -1,0 +1,202 @@
+/**
+ * Workflows on a real broker: a chain holding a chord, member order at the join, a group, a
+ * failed member (fail fast, and settled), a cancel, the joiner handed over when its worker
+ * closes, and many workflows in flight at once on one join queue.
+ */
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { Producer } from "../../src/producer/producer.ts";
+import { Worker } from "../../src/worker/worker.ts";
+import type { TaskEvent } from "../../src/worker/events.ts";
+import type { HistoryEvent } from "../../src/wire/events.ts";
+import {
+  blocking,
+  catalog,
+  expectedTotal,
+  grouped,
+  handlers,
+  ordered,
+  pipeline,
+  settled,
+  workflows,
+} from "../fixtures/workflow_catalog.ts";
+import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
+import { readHistory } from "../_helpers/history.ts";
+import { queueDepth, until } from "../_helpers/probe.ts";
+
+/** Two workers and a producer on a fresh queue, closed and deleted after `body`. */
+async function withWorkflows(
+  body: (
+    ctx: {
+      queue: string;
+      producer: Producer<typeof catalog>;
+      workers: Worker<typeof catalog>[];
+      events: TaskEvent[];
+    },
+  ) => Promise<void>,
+  options: { workers?: number; prefetch?: number } = {},
+): Promise<void> {
+  const queue = uniqueQueue("warren_workflow");
+  await using client = await rawClient();
+  client.track(queue);
+  const events: TaskEvent[] = [];
+  const workers: Worker<typeof catalog>[] = [];
+  for (let i = 0; i < (options.workers ?? 2); i++) {
+    workers.push(
+      await Worker.start(handlers, {
+        url: TEST_URL,
+        queue,
+        workflows,
+        id: `wf-${i}`,
+        prefetch: options.prefetch ?? 10,
+        onEvent: (event) => void events.push(event),
+      }),
+    );
+  }
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue });
+  try {
+    await body({ queue, producer, workers, events });
+  } finally {
+    await producer.close();
+    for (const worker of workers) await worker.close(1_000);
+  }
+}
+
+/** How many times each task id started, from the history. */
+function startsById(history: readonly HistoryEvent[]): Map<string, number> {
+  const starts = new Map<string, number>();
+  for (const event of history) {
+    if (event.event === "started") starts.set(event.id, (starts.get(event.id) ?? 0) + 1);
+  }
+  return starts;
+}
+
+Deno.test("workflows: a chain holding a chord ends once with its typed result, and members join in member order", async () => {
+  await withWorkflows(async ({ queue, producer }) => {
+    const runs = await Promise.all(
+      [1, 7, 20].map((n) => producer.start(pipeline, { n, ms: 30 })),
+    );
+    const inOrder = await producer.start(ordered, { n: 12, ms: 40 }, { id: "ordered-run" });
+    assertEquals(inOrder.id, "ordered-run");
+    for (const [i, n] of [1, 7, 20].entries()) {
+      const outcome = await producer.result(runs[i]!, { timeout: 30_000 });
+      assertEquals(outcome, {
+        id: runs[i]!.id,
+        task: "label",
+        ok: true,
+        result: `total ${expectedTotal(n)}`, // typed: the last step's result, a string
+      });
+    }
+    const sums = Array.from({ length: 12 }, (_, i) => 100 * i + 55);
+    assertEquals(
+      (await producer.result(inOrder, { timeout: 30_000 })).ok &&
+        (await producer.result(inOrder)).ok,
+      true,
+    );
+    const outcome = await producer.result(inOrder);
+    assertEquals(outcome.ok ? outcome.result : outcome, sums.join(","));
+    // Each callback ran once, and no step started twice.
+    const starts = startsById(await readHistory(queue));
+    for (const run of runs) assertEquals(starts.get(`${run.id}.2`), 1, "the join's callback");
+    assertEquals([...starts.values()].filter((n) => n !== 1), []);
+  });
+});
+
+Deno.test("workflows: a group's members run in parallel and the callback gets their results as a tuple", async () => {
+  await withWorkflows(async ({ producer }) => {
+    const run = await producer.start(grouped, { x: 3 });
+    const outcome = await producer.result(run, { timeout: 20_000 });
+    assertEquals(outcome.ok && outcome.result, "12 x=6");
+  });
+});
+
+Deno.test("workflows: a failed member ends the workflow failed within seconds, naming it, and the rest is dropped", async () => {
+  await withWorkflows(async ({ queue, producer, events }) => {
+    const started = Date.now();
+    const run = await producer.start(pipeline, { n: 40, failMember: 5, ms: 300 });
+    const outcome = await producer.result(run, { timeout: 20_000 });
+    assert(!outcome.ok);
+    assertEquals(outcome.reason, "non-retryable");
+    assertStringIncludes(outcome.error, `step 1 (sum #5 of 40, id ${run.id}.1.5) failed`);
+    assertStringIncludes(outcome.error, "range 51..60 was told to fail");
+    assert(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms`);
+    // The members not yet run are dropped (no dead letters), and no callback ever runs.
+    await until(
+      () =>
+        events.filter((e) => e.event === "task.dead" && e.id.startsWith(`${run.id}.1.`)).length > 1,
+      "the dropped members",
+    );
+    const history = await readHistory(queue);
+    assertEquals(history.filter((e) => e.id === `${run.id}.2` || e.id === `${run.id}.3`), []);
+    assertEquals(
+      history.filter((e) => e.event === "cancelled" && e.id.startsWith(run.id)).length > 0,
+      true,
+    );
+  });
+});
+
+Deno.test("workflows: joinSettled gives the callback the failures beside the results", async () => {
+  await withWorkflows(async ({ producer }) => {
+    const run = await producer.start(settled, { n: 4, failMember: 2 });
+    const outcome = await producer.result(run, { timeout: 20_000 });
+    assertEquals(outcome.ok && outcome.result, "55,155,failed:non-retryable,355");
+  });
+});
+
+Deno.test("workflows: cancelling a workflow stops its running step, and it ends cancelled", async () => {
+  await withWorkflows(async ({ queue, producer, events }) => {
+    const run = await producer.start(blocking, { x: 1 });
+    await until(
+      () => events.some((e) => e.event === "task.started" && e.id === `${run.id}.1`),
+      "the blocking step",
+    );
+    await producer.cancel(run.id);
+    const outcome = await producer.result(run, { timeout: 20_000 });
+    assertEquals(outcome.ok, false);
+    assert(!outcome.ok && outcome.reason === "cancelled", JSON.stringify(outcome));
+    const history = await readHistory(queue);
+    assertEquals(history.filter((e) => e.id === run.id && e.event === "started"), []);
+  });
+});
+
+Deno.test("workflows: the joiner's worker closes mid-join, another takes the join over, and the callback runs once", async () => {
+  await withWorkflows(async ({ queue, producer, workers }) => {
+    const runs = await Promise.all(
+      Array.from({ length: 5 }, () => producer.start(pipeline, { n: 60, ms: 100 })),
+    );
+    // The first worker consumes Q.join first: it is the active joiner. Close it mid-way.
+    await until(async () => {
+      const history = await readHistory(queue);
+      return history.filter((e) => e.event === "succeeded" && e.id.includes(".1.")).length > 60;
+    }, "some members done");
+    await workers[0]!.close(5_000);
+    for (const run of runs) {
+      const outcome = await producer.result(run, { timeout: 60_000 });
+      assertEquals(outcome.ok && outcome.result, `total ${expectedTotal(60)}`);
+    }
+    const starts = startsById(await readHistory(queue));
+    for (const run of runs) assertEquals(starts.get(`${run.id}.2`), 1, "the callback ran once");
+  });
+});
+
+Deno.test("workflows: many in flight at once share one join queue", async () => {
+  const count = Number(Deno.env.get("WORKFLOW_SCALE_WORKFLOWS") ?? 100);
+  const members = Number(Deno.env.get("WORKFLOW_SCALE_MEMBERS") ?? 50);
+  await withWorkflows(async ({ queue, producer }) => {
+    const runs = await Promise.all(
+      Array.from({ length: count }, () => producer.start(pipeline, { n: members })),
+    );
+    const outcomes = await Promise.all(
+      runs.map((run) => producer.result(run, { timeout: 300_000 })),
+    );
+    assertEquals(
+      outcomes.filter((o) => !(o.ok && o.result === `total ${expectedTotal(members)}`)),
+      [],
+    );
+    await using client = await rawClient();
+    // One join queue, drained: the checkpoints of finished joins are gone with them.
+    await until(
+      async () => (await queueDepth(client, `${queue}.join`)) === 0,
+      "an empty join queue",
+    );
+  }, { prefetch: 100 });
+});

@@ -1,0 +1,117 @@
+/**
+ * Workflow definitions: what compiles and what does not (each `@ts-expect-error` is a mismatch
+ * the type checker must refuse), and what is refused when a workflow is built.
+ */
+import { assertEquals, assertThrows } from "@std/assert";
+import { z } from "zod";
+import { defineCatalog } from "../../../src/task/catalog.ts";
+import { defineTask } from "../../../src/task/contract.ts";
+import { ConfigError } from "../../../src/errors/config_error.ts";
+import {
+  defineWorkflow,
+  MAX_GROUP_MEMBERS,
+  type Settled,
+  type Workflow,
+} from "../../../src/workflow/definition.ts";
+import type { WorkflowReceipt } from "../../../src/workflow/start.ts";
+
+export const catalog = defineCatalog(
+  defineTask({
+    name: "split",
+    schema: z.object({ n: z.int() }),
+    result: z.array(z.object({ from: z.int(), to: z.int() })),
+  }),
+  defineTask({ name: "sum", schema: z.object({ from: z.int(), to: z.int() }), result: z.int() }),
+  defineTask({ name: "total", schema: z.object({ sums: z.array(z.int()) }), result: z.int() }),
+  defineTask({ name: "label", schema: z.object({ text: z.string() }), result: z.string() }),
+  defineTask({
+    name: "double",
+    schema: z.object({ x: z.int() }),
+    result: z.object({ x: z.int() }),
+  }),
+);
+
+/** A compile-time check that `A` and `B` are the same type. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function sameType<T extends true>(_proof?: T): void {}
+
+Deno.test("a chain, a fan-out and its join are typed from one stage to the next", () => {
+  const flow = defineWorkflow(catalog, "pipeline")
+    .start("split")
+    .each("sum") // a range is sum's payload as it is: no mapping needed
+    .join("total", (sums) => ({ sums }))
+    .then("label", (total) => ({ text: `total ${total}` }));
+  sameType<Same<typeof flow, Workflow<typeof catalog, { n: number }, string>>>();
+  assertEquals(flow.stages.map((s) => s.kind), ["task", "each", "join", "task"]);
+  // The receipt of a started workflow carries its result's type.
+  sameType<Same<WorkflowReceipt<string>["output"], string | undefined>>();
+});
+
+Deno.test("a mismatch between a result and the next payload does not compile", () => {
+  // Checked by the type checker (deno test checks this file): each line is refused. Never run.
+  const mismatches = () => {
+    const start = defineWorkflow(catalog, "wrong").start("split");
+    // @ts-expect-error -- split's result is a list of ranges, not label's { text }: a mapping is needed
+    start.then("label");
+    // @ts-expect-error -- the mapping must return label's payload
+    start.then("label", (ranges) => ({ text: ranges.length }));
+    // @ts-expect-error -- a fan-out needs a list: a number is not one
+    start.each("sum").join("total", (sums) => ({ sums })).each("sum");
+    // @ts-expect-error -- join's mapping gets the members' results: numbers, not strings
+    start.each("sum").join("label", (sums: string[]) => ({ text: sums.join() }));
+    // @ts-expect-error -- after a fan-out only a join goes on
+    start.each("sum").then("total");
+    // @ts-expect-error -- no such task in the catalog
+    start.then("nope", () => ({}));
+  };
+  // What the type checker refuses, a workflow made from data (types cast away) meets when it is
+  // built: a task the catalog lacks, and a mapping that is not a function.
+  const untyped = defineWorkflow(catalog, "data").start("split") as unknown as {
+    then(task: string, map?: unknown): unknown;
+  };
+  assertThrows(() => untyped.then("nope"), ConfigError, "the catalog has no such task");
+  assertThrows(() => untyped.then("sum", "ranges[0]"), ConfigError, "not a function");
+  assertEquals(typeof mismatches, "function");
+});
+
+Deno.test("a group's members are typed each by its task, and joinSettled gets settled outcomes", () => {
+  const flow = defineWorkflow(catalog, "group")
+    .start("double")
+    .group((m) => [m.task("double"), m.task("label", ({ x }) => ({ text: String(x) }))])
+    .join("label", ([doubled, label]) => ({ text: `${doubled.x} ${label}` }));
+  assertEquals(flow.stages[1]!.kind, "group");
+  const settled = defineWorkflow(catalog, "settled")
+    .start("split")
+    .each("sum")
+    .joinSettled("total", (outcomes) => {
+      sameType<Same<typeof outcomes, Settled<number>[]>>();
+      return { sums: outcomes.map((o) => (o.ok ? o.result : 0)) };
+    });
+  assertEquals(settled.stages[2], {
+    kind: "join",
+    step: settled.stages[2]!.kind === "join" ? settled.stages[2]!.step : { task: "" },
+    onFailure: "continue",
+  });
+});
+
+Deno.test("building a workflow refuses a bad name, an unknown task and an empty or huge group", () => {
+  assertThrows(() => defineWorkflow(catalog, "no spaces"), ConfigError, "a name is a letter");
+  assertThrows(() => defineWorkflow(catalog, ""), ConfigError);
+  const start = defineWorkflow(catalog, "w").start("double");
+  assertThrows(
+    () => (start.then as (task: string) => unknown)("nope"),
+    ConfigError,
+    "the catalog has no such task",
+  );
+  assertThrows(() => start.group(() => []), ConfigError, "a group holds 1 to");
+  assertThrows(
+    () => start.group((m) => Array.from({ length: MAX_GROUP_MEMBERS + 1 }, () => m.task("double"))),
+    ConfigError,
+    "a group holds 1 to",
+  );
+  assertThrows(
+    () => (start.then as (task: string, map: unknown) => unknown)("double", 42),
+    ConfigError,
+    "its mapping is not a function",
+  );
+});
