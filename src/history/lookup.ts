@@ -27,7 +27,7 @@ import { clipEvent } from "./clip.ts";
 /** How much earlier than an id's own time a lookup starts: clocks of machines differ. */
 export const CLOCK_MARGIN_MS = 5 * 60_000;
 
-const MISSING_HINT =
+export const MISSING_HINT =
   "the queue has no history: its producers and workers ran with it off (--no-history, or { history: false })";
 
 /** Where a lookup of task `id` starts reading: `since`, else the id's time, else the start. */
@@ -41,7 +41,7 @@ export function lookupStart(id: string, since?: Date): StreamStart {
  * The events in `message` (one, or several for a batch) of task `id` (others are skipped
  * unparsed; with no `id`, any task's); one that cannot be read is counted in `skipped`.
  */
-function eventsOf(
+export function eventsOf(
   message: ConsumeMessage,
   offset: number,
   skipped: SkipTally,

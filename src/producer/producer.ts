@@ -18,7 +18,8 @@ import { checkPriority, type PrioritySupport, prioritySupport } from "../broker/
 import { mainQueueOptions, streamOptions } from "../broker/topology.ts";
 import { type CancelOptions, requestCancels } from "../history/cancels.ts";
 import { enqueuedEvent } from "../history/enqueued.ts";
-import { awaitOutcome, findTask } from "../history/lookup.ts";
+import { findTask } from "../history/lookup.ts";
+import { OutcomeFollower } from "../history/outcome_follower.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { encodeEvents, eventJson } from "../wire/events.ts";
 import { jsonTextDepth, MAX_JSON_DEPTH } from "../util/bounds.ts";
@@ -101,6 +102,8 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
   readonly #flow: FlowPlan;
   /** The flow queue of each keyed or rate-limited message being published. */
   readonly #flowQueues = new WeakMap<EncodedTask, string>();
+  /** Follows the history for the outcomes awaited there (one stream consumer for them all). */
+  #follower: OutcomeFollower | undefined;
   #priorities: PrioritySupport = { ok: false, why: "the producer is not connected yet" };
   #connection: BrokerConnection | undefined;
   #closed = false;
@@ -264,8 +267,11 @@ export class Producer<C extends Catalog, R extends boolean = boolean> {
     const history = this.#options.history.enabled;
     const direct = this.#results?.wait(id, timeout);
     const fromHistory = async (signal?: AbortSignal) => {
-      const link = await this.#connection!.ready(this.#options.connectTimeout);
-      return await awaitOutcome(link, this.#options.names, id, {
+      this.#follower ??= new OutcomeFollower(
+        () => this.#connection!.ready(this.#options.connectTimeout),
+        this.#options.names,
+      );
+      return await this.#follower.wait(id, {
         timeout: Math.max(0, timeout - (Date.now() - started)),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(signal ? { signal } : {}),
