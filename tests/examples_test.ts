@@ -285,3 +285,75 @@ Deno.test("examples/limits: calls keep to their rate limit and an account's oper
     await deleteFlowQueues(client, queue, { limited: ["call"] });
   }
 });
+
+const PIPELINE = "examples/pipeline";
+const PIPELINE_CONFIG = ["--config", `${PIPELINE}/deno.json`];
+
+Deno.test("examples/pipeline type-checks against its own deno.json, and its README gives the command lines run here", async () => {
+  const result = await deno(["check", "--quiet", ...PIPELINE_CONFIG, `${PIPELINE}/`]);
+  assertEquals(result.code, 0, result.stderr);
+  const readme = await Deno.readTextFile(rootPath(`${PIPELINE}/README.md`));
+  for (const script of ["worker.ts", "run.ts"]) {
+    assertStringIncludes(
+      readme,
+      `deno run ${[...PIPELINE_CONFIG, ...WORKER_FLAGS].join(" ")} ${PIPELINE}/${script} `,
+    );
+  }
+});
+
+Deno.test("examples/pipeline: split, a sum per range and the total end in one JSON line; a failed member ends it failed, named", async () => {
+  const queue = uniqueQueue("warren_pipeline");
+  await using client = await rawClient();
+  client.track(queue);
+  const spawn = () =>
+    new WorkerProcess(["--queue", queue, "--prefetch", "20"], {
+      script: rootPath(`${PIPELINE}/worker.ts`),
+      flags: [...PIPELINE_CONFIG, ...WORKER_FLAGS],
+    });
+  await using first = spawn();
+  await using second = spawn();
+  await Promise.all([first.started(60_000), second.started(60_000)]);
+  const run = (...args: string[]) =>
+    deno([
+      "run",
+      "--quiet",
+      ...PIPELINE_CONFIG,
+      ...WORKER_FLAGS,
+      `${PIPELINE}/run.ts`,
+      ...args,
+      "--queue",
+      queue,
+    ]);
+  try {
+    const ok = await run("--members", "200");
+    assertEquals(ok.code, 0, ok.stderr);
+    const line = JSON.parse(ok.stdout);
+    assertEquals(line.state, "succeeded");
+    assertEquals(line.result, (200_000 * 200_001) / 2);
+    assertEquals(Object.keys(line), ["workflow", "state", "result"]);
+
+    const started = Date.now();
+    const failed = await run("--members", "300", "--fail-member", "17");
+    assertEquals(failed.code, 1, failed.stderr);
+    const end = JSON.parse(failed.stdout);
+    assertEquals(end.state, "failed");
+    assertEquals(end.reason, "non-retryable");
+    assertStringIncludes(end.error, `sum #17 of 300, id ${end.workflow}.1.17`);
+    assert(Date.now() - started < 15_000, `ended after ${Date.now() - started} ms`);
+    // The callback never ran for the failed one.
+    const totals = [first, second].flatMap((w) => w.events("task.done"))
+      .filter((l) => l.task === "total");
+    assertEquals(totals.map((l) => l.id), [line.workflow]);
+
+    const bad = await run("--members", "0");
+    assertEquals(bad.code, 2);
+    assertStringIncludes(bad.stderr, "--members must be an integer from 1 to 100000");
+    const help = await run("--help");
+    assertEquals(help.code, 0);
+    assertStringIncludes(help.stdout, "--fail-member K");
+  } finally {
+    first.kill("SIGTERM");
+    second.kill("SIGTERM");
+    await Promise.all([first.exit(), second.exit()]);
+  }
+});
