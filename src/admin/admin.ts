@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { findWorkflow, type WorkflowLookup } from "../history/workflow_lookup.ts";
 import { BrokerConnection } from "../broker/connection.ts";
 import type { Link } from "../broker/link.ts";
 import {
@@ -211,6 +212,15 @@ export class Admin {
     const request = (await findCancels(link, this.names, [id], lookupStart(id, options.since)))
       .get(id);
     return request ? { ...record, cancelRequest: request, skipped } : { ...record, skipped };
+  }
+
+  /**
+   * The steps of workflow `id` as the history has them (each step's state, attempts, duration,
+   * result or error), and the workflow's state; `undefined` when the history has no event of
+   * any. Rejects with a `MissingQueueError` when the queue has no history.
+   */
+  async workflow(id: string, options: FindOptions = {}): Promise<WorkflowLookup | undefined> {
+    return await findWorkflow(await this.#link(), this.names, id, options);
   }
 
   /**

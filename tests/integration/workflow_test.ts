@@ -22,6 +22,7 @@ import {
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { readHistory } from "../_helpers/history.ts";
 import { queueDepth, until } from "../_helpers/probe.ts";
+import { runCli } from "../_helpers/cli.ts";
 
 /** Two workers and a producer on a fresh queue, closed and deleted after `body`. */
 async function withWorkflows(
@@ -126,6 +127,27 @@ Deno.test("workflows: a failed member ends the workflow failed within seconds, n
       history.filter((e) => e.event === "cancelled" && e.id.startsWith(run.id)).length > 0,
       true,
     );
+    // admin.ts workflow prints the tree: the failed member, the dropped ones, the end.
+    const tree = await runCli("admin.ts", ["workflow", run.id, "--queue", queue]);
+    assertEquals(tree.code, 0, tree.stderr);
+    const lines = tree.stdout.split("\n");
+    assertEquals(lines[0], `workflow ${run.id}: failed`);
+    assert(/^  stage 0 +split +succeeded +1 attempt/.test(lines[1]!), lines[1]);
+    assert(/^  stage 1 +sum, \d+ members: .*1 dead/.test(lines[2]!), lines[2]);
+    assert(
+      lines.some((l) => /^    #5 +dead +1 attempt +\d+ ms +non-retryable: range 51\.\.60/.test(l)),
+      tree.stdout,
+    );
+    assert(lines.some((l) => /^  end +label +dead/.test(l)), tree.stdout);
+    const json = await runCli("admin.ts", ["workflow", run.id, "--queue", queue, "--json"]);
+    const parsed = JSON.parse(json.stdout);
+    assertEquals(parsed.state, "failed");
+    assertEquals(
+      parsed.steps.find((s: { id: string }) => s.id === `${run.id}.1.5`).record.reason,
+      "non-retryable",
+    );
+    const unknown = await runCli("admin.ts", ["workflow", "no-such-workflow", "--queue", queue]);
+    assertEquals(unknown.code, 2);
   });
 });
 

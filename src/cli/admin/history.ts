@@ -99,7 +99,7 @@ Exit status: 0 when the task succeeded, 3 when it ended without a result (dead, 
 cancelled) or has not finished (in --wait), 1 on broker errors, 2 on bad usage, an unknown id,
 or a queue with no history.`;
 
-function sinceOf(flags: ParsedArgs["flags"]): { since?: Date } {
+export function sinceOf(flags: ParsedArgs["flags"]): { since?: Date } {
   return stringFlag(flags, "since") === undefined ? {} : { since: sinceFlag(flags, "since", 0) };
 }
 
@@ -113,13 +113,13 @@ export function startInWords(id: string, since: Date | undefined): string {
 }
 
 /** The one id a command takes. */
-function oneId(positionals: readonly string[], command: string): string {
+export function oneId(positionals: readonly string[], command: string): string {
   if (positionals.length === 0) throw new UsageError(`'${command}' needs a task id`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   return positionals[0]!;
 }
 
-async function withAdmin<T>(flags: ParsedArgs["flags"], run: (admin: Admin) => Promise<T>) {
+export async function withAdmin<T>(flags: ParsedArgs["flags"], run: (admin: Admin) => Promise<T>) {
   const admin = await connectAdmin(brokerSettings(flags));
   try {
     return await run(admin);
@@ -128,7 +128,7 @@ async function withAdmin<T>(flags: ParsedArgs["flags"], run: (admin: Admin) => P
   }
 }
 
-const LOOKUP_FLAGS = { string: ["url", "queue", "since"], boolean: ["help", "json"] };
+export const LOOKUP_FLAGS = { string: ["url", "queue", "since"], boolean: ["help", "json"] };
 
 /** Runs `admin.ts task` with the arguments after `task`. */
 export async function taskCommand(args: readonly string[]): Promise<number> {

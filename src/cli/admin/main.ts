@@ -13,6 +13,7 @@ import { purgeCommand } from "./purge.ts";
 import { schedulesCommand } from "./schedules.ts";
 import { statusCommand } from "./status.ts";
 import { resultCommand, taskCommand, tasksCommand } from "./history.ts";
+import { workflowCommand } from "./workflow.ts";
 import { cancelCommand } from "./cancel.ts";
 import { EXIT_OK, fatal, UsageError } from "../shared/exit.ts";
 
@@ -27,6 +28,9 @@ Usage:
   ${PROGRAM} task ID [--since WHEN] [--json]
                       one task's state, result or error, and its timeline, from the
                       history (Q.events)
+  ${PROGRAM} workflow ID [--since WHEN] [--all] [--json]
+                      a workflow's steps as a tree: each one's state, attempts,
+                      duration, result or error
   ${PROGRAM} tasks [--state S] [--task NAME] [--since 1h] [--limit N] [--json]
                       the tasks of the history, the latest first
   ${PROGRAM} result ID [--wait DURATION] [--json]
@@ -71,7 +75,7 @@ Filters (list and replay): --task NAME, --id ID, --reason R (one reason a task i
 '${PROGRAM} dead <command> --help' describes each command.`;
 
 const COMMAND_LIST =
-  "status, task, tasks, result, cancel, schedules, dashboard, dead list, dead replay, dead purge or purge";
+  "status, task, tasks, result, workflow, cancel, schedules, dashboard, dead list, dead replay, dead purge or purge";
 
 const isHelp = (arg: string | undefined) => arg === "--help" || arg === "-h";
 
@@ -120,6 +124,8 @@ async function run(args: readonly string[]): Promise<number> {
       return await tasksCommand(rest);
     case "result":
       return await resultCommand(rest);
+    case "workflow":
+      return await workflowCommand(rest);
     case "cancel":
       return await cancelCommand(rest);
     default:
@@ -144,6 +150,7 @@ const COMMANDS = new Set([
   "task",
   "tasks",
   "result",
+  "workflow",
   "cancel",
 ]);
 const DEAD_COMMANDS = new Set(["list", "replay", "purge"]);
