@@ -104,6 +104,7 @@ export class BrokerAdmin implements AsyncDisposable {
       `${queue}.dead`,
       `${queue}.events`,
       `${queue}.control`,
+      `${queue}.join`,
       ...more,
     ]);
   }

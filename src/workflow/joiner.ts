@@ -33,6 +33,7 @@ import { requestCancels } from "../history/cancels.ts";
 import { decodeResult } from "../task/results.ts";
 import { headerText } from "../util/bounds.ts";
 import type { Logger } from "../util/logger.ts";
+import { finishesWithin } from "../util/deadline.ts";
 import { parseBoundedJson } from "../wire/bounded_json.ts";
 import { HEADERS } from "../wire/headers.ts";
 import {
@@ -51,6 +52,13 @@ export const CHECKPOINT_MS = 200;
 
 /** The joiner's prefetch: the most messages it holds unacked (AMQP's largest). */
 export const JOIN_PREFETCH = 65_535;
+
+/**
+ * The longest one step of the joiner (a message, a checkpoint round, a callback) may take: a
+ * step that hangs (a broker that never confirms) would hold every join behind it. Past it the
+ * joiner starts over on a new link, gathering again what it held.
+ */
+export const JOIN_STEP_MS = 30_000;
 
 /** How many finished joins the joiner remembers, to ack at once what still comes for them. */
 const FINISHED_REMEMBERED = 100_000;
@@ -96,6 +104,8 @@ export class Joiner {
   readonly #joins = new Map<string, Gathering>();
   readonly #finished = new Set<string>();
   #chain: Promise<void> = Promise.resolve();
+  /** Counts the links attached: a step of an older one does not run. */
+  #generation = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** A joiner for one worker. */
@@ -112,6 +122,9 @@ export class Joiner {
   async attach(link: Link): Promise<void> {
     const { names, queueType, log, maxBytes } = this.#options;
     this.#retire();
+    // What the old link held goes back to the queue: nothing of it waits in line before the new.
+    this.#generation++;
+    this.#chain = Promise.resolve();
     await declareQueues(link, [[names.join, joinQueueOptions(queueType)]], log);
     const session = await ConsumerSession.open(link, JOIN_PREFETCH, {
       onDelivery: (message, from) => this.#enqueue(() => this.#onMessage(message, from)),
@@ -149,8 +162,23 @@ export class Joiner {
   }
 
   #enqueue(step: () => Promise<void> | void): void {
-    this.#chain = this.#chain.then(step).catch((err) => {
-      this.#options.log.error("join_error", { error: describeError(err) });
+    const generation = this.#generation;
+    const { log } = this.#options;
+    this.#chain = this.#chain.then(async () => {
+      if (generation !== this.#generation) return;
+      const done = Promise.resolve().then(step);
+      done.catch(() => {}); // reported below
+      if (!(await finishesWithin(done, JOIN_STEP_MS))) {
+        log.warn("join_stalled", {
+          detail:
+            `a step of the joiner did not finish within ${JOIN_STEP_MS} ms; starting over on a new connection`,
+        });
+        this.#session?.link.restart("a step of the joiner hung");
+        return;
+      }
+      await done;
+    }).catch((err) => {
+      log.error("join_error", { error: describeError(err) });
     });
   }
 
