@@ -135,23 +135,35 @@ export function continueAfter(
     };
   }
   if (tag.member !== undefined) {
+    const joined = (reported: MemberOutcome) =>
+      encodeJoinMessage({
+        v: 1,
+        kind: "member",
+        id: tag.id,
+        name: tag.name,
+        stage: tag.stage,
+        members: tag.members!,
+        member: tag.member!,
+        outcome: reported.ok ? reported : { ...reported, error: eventText(reported.error) },
+      });
+    let body = joined(outcome);
+    if (body.length > settings.maxBytes) {
+      // The join could not take it, and a join that never hears of a member never ends.
+      body = joined({
+        ok: false,
+        reason: "too-large",
+        error:
+          `its result takes ${body.length} bytes with the join's message, over maxMessageBytes (${settings.maxBytes}): return a smaller result, or raise maxMessageBytes`,
+      });
+    }
     return {
       publish: [{
         queue: settings.names.join,
-        body: encodeJoinMessage({
-          v: 1,
-          kind: "member",
-          id: tag.id,
-          name: tag.name,
-          stage: tag.stage,
-          members: tag.members!,
-          member: tag.member,
-          outcome: outcome.ok ? outcome : { ...outcome, error: eventText(outcome.error) },
-        }),
+        body,
         properties: {
           persistent: true,
           contentType: "application/json",
-          messageId: `${stepId(tag.id, 0, tag.stage, tag.member)}`,
+          messageId: stepId(tag.id, 0, tag.stage, tag.member),
         },
       }],
     };

@@ -60,6 +60,13 @@ export const JOIN_PREFETCH = 65_535;
  */
 export const JOIN_STEP_MS = 30_000;
 
+/**
+ * The longest a join waits for its members, from the first one heard: 7 days (as long as the
+ * history keeps events by default). Past it the workflow ends, expired, and what the join held
+ * is acked: nothing waits forever.
+ */
+export const JOIN_MAX_WAIT_MS = 7 * 24 * 3_600_000;
+
 /** How many finished joins the joiner remembers, to ack at once what still comes for them. */
 const FINISHED_REMEMBERED = 100_000;
 
@@ -354,6 +361,10 @@ export class Joiner {
     const now = Date.now();
     const rounds: Promise<void>[] = [];
     for (const [key, gathering] of this.#joins) {
+      if (now - gathering.state.since > JOIN_MAX_WAIT_MS) {
+        rounds.push(this.#giveUp(key, gathering));
+        continue;
+      }
       const stale = gathering.whole !== undefined && now - gathering.wholeAt > refreshMs;
       const settled = gathering.held.length === 1 && gathering.whole === gathering.held[0];
       // Nothing held: its checkpoint is on its way back.
@@ -361,6 +372,26 @@ export class Joiner {
       rounds.push(this.#checkpointOne(session, key, gathering, now));
     }
     await Promise.all(rounds);
+  }
+
+  /**
+   * Ends a join that waited longer than {@linkcode JOIN_MAX_WAIT_MS}, expired: its members will
+   * not all come (or it is what still came of a join that ended before this joiner started).
+   */
+  async #giveUp(key: string, gathering: Gathering): Promise<void> {
+    const { message } = gathering;
+    const workflow = this.#options.workflows.get(message.name);
+    const tag = { id: message.id, name: message.name, stage: message.stage };
+    const end = workflowEnd(
+      workflow,
+      tag,
+      "expired",
+      `its join of stage ${
+        message.stage + 1
+      } waited over ${JOIN_MAX_WAIT_MS} ms for its members (${gathering.state.size} of ${message.members} came)`,
+      { worker: this.#options.worker },
+    );
+    await this.#finish(key, gathering, { publish: [], end }, true);
   }
 
   async #checkpointOne(

@@ -4,6 +4,7 @@
  * closes, and many workflows in flight at once on one join queue.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { Buffer } from "node:buffer";
 import { Producer } from "../../src/producer/producer.ts";
 import { Worker } from "../../src/worker/worker.ts";
 import type { TaskEvent } from "../../src/worker/events.ts";
@@ -216,4 +217,41 @@ Deno.test("workflows: many in flight at once share one join queue", async () => 
       "an empty join queue",
     );
   }, { prefetch: 100 });
+});
+
+Deno.test("workflows: hostile messages in the join queue are dead-lettered, and a join waiting too long ends expired", async () => {
+  await withWorkflows(async ({ queue, producer }) => {
+    await using client = await rawClient();
+    const join = `${queue}.join`;
+    const hostile = [
+      Buffer.from("not json"),
+      Buffer.from("[".repeat(100_000)),
+      Buffer.from(JSON.stringify({ v: 1, kind: "member", id: "x", name: "pipeline", stage: 1 })),
+    ];
+    for (const body of hostile) client.channel.sendToQueue(join, body, { persistent: true });
+    // A join first heard of at the epoch: over JOIN_MAX_WAIT_MS ago.
+    const stale = {
+      v: 1,
+      kind: "checkpoint",
+      id: "stale-workflow",
+      name: "pipeline",
+      stage: 1,
+      members: 3,
+      since: 0,
+      outcomes: [[0, { ok: true, result: 55 }]],
+    };
+    client.channel.sendToQueue(join, Buffer.from(JSON.stringify(stale)), { persistent: true });
+    // The joiner goes on: a workflow after them ends right.
+    const run = await producer.start(pipeline, { n: 3 });
+    const outcome = await producer.result(run, { timeout: 20_000 });
+    assertEquals(outcome.ok && outcome.result, `total ${expectedTotal(3)}`);
+    const expired = await producer.result("stale-workflow", { timeout: 20_000 });
+    assert(!expired.ok && expired.reason === "expired", JSON.stringify(expired));
+    assertStringIncludes(expired.error, "waited over 604800000 ms for its members (1 of 3 came)");
+    await until(
+      async () => (await queueDepth(client, `${queue}.dead`)) === hostile.length,
+      "3 dead letters",
+    );
+    await until(async () => (await queueDepth(client, join)) === 0, "an empty join queue");
+  });
 });

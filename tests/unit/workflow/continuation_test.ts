@@ -186,3 +186,17 @@ Deno.test("hostile join messages are refused with a reason", () => {
     assert(!read.ok && read.error.startsWith("not a join message"));
   }
 });
+
+Deno.test("a member's result too large for the join is reported as the member's failure, not lost", () => {
+  const member = continueAfter(
+    flow,
+    { id: "w", name: "pipeline", stage: 1, member: 0, members: 2 },
+    { ok: true, result: "x".repeat(5_000) },
+    { ...settings, maxBytes: 1_000 },
+  );
+  const outcome = body(member.publish[0]!.body).outcome;
+  assertEquals(outcome.ok, false);
+  assertEquals(outcome.reason, "too-large");
+  assertStringIncludes(outcome.error, "over maxMessageBytes (1000)");
+  assert(member.publish[0]!.body.length < 1_000);
+});
