@@ -239,6 +239,8 @@ function messagesOf(
       headers: { [WORKFLOW_HEADER]: encodeStepTag(at) },
       maxBytes: settings.maxBytes,
       now: settings.now,
+      ...(step.options?.delay ? { delay: step.options.delay } : {}),
+      ...(step.options?.expires === undefined ? {} : { expires: step.options.expires }),
     });
     return { queue: settings.names.main, body: message.body, properties: message.properties };
   };

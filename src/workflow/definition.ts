@@ -30,6 +30,24 @@ export interface StepSpec {
   readonly task: string;
   /** Makes the payload from the previous result (or an element of it); absent: as it is. */
   readonly map?: Mapper;
+  /** When the step's task may start, and until when: see {@linkcode StepOptions}. */
+  readonly options?: StepOptions;
+}
+
+/** When a step's tasks may run, as an enqueue's `delay` and `expires` say for a task. */
+export interface StepOptions {
+  /**
+   * Milliseconds the step's tasks wait, from when the stage before ended, before they may start
+   * (held by the broker's delay levels).
+   * @default {0: at once}
+   */
+  readonly delay?: number;
+  /**
+   * Milliseconds after the stage before ended past which the step's tasks may no longer start:
+   * one that a worker gets later is not run, and ends the workflow, expired.
+   * @default {the task's contract's `expires`, else never}
+   */
+  readonly expires?: number;
 }
 
 /** A stage of a workflow, as data; see the module documentation. */
@@ -165,6 +183,34 @@ export class Workflow<C extends Catalog, In, Out> {
     return new FanOut(this.#add({ kind: "group", members: made.map((m) => m.step) }));
   }
 
+  /**
+   * The last stage's tasks (each member of a fan-out or a group) wait `options.delay`
+   * milliseconds before they may start, and may start no later than `options.expires`
+   * milliseconds after the stage before ended. The first step's are given to
+   * `Producer.start`.
+   *
+   * @example A reminder a day after the signup's mail
+   * ```ts ignore
+   * defineWorkflow(catalog, "onboarding").start("welcome")
+   *   .then("reminder", (sent) => ({ to: sent.to })).timing({ delay: 86_400_000 });
+   * ```
+   */
+  timing(options: StepOptions): Workflow<C, In, Out> {
+    const last = this.stages.length - 1;
+    if (last === 0) {
+      throw new ConfigError(
+        `Cannot time the first step of workflow '${this.name}': give its delay and expiry to Producer.start`,
+      );
+    }
+    const checked = checkStepOptions(this.name, options);
+    const stage = this.stages[last]!;
+    const timed = (step: StepSpec): StepSpec => ({ ...step, options: checked });
+    const next: Stage = stage.kind === "group"
+      ? { ...stage, members: stage.members.map(timed) }
+      : { ...stage, step: timed(stage.step) };
+    return new Workflow(this.catalog, this.name, [...this.stages.slice(0, last), next]);
+  }
+
   #add<R>(stage: Stage): Workflow<C, In, R> {
     if (this.stages.length >= MAX_STAGES) {
       throw new ConfigError(
@@ -264,6 +310,26 @@ export function defineWorkflow<C extends Catalog>(catalog: C, name: string): Wor
     start: (task) =>
       new Workflow(catalog, name, [{ kind: "task", step: stepOf(catalog, task, undefined) }]),
   };
+}
+
+function checkStepOptions(name: string, options: StepOptions): StepOptions {
+  const checked: { delay?: number; expires?: number } = {};
+  for (const key of ["delay", "expires"] as const) {
+    const value = options?.[key];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new ConfigError(
+        `Cannot time a step of workflow '${name}': '${key}' must be a number of milliseconds, 0 or more`,
+      );
+    }
+    checked[key] = value;
+  }
+  if (checked.expires !== undefined && checked.expires <= (checked.delay ?? 0)) {
+    throw new ConfigError(
+      `Cannot time a step of workflow '${name}': it would expire before it may start ('expires' must be over 'delay')`,
+    );
+  }
+  return checked;
 }
 
 function stepOf(catalog: Catalog, task: string, map: unknown): StepSpec {

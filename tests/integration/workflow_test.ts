@@ -12,7 +12,9 @@ import type { HistoryEvent } from "../../src/wire/events.ts";
 import {
   blocking,
   catalog,
+  delayed,
   expectedTotal,
+  expiring,
   grouped,
   handlers,
   ordered,
@@ -25,6 +27,9 @@ import { readHistory } from "../_helpers/history.ts";
 import { queueDepth, until } from "../_helpers/probe.ts";
 import { runCli } from "../_helpers/cli.ts";
 
+/** A task event, and when it was heard (epoch ms). */
+type Heard = TaskEvent & { readonly at: number };
+
 /** Two workers and a producer on a fresh queue, closed and deleted after `body`. */
 async function withWorkflows(
   body: (
@@ -32,7 +37,7 @@ async function withWorkflows(
       queue: string;
       producer: Producer<typeof catalog>;
       workers: Worker<typeof catalog>[];
-      events: TaskEvent[];
+      events: Heard[];
     },
   ) => Promise<void>,
   options: { workers?: number; prefetch?: number } = {},
@@ -40,7 +45,7 @@ async function withWorkflows(
   const queue = uniqueQueue("warren_workflow");
   await using client = await rawClient();
   client.track(queue);
-  const events: TaskEvent[] = [];
+  const events: Heard[] = [];
   const workers: Worker<typeof catalog>[] = [];
   for (let i = 0; i < (options.workers ?? 2); i++) {
     workers.push(
@@ -50,7 +55,7 @@ async function withWorkflows(
         workflows,
         id: `wf-${i}`,
         prefetch: options.prefetch ?? 10,
-        onEvent: (event) => void events.push(event),
+        onEvent: (event) => void events.push({ ...event, at: Date.now() }),
       }),
     );
   }
@@ -157,6 +162,21 @@ Deno.test("workflows: joinSettled gives the callback the failures beside the res
     const run = await producer.start(settled, { n: 4, failMember: 2 });
     const outcome = await producer.result(run, { timeout: 20_000 });
     assertEquals(outcome.ok && outcome.result, "55,155,failed:non-retryable,355");
+  });
+});
+
+Deno.test("workflows: a step's delay holds it back, and its expiry ends the workflow expired", async () => {
+  await withWorkflows(async ({ producer, events }) => {
+    const run = await producer.start(delayed, { x: 1 });
+    const outcome = await producer.result(run, { timeout: 20_000 });
+    assertEquals(outcome.ok && outcome.result, { x: 4 });
+    const firstDone = events.find((e) => e.event === "task.done" && e.id === `${run.id}.0`);
+    const secondStarted = events.filter((e) => e.event === "task.started" && e.id === run.id);
+    assertEquals(secondStarted.length, 1);
+    assert(secondStarted[0]!.at - firstDone!.at >= 1_400, "the second step waited its delay");
+    const late = await producer.start(expiring, { x: 1 });
+    const ended = await producer.result(late, { timeout: 20_000 });
+    assert(!ended.ok && ended.reason === "expired", JSON.stringify(ended));
   });
 });
 

@@ -115,3 +115,19 @@ Deno.test("building a workflow refuses a bad name, an unknown task and an empty 
     "its mapping is not a function",
   );
 });
+
+Deno.test("a step's timing is checked, and is refused on the first step", () => {
+  const start = defineWorkflow(catalog, "timed").start("double");
+  assertThrows(() => start.timing({ delay: 10 }), ConfigError, "give its delay and expiry");
+  const timed = start.then("double").timing({ delay: 1_000, expires: 5_000 });
+  assertEquals(timed.stages[1], {
+    kind: "task",
+    step: { task: "double", options: { delay: 1_000, expires: 5_000 } },
+  });
+  assertThrows(() => start.then("double").timing({ delay: -1 }), ConfigError, "0 or more");
+  assertThrows(
+    () => start.then("double").timing({ delay: 5, expires: 5 }),
+    ConfigError,
+    "expire before it may start",
+  );
+});
