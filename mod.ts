@@ -127,6 +127,7 @@ export type {
   Settled,
   SettledOf,
   Stage,
+  StepOptions,
   StepSpec,
   WorkflowStart,
 } from "./src/workflow/definition.ts";
