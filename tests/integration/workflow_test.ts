@@ -138,13 +138,13 @@ Deno.test("workflows: a failed member ends the workflow failed within seconds, n
     assertEquals(tree.code, 0, tree.stderr);
     const lines = tree.stdout.split("\n");
     assertEquals(lines[0], `workflow ${run.id}: failed`);
-    assert(/^  stage 0 +split +succeeded +1 attempt/.test(lines[1]!), lines[1]);
-    assert(/^  stage 1 +sum, \d+ members: .*1 dead/.test(lines[2]!), lines[2]);
+    assert(/^ {2}stage 0 +split +succeeded +1 attempt/.test(lines[1]!), lines[1]);
+    assert(/^ {2}stage 1 +sum, \d+ members: .*1 dead/.test(lines[2]!), lines[2]);
     assert(
-      lines.some((l) => /^    #5 +dead +1 attempt +\d+ ms +non-retryable: range 51\.\.60/.test(l)),
+      lines.some((l) => /^ {4}#5 +dead +1 attempt +\d+ ms +non-retryable: range 51\.\.60/.test(l)),
       tree.stdout,
     );
-    assert(lines.some((l) => /^  end +label +dead/.test(l)), tree.stdout);
+    assert(lines.some((l) => /^ {2}end +label +dead/.test(l)), tree.stdout);
     const json = await runCli("admin.ts", ["workflow", run.id, "--queue", queue, "--json"]);
     const parsed = JSON.parse(json.stdout);
     assertEquals(parsed.state, "failed");

@@ -119,7 +119,10 @@ export function oneId(positionals: readonly string[], command: string): string {
   return positionals[0]!;
 }
 
-export async function withAdmin<T>(flags: ParsedArgs["flags"], run: (admin: Admin) => Promise<T>) {
+export async function withAdmin<T>(
+  flags: ParsedArgs["flags"],
+  run: (admin: Admin) => Promise<T>,
+): Promise<T> {
   const admin = await connectAdmin(brokerSettings(flags));
   try {
     return await run(admin);
