@@ -121,11 +121,9 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       ackNow: () => this.#inFlight.size <= 1,
       history: this.#options.history.enabled,
       log: this.#log,
-      ...(this.#options.workflows.size > 0
-        ? {
-          follow: (delivery, subject, disposition) => this.#follow(delivery, subject, disposition),
-        }
-        : {}),
+      // Even without workflows: a step that comes to a worker not given its workflow ends the
+      // workflow, failed and saying so, rather than leave it waiting for what never follows.
+      follow: (delivery, subject, disposition) => this.#follow(delivery, subject, disposition),
     });
     this.#joiner = this.#options.workflows.size === 0 ? undefined : new Joiner({
       names,
@@ -769,12 +767,21 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       : kind === "dead"
       ? { ok: false as const, reason: disposition.reason, error: disposition.error }
       : { ok: false as const, reason: "cancelled", error: disposition.error };
-    return continueAfter(this.#options.workflows.get(tag.name), tag, outcome, {
+    const next = continueAfter(this.#options.workflows.get(tag.name), tag, outcome, {
       names: this.#options.names,
       maxBytes: this.#options.maxMessageBytes,
       worker: this.#options.id,
       now: Date.now(),
     });
+    if (next.end && !this.#options.history.enabled) {
+      // Without the history its end cannot be written: said here, where it is known.
+      this.#log.error("workflow.end_unwritten", {
+        id: tag.id,
+        error: "error" in next.end ? next.end.error : `workflow ${tag.id} was ${next.end.event}`,
+        detail: "this worker runs with the history off: the workflow's end is not recorded",
+      });
+    }
+    return next;
   }
 
   #onCancelRequest(request: CancelRequest): void {

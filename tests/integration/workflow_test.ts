@@ -239,6 +239,23 @@ Deno.test("workflows: many in flight at once share one join queue", async () => 
   }, { prefetch: 100 });
 });
 
+Deno.test("workflows: a step that comes to a worker not given its workflow ends it failed, saying so", async () => {
+  const queue = uniqueQueue("warren_workflow_bare");
+  await using client = await rawClient();
+  client.track(queue);
+  const worker = await Worker.start(handlers, { url: TEST_URL, queue, id: "bare" });
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue });
+  try {
+    const run = await producer.start(pipeline, { n: 2 });
+    const outcome = await producer.result(run, { timeout: 20_000 });
+    assert(!outcome.ok, JSON.stringify(outcome));
+    assertStringIncludes(outcome.error, "this worker (bare) has no workflow named 'pipeline'");
+  } finally {
+    await producer.close();
+    await worker.close(1_000);
+  }
+});
+
 Deno.test("workflows: hostile messages in the join queue are dead-lettered, and a join waiting too long ends expired", async () => {
   await withWorkflows(async ({ queue, producer }) => {
     await using client = await rawClient();
