@@ -59,7 +59,7 @@ Deno.test("examples/mailer's README gives the command lines this test runs", asy
   }
 });
 
-Deno.test("examples/mailer's lock pins the npm packages it shares with the root at the root's versions", async () => {
+Deno.test("each example's lock pins the npm packages it shares with the root at the root's versions", async () => {
   type Lock = { npm: Record<string, unknown> };
   const versions = async (path: string) => {
     const lock = JSON.parse(await Deno.readTextFile(rootPath(path))) as Lock;
@@ -71,14 +71,16 @@ Deno.test("examples/mailer's lock pins the npm packages it shares with the root 
     );
   };
   const root = await versions("deno.lock");
-  const example = await versions(`${EXAMPLE}/deno.lock`);
-  // One version of each package in the cache serves both, so `deno task cache` is enough offline.
-  const differ = [...example].filter(([name, version]) =>
-    root.has(name) && root.get(name) !== version
-  )
-    .map(([name, version]) => `${name}: ${version} here, ${root.get(name)} at the root`);
-  assertEquals(differ, []);
-  assert(example.has("zod"), "the example's lock pins zod");
+  for (const dir of [EXAMPLE, "examples/limits", "examples/pipeline"]) {
+    const example = await versions(`${dir}/deno.lock`);
+    // One version of each package in the cache serves both, so `deno task cache` is enough offline.
+    const differ = [...example].filter(([name, version]) =>
+      root.has(name) && root.get(name) !== version
+    )
+      .map(([name, version]) => `${dir}: ${name}: ${version} here, ${root.get(name)} at the root`);
+    assertEquals(differ, []);
+    assert(example.has("zod"), `${dir}'s lock pins zod`);
+  }
 });
 
 Deno.test("examples/mailer's producer.ts --help prints its options; misuse points to it", async () => {
