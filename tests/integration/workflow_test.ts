@@ -14,7 +14,6 @@ import {
   catalog,
   delayed,
   expectedTotal,
-  expiring,
   grouped,
   handlers,
   ordered,
@@ -165,7 +164,7 @@ Deno.test("workflows: joinSettled gives the callback the failures beside the res
   });
 });
 
-Deno.test("workflows: a step's delay holds it back, and its expiry ends the workflow expired", async () => {
+Deno.test("workflows: a step's delay holds it back", async () => {
   await withWorkflows(async ({ producer, events }) => {
     const run = await producer.start(delayed, { x: 1 });
     const outcome = await producer.result(run, { timeout: 20_000 });
@@ -174,10 +173,27 @@ Deno.test("workflows: a step's delay holds it back, and its expiry ends the work
     const secondStarted = events.filter((e) => e.event === "task.started" && e.id === run.id);
     assertEquals(secondStarted.length, 1);
     assert(secondStarted[0]!.at - firstDone!.at >= 1_400, "the second step waited its delay");
-    const late = await producer.start(expiring, { x: 1 });
-    const ended = await producer.result(late, { timeout: 20_000 });
-    assert(!ended.ok && ended.reason === "expired", JSON.stringify(ended));
   });
+});
+
+Deno.test("workflows: a step that expires before a worker gets it ends the workflow expired", async () => {
+  const queue = uniqueQueue("warren_workflow_expiry");
+  await using client = await rawClient();
+  client.track(queue);
+  const producer = await Producer.connect(catalog, { url: TEST_URL, queue });
+  let worker: Worker<typeof catalog> | undefined;
+  try {
+    const expiresAt = Date.now() + 50;
+    const run = await producer.start(pipeline, { n: 2 }, { expires: 50 });
+    // No worker yet: the first step waits in the queue past its expiry.
+    await until(() => Date.now() > expiresAt + 20, "the first step's expiry to pass", 1_000);
+    worker = await Worker.start(handlers, { url: TEST_URL, queue, workflows });
+    const ended = await producer.result(run, { timeout: 20_000 });
+    assert(!ended.ok && ended.reason === "expired", JSON.stringify(ended));
+  } finally {
+    await producer.close();
+    await worker?.close(1_000);
+  }
 });
 
 Deno.test("workflows: cancelling a workflow stops its running step, and it ends cancelled", async () => {

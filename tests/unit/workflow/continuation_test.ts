@@ -200,3 +200,15 @@ Deno.test("a member's result too large for the join is reported as the member's 
   assertStringIncludes(outcome.error, "over maxMessageBytes (1000)");
   assert(member.publish[0]!.body.length < 1_000);
 });
+
+Deno.test("a timed stage's tasks carry its delay and expiry, from when the stage before ended", () => {
+  const timed = defineWorkflow(catalog, "timed").start("double").then("double")
+    .timing({ delay: 1_000, expires: 5_000 });
+  const next = continueAfter(timed, { id: "t", name: "timed", stage: 0 }, {
+    ok: true,
+    result: { x: 2 },
+  }, { ...settings, now: 10_000 });
+  const headers = next.publish[0]!.properties.headers!;
+  assertEquals(headers["x-warren-expires"], 15_000);
+  assertEquals(headers["x-warren-not-before"], 11_000);
+});
