@@ -254,10 +254,13 @@ Deno.test("examples/limits: calls keep to their rate limit and an account's oper
       "every task done",
       30_000,
     );
-    // 60 calls at 20 a second after a burst of 20 (and a token held by each worker): 1.8 s at least.
+    // 60 calls at 20 a second after a burst of 20 (and a token held by each worker): 1.9 s at
+    // least. The times are the log lines' of two processes, each written after its ack: on a
+    // loaded machine the first can come late by tens of ms, so 3 tokens' worth (150 ms) is left
+    // as slack (1.798 s was seen under load). Without the limit, the 60 take about 0.1 s.
     const times = done("call").map((l) => Date.parse(String(l.time))).sort((a, b) => a - b);
     const span = (times.at(-1)! - times[0]!) / 1000;
-    assert(span >= (60 - 20 - 2 - 1) / 20, `60 calls done within ${span} s: over the limit`);
+    assert(span >= (60 - 20 - 2 - 3) / 20, `60 calls done within ${span} s: over the limit`);
     const ops = [first, second].flatMap((w) => w.lines)
       .filter((l) => l.event === "account.start" || l.event === "account.end")
       .sort((a, b) => Date.parse(String(a.time)) - Date.parse(String(b.time)));
