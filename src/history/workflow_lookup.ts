@@ -12,7 +12,7 @@ import { clipEvent } from "./clip.ts";
 import { eventsOf, type FindOptions, LIST_TEXT_MAX, lookupStart, MISSING_HINT } from "./lookup.ts";
 import { type SkippedMessages, SkipTally } from "./skipped.ts";
 import { readUntilNow } from "./stream_reader.ts";
-import { applyEvent, type TaskRecord } from "./timeline.ts";
+import { applyEvent, isFinished, type TaskRecord } from "./timeline.ts";
 
 /** One step of a workflow, as the history has it. */
 export interface WorkflowStep {
@@ -83,7 +83,7 @@ export async function findWorkflow(
   const steps: WorkflowStep[] = [...records.values()].map((record) => {
     const { events: _events, ...rest } = record;
     const first = started.get(record.id);
-    const done = ["succeeded", "dead", "expired", "cancelled"].includes(record.state);
+    const done = isFinished(record.state);
     return {
       id: record.id,
       ...stepOf(id, record.id)!,
@@ -94,10 +94,10 @@ export async function findWorkflow(
   const rank = (step: WorkflowStep) => step.stage === "end" ? Infinity : step.stage;
   steps.sort((a, b) => rank(a) - rank(b) || (a.member ?? -1) - (b.member ?? -1));
   const end = records.get(id)?.state;
-  const state = end === "succeeded"
+  const state = end === undefined || !isFinished(end)
+    ? "running"
+    : end === "succeeded"
     ? "succeeded"
-    : end === "dead" || end === "expired" || end === "cancelled"
-    ? "failed"
-    : "running";
+    : "failed";
   return { id, state, steps, skipped: skipped.summary };
 }

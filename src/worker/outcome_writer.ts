@@ -36,6 +36,7 @@ import type { Logger } from "../util/logger.ts";
 import { EventWriter } from "../history/event_writer.ts";
 import type { NewHistoryEvent } from "../wire/events.ts";
 import type { CancelRequest } from "../wire/control.ts";
+import { messageId } from "../wire/task_codec.ts";
 import type { ConsumerSession } from "./consumer_session.ts";
 import type { Disposition } from "./disposition.ts";
 import type { TaskEvent } from "./events.ts";
@@ -97,12 +98,6 @@ export interface WriterOptions {
     subject: Subject,
     disposition: Exclude<Disposition, { kind: "run" }>,
   ) => Continuation | undefined;
-}
-
-/** The delivery's message id, or "". */
-function messageIdOf(delivery: Delivery): string {
-  const id: unknown = delivery.message.properties.messageId;
-  return typeof id === "string" ? id : "";
 }
 
 /** Milliseconds since `start`, to 0.01 ms. */
@@ -239,7 +234,9 @@ export class OutcomeWriter {
     } catch (err) {
       return err instanceof PublishError
         ? err
-        : new PublishError("closed", messageIdOf(delivery), describeError(err), { cause: err });
+        : new PublishError("closed", messageId(delivery.message), describeError(err), {
+          cause: err,
+        });
     }
   }
 
