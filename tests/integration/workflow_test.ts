@@ -113,11 +113,11 @@ Deno.test("workflows: a group's members run in parallel and the callback gets th
 Deno.test("workflows: a failed member ends the workflow failed within seconds, naming it, and the rest is dropped", async () => {
   await withWorkflows(async ({ queue, producer, events }) => {
     const started = Date.now();
-    const run = await producer.start(pipeline, { n: 40, failMember: 5, ms: 300 });
+    const run = await producer.start(pipeline, { n: 200, failMember: 5, ms: 300 });
     const outcome = await producer.result(run, { timeout: 20_000 });
     assert(!outcome.ok);
     assertEquals(outcome.reason, "non-retryable");
-    assertStringIncludes(outcome.error, `step 1 (sum #5 of 40, id ${run.id}.1.5) failed`);
+    assertStringIncludes(outcome.error, `step 1 (sum #5 of 200, id ${run.id}.1.5) failed`);
     assertStringIncludes(outcome.error, "range 51..60 was told to fail");
     assert(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms`);
     // The members not yet run are dropped (no dead letters), and no callback ever runs.
