@@ -1,6 +1,7 @@
 /**
  * A workflow as the history tells it: the records of its steps, found by their ids (a step's id
- * is the workflow's id, its stage and its member: `ID.1.7`; the last step's is `ID` itself),
+ * is the workflow's id, its stage and its member: `ID.1.7`, and a later step of a member that
+ * is a chain has its index in it: `ID.1.7.2`; the last step's is `ID` itself),
  * in one read from the workflow's time. Steps that have not started yet have no events: they
  * are not listed.
  *
@@ -22,6 +23,8 @@ export interface WorkflowStep {
   readonly stage: number | "end";
   /** Its member's index, in a fan-out or a group. */
   readonly member?: number;
+  /** Its index in its member's chain, for a member's later step (from 1). */
+  readonly sub?: number;
   /** Its record (texts cut to 2,000 characters), without its events. */
   readonly record: Omit<TaskRecord, "events">;
   /** Milliseconds from its first start to its outcome, once it has one. */
@@ -44,13 +47,15 @@ export interface WorkflowLookup {
 export function stepOf(
   id: string,
   stepId: string,
-): { stage: number | "end"; member?: number } | undefined {
+): { stage: number | "end"; member?: number; sub?: number } | undefined {
   if (stepId === id) return { stage: "end" };
   if (!stepId.startsWith(`${id}.`)) return undefined;
-  const match = /^(\d{1,2})(?:\.(\d{1,6}))?$/.exec(stepId.slice(id.length + 1));
+  const match = /^(\d{1,2})(?:\.(\d{1,6})(?:\.(\d{1,2}))?)?$/.exec(stepId.slice(id.length + 1));
   if (!match) return undefined;
   const stage = Number(match[1]);
-  return match[2] === undefined ? { stage } : { stage, member: Number(match[2]) };
+  if (match[2] === undefined) return { stage };
+  const member = Number(match[2]);
+  return match[3] === undefined ? { stage, member } : { stage, member, sub: Number(match[3]) };
 }
 
 /**
@@ -92,7 +97,9 @@ export async function findWorkflow(
     };
   });
   const rank = (step: WorkflowStep) => step.stage === "end" ? Infinity : step.stage;
-  steps.sort((a, b) => rank(a) - rank(b) || (a.member ?? -1) - (b.member ?? -1));
+  steps.sort((a, b) =>
+    rank(a) - rank(b) || (a.member ?? -1) - (b.member ?? -1) || (a.sub ?? 0) - (b.sub ?? 0)
+  );
   const end = records.get(id)?.state;
   const state = end === undefined || !isFinished(end)
     ? "running"

@@ -2,11 +2,13 @@
  * The wire format of workflows (a public contract).
  *
  * A step of a workflow is an ordinary task message with one more header, `x-warren-workflow`:
- * a JSON object `{"id", "name", "stage", "member"?, "members"?}`, at most 1 KiB. `id` is the
- * workflow's id, `name` its definition's name, `stage` the index of the step's stage, and a
- * member of a fan-out or a group has `member` (its index) and `members` (how many there are).
- * A step's message id is `ID.STAGE` (`ID.STAGE.MEMBER` for a member), but the last stage's,
- * which is the workflow's id itself: the workflow's outcome is that step's outcome.
+ * a JSON object `{"id", "name", "stage", "member"?, "members"?, "sub"?}`, at most 1 KiB. `id`
+ * is the workflow's id, `name` its definition's name, `stage` the index of the step's stage, and
+ * a member of a fan-out or a group has `member` (its index) and `members` (how many there are);
+ * a step after the first of a member that is a chain has `sub`, its index in that chain (from 1).
+ * A step's message id is `ID.STAGE` (`ID.STAGE.MEMBER` for a member, `ID.STAGE.MEMBER.SUB` for
+ * a member's later step), but the last stage's, which is the workflow's id itself: the
+ * workflow's outcome is that step's outcome.
  *
  * The join queue `Q.join` holds UTF-8 JSON objects of two kinds, `{"v": 1, "kind": "member",
  * "id", "name", "stage", "members", "member", "outcome"}` (a member finished; `outcome` is
@@ -45,10 +47,13 @@ const headerSchema = z.object({
   stage: index.max(63),
   member: index.max(MAX_MEMBERS - 1).optional(),
   members: z.number().int().min(1).max(MAX_MEMBERS).optional(),
+  sub: z.number().int().min(1).max(63).optional(),
 }).refine((h) => (h.member === undefined) === (h.members === undefined), {
   message: "member and members go together",
 }).refine((h) => h.member === undefined || h.member < h.members!, {
   message: "member must be below members",
+}).refine((h) => h.sub === undefined || h.member !== undefined, {
+  message: "only a member has sub",
 });
 
 /** What the header of a workflow's step says. */
@@ -63,6 +68,8 @@ export interface StepTag {
   readonly member?: number;
   /** How many members the stage has. */
   readonly members?: number;
+  /** In a member that is a chain, the step's index in it; absent for its first step. */
+  readonly sub?: number;
 }
 
 /** The header value of `tag`. */
@@ -96,16 +103,33 @@ export function readStepTag(
       }`,
     };
   }
-  const { member, members, ...rest } = parsed.data;
+  const { member, members, sub, ...rest } = parsed.data;
+  if (member === undefined) return { ok: true, tag: rest };
   return {
     ok: true,
-    tag: member === undefined ? rest : { ...rest, member, members: members! },
+    tag: sub === undefined ? { ...rest, member, members: members! } : {
+      ...rest,
+      member,
+      members: members!,
+      sub,
+    },
   };
 }
 
-/** The message id of the step at `stage` (and `member`) of workflow `id`, of `stages`. */
-export function stepId(id: string, stages: number, stage: number, member?: number): string {
-  if (member !== undefined) return `${id}.${stage}.${member}`;
+/**
+ * The message id of the step at `stage` (and `member`, and `sub` in a member's chain) of
+ * workflow `id`, of `stages`.
+ */
+export function stepId(
+  id: string,
+  stages: number,
+  stage: number,
+  member?: number,
+  sub?: number,
+): string {
+  if (member !== undefined) {
+    return sub ? `${id}.${stage}.${member}.${sub}` : `${id}.${stage}.${member}`;
+  }
   return stage === stages - 1 ? id : `${id}.${stage}`;
 }
 

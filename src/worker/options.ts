@@ -19,7 +19,7 @@ import { defaultLogger, type Logger } from "../util/logger.ts";
 import { DEFAULT_MAX_BYTES } from "../wire/task_codec.ts";
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from "../history/options.ts";
 import type { TaskEvent } from "./events.ts";
-import { type AnyWorkflow, Workflow } from "../workflow/definition.ts";
+import { type AnyWorkflow, stageSteps, Workflow } from "../workflow/definition.ts";
 
 /** What a worker does with a task stamped with another version of its contract. */
 export type VersionMismatchPolicy = "warn" | "dead";
@@ -339,9 +339,9 @@ function resolveWorkflows(
         "Cannot start worker as 'workflows' holds something that is not a workflow (make them with defineWorkflow)",
       );
     }
-    const foreign = workflow.stages.flatMap((stage) =>
-      stage.kind === "group" ? stage.members : [stage.step]
-    ).find((step) => catalog.get(step.task) === undefined);
+    const foreign = workflow.stages.flatMap(stageSteps).find((step) =>
+      catalog.get(step.task) === undefined
+    );
     if (foreign) {
       throw new ConfigError(
         `Cannot start worker with workflow '${workflow.name}': its task '${foreign.task}' is not in the worker's catalog`,

@@ -3,14 +3,15 @@
  * workflow's definition. The worker that settles the step publishes it, confirmed, before its
  * ack (so a crash loses nothing: the step runs again, and its members count once at the join).
  *
- * | the step                     | succeeded                           | failed (after retries)       |
- * | ---------------------------- | ----------------------------------- | ---------------------------- |
- * | the last one                 | nothing: its outcome is the end     | nothing: its outcome is the end |
- * | a single step before others  | the next stage's tasks              | the workflow's end, failed   |
- * | a member of a fan-out/group  | its outcome to `Q.join`             | its outcome to `Q.join`      |
+ * | the step                            | succeeded                       | failed (after retries)          |
+ * | ----------------------------------- | ------------------------------- | ------------------------------- |
+ * | the last one                        | nothing: its outcome is the end | nothing: its outcome is the end |
+ * | a single step before others         | the next stage's tasks          | the workflow's end, failed      |
+ * | a member's step before its last     | the member's next step          | the member's outcome to `Q.join` |
+ * | a member's last step (or only one)  | the member's outcome to `Q.join` | the member's outcome to `Q.join` |
  *
  * A mapping that throws, or a payload the next task's schema refuses, ends the workflow failed
- * (reason `invalid-payload`), naming the stage.
+ * (reason `invalid-payload`), naming the stage; within a member's chain, it fails the member.
  *
  * @module
  */
@@ -33,7 +34,7 @@ import {
   type StepTag,
   WORKFLOW_HEADER,
 } from "../wire/workflow.ts";
-import type { AnyWorkflow, Stage, StepSpec } from "./definition.ts";
+import { type AnyWorkflow, memberSteps, type Stage, type StepSpec } from "./definition.ts";
 
 /** A message to publish, confirmed, through the default exchange. */
 export interface Outgoing {
@@ -120,7 +121,11 @@ export function continueAfter(
   }
   const stage = workflow.stages[tag.stage];
   const fanned = stage?.kind === "each" || stage?.kind === "group";
-  if (stage === undefined || fanned !== (tag.member !== undefined)) {
+  const chain = stage && tag.member !== undefined ? memberSteps(stage, tag.member) : [];
+  if (
+    stage === undefined || fanned !== (tag.member !== undefined) ||
+    (tag.member !== undefined && (tag.sub ?? 0) >= chain.length)
+  ) {
     return {
       publish: [],
       end: workflowEnd(
@@ -129,44 +134,33 @@ export function continueAfter(
         "failed",
         `its step names stage ${tag.stage}${
           tag.member === undefined ? "" : ` member ${tag.member}`
+        }${
+          tag.sub === undefined ? "" : ` step ${tag.sub}`
         }, which workflow '${workflow.name}' does not have as such (a producer and a worker with different definitions?)`,
         settings,
       ),
     };
   }
   if (tag.member !== undefined) {
-    const joined = (reported: MemberOutcome) =>
-      encodeJoinMessage({
-        v: 1,
-        kind: "member",
-        id: tag.id,
-        name: tag.name,
-        stage: tag.stage,
-        members: tag.members!,
-        member: tag.member!,
-        outcome: reported.ok ? reported : { ...reported, error: eventText(reported.error) },
-      });
-    let body = joined(outcome);
-    if (body.length > settings.maxBytes) {
-      // The join could not take it, and a join that never hears of a member never ends.
-      body = joined({
-        ok: false,
-        reason: "too-large",
-        error:
-          `its result takes ${body.length} bytes with the join's message, over maxMessageBytes (${settings.maxBytes}): return a smaller result, or raise maxMessageBytes`,
-      });
+    const sub = tag.sub ?? 0;
+    let reported = outcome;
+    if (outcome.ok && sub < chain.length - 1) {
+      // The member is a chain, and goes on: it reports to the join from its last step.
+      const at: StepTag = { ...tag, sub: sub + 1 };
+      try {
+        const input = decodeResult(workflow.catalog.get(chain[sub]!.task)!, outcome.result);
+        return { publish: [stepMessage(workflow, chain[sub + 1]!, input, at, settings)] };
+      } catch (err) {
+        reported = {
+          ok: false,
+          reason: err instanceof ValidationError ? "invalid-payload" : "failed",
+          error: `the payload of step ${stepLabel(workflow, at)} could not be made: ${
+            describeError(err)
+          }`,
+        };
+      }
     }
-    return {
-      publish: [{
-        queue: settings.names.join,
-        body,
-        properties: {
-          persistent: true,
-          contentType: "application/json",
-          messageId: stepId(tag.id, 0, tag.stage, tag.member),
-        },
-      }],
-    };
+    return { publish: [joinMessage(tag, reported, settings)] };
   }
   const last = tag.stage === workflow.stages.length - 1;
   if (last) return NOTHING;
@@ -224,6 +218,60 @@ export function advance(
   }
 }
 
+/** The message that tells the join that member `tag` ended with `outcome`. */
+function joinMessage(tag: StepTag, outcome: MemberOutcome, settings: ContinueSettings): Outgoing {
+  const joined = (reported: MemberOutcome) =>
+    encodeJoinMessage({
+      v: 1,
+      kind: "member",
+      id: tag.id,
+      name: tag.name,
+      stage: tag.stage,
+      members: tag.members!,
+      member: tag.member!,
+      outcome: reported.ok ? reported : { ...reported, error: eventText(reported.error) },
+    });
+  let body = joined(outcome);
+  if (body.length > settings.maxBytes) {
+    // The join could not take it, and a join that never hears of a member never ends.
+    body = joined({
+      ok: false,
+      reason: "too-large",
+      error:
+        `its result takes ${body.length} bytes with the join's message, over maxMessageBytes (${settings.maxBytes}): return a smaller result, or raise maxMessageBytes`,
+    });
+  }
+  return {
+    queue: settings.names.join,
+    body,
+    properties: {
+      persistent: true,
+      contentType: "application/json",
+      messageId: stepId(tag.id, 0, tag.stage, tag.member),
+    },
+  };
+}
+
+/** The task message of `step` of `workflow`, at `at`, on `input` (through the step's map). */
+function stepMessage(
+  workflow: AnyWorkflow,
+  step: StepSpec,
+  input: unknown,
+  at: StepTag,
+  settings: ContinueSettings,
+): Outgoing {
+  const payload = step.map ? (step.map as (value: unknown) => unknown)(input) : input;
+  const message = prepareTask(workflow.catalog, step.task, payload as never, {
+    id: stepId(at.id, workflow.stages.length, at.stage, at.member, at.sub),
+    headers: { [WORKFLOW_HEADER]: encodeStepTag(at) },
+    maxBytes: settings.maxBytes,
+    now: settings.now,
+    ...(step.options?.delay ? { delay: step.options.delay } : {}),
+    ...(step.options?.expires === undefined ? {} : { expires: step.options.expires }),
+  });
+  return { queue: settings.names.main, body: message.body, properties: message.properties };
+}
+
 function messagesOf(
   workflow: AnyWorkflow,
   spec: Stage,
@@ -231,19 +279,8 @@ function messagesOf(
   value: unknown,
   settings: ContinueSettings,
 ): Outgoing[] {
-  const stages = workflow.stages.length;
-  const one = (step: StepSpec, input: unknown, at: StepTag): Outgoing => {
-    const payload = step.map ? (step.map as (value: unknown) => unknown)(input) : input;
-    const message = prepareTask(workflow.catalog, step.task, payload as never, {
-      id: stepId(at.id, stages, at.stage, at.member),
-      headers: { [WORKFLOW_HEADER]: encodeStepTag(at) },
-      maxBytes: settings.maxBytes,
-      now: settings.now,
-      ...(step.options?.delay ? { delay: step.options.delay } : {}),
-      ...(step.options?.expires === undefined ? {} : { expires: step.options.expires }),
-    });
-    return { queue: settings.names.main, body: message.body, properties: message.properties };
-  };
+  const one = (step: StepSpec, input: unknown, at: StepTag): Outgoing =>
+    stepMessage(workflow, step, input, at, settings);
   switch (spec.kind) {
     case "task":
     case "join":
@@ -289,12 +326,13 @@ function typeOf(value: unknown): string {
 export function stepLabel(workflow: AnyWorkflow | undefined, tag: StepTag): string {
   const stage = workflow?.stages[tag.stage];
   let task = "?";
-  if (stage?.kind === "group" && tag.member !== undefined) {
-    task = stage.members[tag.member]?.task ?? "?";
+  if (stage && tag.member !== undefined) {
+    task = memberSteps(stage, tag.member)[tag.sub ?? 0]?.task ?? "?";
   } else if (stage && stage.kind !== "group") task = stage.step.task;
   const member = tag.member === undefined ? "" : ` #${tag.member} of ${tag.members}`;
-  return `${tag.stage} (${task}${member}, id ${
-    stepId(tag.id, workflow?.stages.length ?? 0, tag.stage, tag.member)
+  const sub = tag.sub === undefined ? "" : `, its step ${tag.sub + 1}`;
+  return `${tag.stage} (${task}${member}${sub}, id ${
+    stepId(tag.id, workflow?.stages.length ?? 0, tag.stage, tag.member, tag.sub)
   })`;
 }
 

@@ -12,6 +12,10 @@
  *   result in member order; `joinSettled(task, map)` gets them settled (`{ ok, result }` or
  *   `{ ok: false, reason, error }`) and runs even when members failed.
  *
+ * A member of a group or a fan-out may be a chain of its own: `m.task(a, map?).then(b, map?)`
+ * in a group, `each(m => m.task(a, map?).then(b, map?))` for a fan-out. Its result is its last
+ * step's; a step of it that fails is the member failing.
+ *
  * `map` may be left out only where the previous result's type is the next payload's type: a
  * mismatch does not compile. At run time the payload is checked by the task's schema, as any
  * enqueued payload is, and a workflow whose mapped payload is refused ends failed, saying so.
@@ -32,6 +36,8 @@ export interface StepSpec {
   readonly map?: Mapper;
   /** When the step's task may start, and until when: see {@linkcode StepOptions}. */
   readonly options?: StepOptions;
+  /** In a member of a group or a fan-out: the steps that follow this one, each on the result of the one before. */
+  readonly next?: readonly StepSpec[];
 }
 
 /** When a step's tasks may run, as an enqueue's `delay` and `expires` say for a task. */
@@ -74,21 +80,56 @@ export type MapArgs<From, To> = [From] extends [To] ? [map?: (value: From) => To
 /** The element type of a list type; `never` for anything else. */
 export type ElementOf<T> = T extends readonly (infer E)[] ? E : never;
 
-/** A member of a group, made by {@linkcode MemberMaker.task}; `R` is its result type. */
+/** A member of a group or a fan-out, made by {@linkcode MemberMaker.task}; `R` is its result type. */
 export interface GroupMember<R> {
-  /** The member's step. */
+  /** The member's first step; the steps after it are its `next`. */
   readonly step: StepSpec;
   /** Type only: the member's result. */
   readonly result?: R;
 }
 
-/** Makes the members of a group on a previous result of type `Prev`. */
+/**
+ * A member that is a chain: `task`, then each `then` on the result of the step before. Its
+ * result is its last step's.
+ */
+export class MemberChain<C extends Catalog, R> implements GroupMember<R> {
+  /** The member's first step; the steps after it are its `next`. */
+  readonly step: StepSpec;
+  /** Type only: the member's result. */
+  declare readonly result?: R;
+  readonly #catalog: C;
+
+  /** A member of `step`; use {@linkcode MemberMaker.task}. */
+  constructor(catalog: C, step: StepSpec) {
+    this.#catalog = catalog;
+    this.step = step;
+  }
+
+  /** Then, within this member, `task` on the previous step's result through `map`. */
+  then<N extends TaskName<C>>(
+    task: N,
+    ...map: MapArgs<R, TaskInput<C, N>>
+  ): MemberChain<C, TaskResult<C, N>> {
+    const next = [...(this.step.next ?? []), stepOf(this.#catalog, task, map[0])];
+    if (next.length >= MAX_STAGES) {
+      throw new ConfigError(
+        `Cannot chain task '${task}': a member holds at most ${MAX_STAGES} steps`,
+      );
+    }
+    return new MemberChain(this.#catalog, { ...this.step, next });
+  }
+}
+
+/** Makes the members of a group, or a fan-out's member, on a previous result of type `Prev`. */
 export interface MemberMaker<C extends Catalog, Prev> {
-  /** A member that runs `task` with the previous result, through `map`, as its payload. */
+  /**
+   * A member that runs `task` with the previous result, through `map`, as its payload; `then`
+   * makes it a chain.
+   */
   task<N extends TaskName<C>>(
     task: N,
     ...map: MapArgs<Prev, TaskInput<C, N>>
-  ): GroupMember<TaskResult<C, N>>;
+  ): MemberChain<C, TaskResult<C, N>>;
 }
 
 /** The results of a group's members, in member order. */
@@ -162,25 +203,42 @@ export class Workflow<C extends Catalog, In, Out> {
     task: N,
     ...map: [Out] extends [readonly unknown[]] ? MapArgs<ElementOf<Out>, TaskInput<C, N>>
       : [notAList: never]
-  ): FanOut<C, In, TaskResult<C, N>[]> {
-    const next = this.#add({ kind: "each", step: stepOf(this.catalog, task, map[0]) });
-    return new FanOut(next);
+  ): FanOut<C, In, TaskResult<C, N>[]>;
+  /**
+   * Then the member made by `member` (a chain, `m => m.task(a).then(b)`) once per element of
+   * this workflow's result (a list).
+   */
+  each<R>(
+    member: [Out] extends [readonly unknown[]]
+      ? (maker: MemberMaker<C, ElementOf<Out>>) => GroupMember<R>
+      : never,
+  ): FanOut<C, In, R[]>;
+  each(task: unknown, ...map: unknown[]): FanOut<C, In, unknown[]> {
+    const step = typeof task === "function"
+      ? madeStep(this.name, (task as MakeMember)(this.#maker()))
+      : stepOf(this.catalog, task as string, map[0]);
+    return new FanOut(this.#add({ kind: "each", step }));
   }
 
   /** Then every member made by `members`, in parallel, on this workflow's result. */
   group<const M extends readonly GroupMember<unknown>[]>(
     members: (maker: MemberMaker<C, Out>) => M,
   ): FanOut<C, In, ResultsOf<M>> {
-    const catalog = this.catalog;
-    const made = members({
-      task: (task, ...map) => ({ step: stepOf(catalog, task, map[0]) }),
-    });
+    const made = members(this.#maker() as MemberMaker<C, Out>);
     if (!Array.isArray(made) || made.length === 0 || made.length > MAX_GROUP_MEMBERS) {
       throw new ConfigError(
         `Cannot define workflow '${this.name}': a group holds 1 to ${MAX_GROUP_MEMBERS} members`,
       );
     }
-    return new FanOut(this.#add({ kind: "group", members: made.map((m) => m.step) }));
+    const steps = made.map((member: unknown) => madeStep(this.name, member));
+    return new FanOut(this.#add({ kind: "group", members: steps }));
+  }
+
+  #maker(): MemberMaker<C, never> {
+    const catalog = this.catalog;
+    return {
+      task: (task, ...map) => new MemberChain(catalog, stepOf(catalog, task, map[0])),
+    } as MemberMaker<C, never>;
   }
 
   /**
@@ -330,6 +388,35 @@ function checkStepOptions(name: string, options: StepOptions): StepOptions {
     );
   }
   return checked;
+}
+
+/** A member maker's callback, as `each` and `group` are given it. */
+type MakeMember = (maker: MemberMaker<Catalog, never>) => unknown;
+
+/** The step of a member that a maker made, or a `ConfigError` when it is not one. */
+function madeStep(name: string, member: unknown): StepSpec {
+  if (!(member instanceof MemberChain)) {
+    throw new ConfigError(
+      `Cannot define workflow '${name}': a member must be made by the maker it is given (m => m.task(...))`,
+    );
+  }
+  return member.step;
+}
+
+/** The steps of member `member` of `stage` (a group or a fan-out), first to last. */
+export function memberSteps(stage: Stage, member: number): readonly StepSpec[] {
+  const first = stage.kind === "group"
+    ? stage.members[member]
+    : stage.kind === "each"
+    ? stage.step
+    : undefined;
+  return first === undefined ? [] : [first, ...(first.next ?? [])];
+}
+
+/** Every step of `stage`, members' chains included. */
+export function stageSteps(stage: Stage): readonly StepSpec[] {
+  const firsts = stage.kind === "group" ? stage.members : [stage.step];
+  return firsts.flatMap((step) => [step, ...(step.next ?? [])]);
 }
 
 function stepOf(catalog: Catalog, task: string, map: unknown): StepSpec {

@@ -44,7 +44,7 @@ import {
 } from "../wire/workflow.ts";
 import { ConsumerSession } from "../worker/consumer_session.ts";
 import { advance, type Continuation, stepLabel, workflowEnd } from "./continuation.ts";
-import type { AnyWorkflow, Settled } from "./definition.ts";
+import { type AnyWorkflow, memberSteps, type Settled } from "./definition.ts";
 import { JoinState } from "./join_state.ts";
 
 /** Milliseconds between checkpoints of the joins that heard something new. */
@@ -279,11 +279,7 @@ export class Joiner {
     }
     const fanned = workflow.stages[message.stage];
     const taskOf = (member: number) =>
-      fanned?.kind === "group"
-        ? fanned.members[member]!.task
-        : fanned?.kind === "each"
-        ? fanned.step.task
-        : "";
+      fanned === undefined ? "" : memberSteps(fanned, member).at(-1)?.task ?? "";
     const results = () =>
       verdict.outcomes.map((outcome, member): unknown => {
         const contract = workflow.catalog.get(taskOf(member));

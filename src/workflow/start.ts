@@ -11,7 +11,7 @@ import { utf8Bytes } from "../util/bounds.ts";
 import type { EncodedTask } from "../wire/task_codec.ts";
 import { newTaskId } from "../wire/task_id.ts";
 import { encodeStepTag, MAX_WORKFLOW_ID_BYTES, stepId, WORKFLOW_HEADER } from "../wire/workflow.ts";
-import type { Workflow } from "./definition.ts";
+import { stageSteps, type Workflow } from "./definition.ts";
 
 /** How a workflow starts. */
 export interface StartOptions {
@@ -70,7 +70,7 @@ export function prepareWorkflow<C extends Catalog, In, Out>(
     throw new ConfigError(`Cannot start workflow '${workflow.name}': it has no first step`);
   }
   for (const stage of workflow.stages) {
-    for (const step of stage.kind === "group" ? stage.members : [stage.step]) {
+    for (const step of stageSteps(stage)) {
       if (!catalog.get(step.task)) {
         throw new ConfigError(
           `Cannot start workflow '${workflow.name}': its task '${step.task}' is not in this producer's catalog`,

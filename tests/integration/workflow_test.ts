@@ -15,7 +15,9 @@ import {
   delayed,
   expectedTotal,
   grouped,
+  groupedChains,
   handlers,
+  nested,
   ordered,
   pipeline,
   settled,
@@ -107,6 +109,34 @@ Deno.test("workflows: a group's members run in parallel and the callback gets th
     const run = await producer.start(grouped, { x: 3 });
     const outcome = await producer.result(run, { timeout: 20_000 });
     assertEquals(outcome.ok && outcome.result, "12 x=6");
+  });
+});
+
+Deno.test("workflows: a member may be a chain, in a fan-out and in a group; a failed step of it fails the member", async () => {
+  await withWorkflows(async ({ queue, producer }) => {
+    const chained = await producer.start(groupedChains, { x: 1 });
+    const fanned = await producer.start(nested, { n: 6 });
+    const failing = await producer.start(nested, { n: 4, failMember: 2 });
+    const grouped = await producer.result(chained, { timeout: 20_000 });
+    assertEquals(grouped.ok && grouped.result, "x=4 2"); // double 1 -> 2; member 0: 4 -> "x=4"
+    const doubled = Array.from({ length: 6 }, (_, i) => 2 * (100 * i + 55));
+    const all = await producer.result(fanned, { timeout: 20_000 });
+    assertEquals(all.ok && all.result, doubled.join(","));
+    const partly = await producer.result(failing, { timeout: 20_000 });
+    assertEquals(partly.ok && partly.result, "110,310,failed:non-retryable,710");
+    // Each member's chain ran its steps once, under ids ID.1.M then ID.1.M.1.
+    const starts = startsById(await readHistory(queue));
+    for (let member = 0; member < 6; member++) {
+      assertEquals(starts.get(`${fanned.id}.1.${member}`), 1);
+      assertEquals(starts.get(`${fanned.id}.1.${member}.1`), 1);
+    }
+    assertEquals(starts.get(`${failing.id}.1.2.1`), undefined, "the failed member went no further");
+    assertEquals([...starts.values()].filter((n) => n !== 1), []);
+    // The tree lists a member's later steps under it.
+    const tree = await runCli("admin.ts", ["workflow", fanned.id, "--all", "--queue", queue]);
+    assertEquals(tree.code, 0, tree.stderr);
+    assertStringIncludes(tree.stdout, "6 members, 12 steps: 12 succeeded");
+    assertStringIncludes(tree.stdout, "#5.1    double");
   });
 });
 

@@ -110,10 +110,19 @@ export function formatWorkflow(workflow: WorkflowLookup, options: { all: boolean
     }
     const tasks = [...new Set(steps.map((s) => s.record.task ?? "?"))].join(", ");
     const summary = [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
-    lines.push(`  ${label.padEnd(9)} ${tasks}, ${steps.length} members: ${summary}`);
+    const members = new Set(steps.map((s) => s.member)).size;
+    const chains = steps.some((s) => s.sub !== undefined);
+    const count = steps.length === members
+      ? `${members} members`
+      : `${members} members, ${steps.length} steps`;
+    lines.push(`  ${label.padEnd(9)} ${tasks}, ${count}: ${summary}`);
     const shown = options.all ? steps : steps.filter((s) => s.record.state !== "succeeded")
       .slice(0, MEMBERS_SHOWN);
-    for (const step of shown) lines.push(`    #${String(step.member).padEnd(6)} ${stepLine(step)}`);
+    for (const step of shown) {
+      const at = step.sub === undefined ? `${step.member}` : `${step.member}.${step.sub}`;
+      const task = chains ? `${(step.record.task ?? "?").padEnd(16)} ` : "";
+      lines.push(`    #${at.padEnd(6)} ${task}${stepLine(step)}`);
+    }
     const hidden = steps.length - shown.length;
     if (hidden > 0) lines.push(`    (${hidden} more not listed: --all lists every member)`);
   }

@@ -212,3 +212,41 @@ Deno.test("a timed stage's tasks carry its delay and expiry, from when the stage
   assertEquals(headers["x-warren-expires"], 15_000);
   assertEquals(headers["x-warren-not-before"], 11_000);
 });
+
+Deno.test("a member that is a chain goes on within its member, and reports to the join from its last step", () => {
+  const chains = defineWorkflow(catalog, "chains")
+    .start("split")
+    .each((m) => m.task("sum").then("double", (sum) => ({ x: sum })))
+    .join("total", (doubled) => ({ sums: doubled.map((d) => d.x) }));
+  const tag = { id: "w", name: "chains", stage: 1, member: 3, members: 5 };
+  const first = continueAfter(chains, tag, { ok: true, result: 7 }, settings);
+  assertEquals(first.publish.map((m) => [m.queue, m.properties.messageId]), [["jobs", "w.1.3.1"]]);
+  assertEquals(readStepTag(first.publish[0]!.properties.headers), {
+    ok: true,
+    tag: { ...tag, sub: 1 },
+  });
+  assertEquals(body(first.publish[0]!.body), { task: "double", x: 7 });
+  const last = continueAfter(chains, { ...tag, sub: 1 }, { ok: true, result: { x: 14 } }, settings);
+  assertEquals(last.publish.map((m) => [m.queue, m.properties.messageId]), [[
+    "jobs.join",
+    "w.1.3",
+  ]]);
+  assertEquals(body(last.publish[0]!.body).outcome, { ok: true, result: { x: 14 } });
+  // A failed first step is the member's failure: nothing more of its chain runs.
+  const failed = continueAfter(chains, tag, { ok: false, reason: "failed", error: "no" }, settings);
+  assertEquals(failed.publish.map((m) => m.queue), ["jobs.join"]);
+  // A payload its next step's schema refuses fails the member, naming the step.
+  const refused = continueAfter(chains, tag, { ok: true, result: 1.5 }, settings);
+  assertEquals(refused.publish.map((m) => m.queue), ["jobs.join"]);
+  const outcome = body(refused.publish[0]!.body).outcome;
+  assertEquals([outcome.ok, outcome.reason], [false, "invalid-payload"]);
+  assertStringIncludes(outcome.error, "step 1 (double #3 of 5, its step 2, id w.1.3.1)");
+  // A step past the member's chain is a definition the worker does not share.
+  const beyond = continueAfter(chains, { ...tag, sub: 2 }, { ok: true, result: 1 }, settings);
+  assertStringIncludes(beyond.end?.event === "dead" ? beyond.end.error : "", "member 3 step 2");
+  // The header refuses a sub on a step that is not a member's.
+  assertEquals(
+    readStepTag({ [WORKFLOW_HEADER]: JSON.stringify({ id: "w", name: "x", stage: 1, sub: 1 }) }).ok,
+    false,
+  );
+});

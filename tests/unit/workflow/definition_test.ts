@@ -94,6 +94,43 @@ Deno.test("a group's members are typed each by its task, and joinSettled gets se
   });
 });
 
+Deno.test("a member may be a chain: in a group and in a fan-out, typed from its first step to its last", () => {
+  const fanned = defineWorkflow(catalog, "chains")
+    .start("split")
+    .each((m) => m.task("sum").then("double", (sum) => ({ x: sum })))
+    .join("total", (doubled) => ({ sums: doubled.map((d) => d.x) }));
+  sameType<Same<typeof fanned, Workflow<typeof catalog, { n: number }, number>>>();
+  const each = fanned.stages[1]!;
+  assertEquals(each.kind === "each" && each.step.next?.map((s) => s.task), ["double"]);
+  const grouped = defineWorkflow(catalog, "group-chains")
+    .start("double")
+    .group((m) => [m.task("double").then("label", ({ x }) => ({ text: `${x}` })), m.task("double")])
+    .join("label", ([text, doubled]) => {
+      sameType<Same<[string, { x: number }], [typeof text, typeof doubled]>>();
+      return { text: `${text} ${doubled.x}` };
+    });
+  assertEquals(grouped.stages[1]!.kind, "group");
+  const mismatches = () => {
+    const start = defineWorkflow(catalog, "wrong").start("split");
+    // @ts-expect-error -- sum's result is a number, not double's { x }: a mapping is needed
+    start.each((m) => m.task("sum").then("double"));
+    // @ts-expect-error -- a fan-out of chains needs a list too
+    start.each("sum").join("total", (sums) => ({ sums })).each((m) => m.task("double"));
+    // @ts-expect-error -- the join gets each chain's last result: { x }, not numbers
+    start.each((m) => m.task("sum").then("double", (x) => ({ x }))).join("total");
+  };
+  assertEquals(typeof mismatches, "function");
+  // A member not made by the maker it was given is refused when built.
+  const untyped = defineWorkflow(catalog, "data").start("split") as unknown as {
+    each(member: (m: unknown) => unknown): unknown;
+  };
+  assertThrows(
+    () => untyped.each(() => ({ step: { task: "sum" } })),
+    ConfigError,
+    "made by the maker",
+  );
+});
+
 Deno.test("building a workflow refuses a bad name, an unknown task and an empty or huge group", () => {
   assertThrows(() => defineWorkflow(catalog, "no spaces"), ConfigError, "a name is a letter");
   assertThrows(() => defineWorkflow(catalog, ""), ConfigError);
