@@ -17,13 +17,17 @@
  * step's; a step of it that fails is the member failing.
  *
  * `map` may be left out only where the previous result's type is the next payload's type: a
- * mismatch does not compile. At run time the payload is checked by the task's schema, as any
- * enqueued payload is, and a workflow whose mapped payload is refused ends failed, saying so.
+ * mismatch does not compile, and a workflow built from data (its types cast away) is refused
+ * when it is built, where the schemas tell a mismatch for certain (`./schema_fit.ts`). At run
+ * time the payload is checked by the task's schema, as any enqueued payload is, and a workflow
+ * whose mapped payload is refused ends failed, saying so.
  *
  * @module
  */
 import { ConfigError } from "../errors/config_error.ts";
+import { z } from "../deps/zod.ts";
 import type { Catalog, TaskInput, TaskName, TaskResult } from "../task/catalog.ts";
+import { misfit } from "./schema_fit.ts";
 
 /** What a mapping turns a value into; runs on the worker that finished the previous stage. */
 export type Mapper = (value: never) => unknown;
@@ -98,10 +102,12 @@ export class MemberChain<C extends Catalog, R> implements GroupMember<R> {
   /** Type only: the member's result. */
   declare readonly result?: R;
   readonly #catalog: C;
+  readonly #workflow: string;
 
-  /** A member of `step`; use {@linkcode MemberMaker.task}. */
-  constructor(catalog: C, step: StepSpec) {
+  /** A member of `step`, in workflow `workflow`; use {@linkcode MemberMaker.task}. */
+  constructor(catalog: C, workflow: string, step: StepSpec) {
     this.#catalog = catalog;
+    this.#workflow = workflow;
     this.step = step;
   }
 
@@ -110,13 +116,16 @@ export class MemberChain<C extends Catalog, R> implements GroupMember<R> {
     task: N,
     ...map: MapArgs<R, TaskInput<C, N>>
   ): MemberChain<C, TaskResult<C, N>> {
-    const next = [...(this.step.next ?? []), stepOf(this.#catalog, task, map[0])];
+    const last = [this.step, ...(this.step.next ?? [])].at(-1)!.task;
+    const given = resultGiven(this.#catalog, last);
+    const step = stepOf(this.#catalog, task, map[0], { workflow: this.#workflow, given });
+    const next = [...(this.step.next ?? []), step];
     if (next.length >= MAX_STAGES) {
       throw new ConfigError(
         `Cannot chain task '${task}': a member holds at most ${MAX_STAGES} steps`,
       );
     }
-    return new MemberChain(this.#catalog, { ...this.step, next });
+    return new MemberChain(this.#catalog, this.#workflow, { ...this.step, next });
   }
 }
 
@@ -195,7 +204,8 @@ export class Workflow<C extends Catalog, In, Out> {
     task: N,
     ...map: MapArgs<Out, TaskInput<C, N>>
   ): Workflow<C, In, TaskResult<C, N>> {
-    return this.#add({ kind: "task", step: stepOf(this.catalog, task, map[0]) });
+    const step = stepOf(this.catalog, task, map[0], { workflow: this.name, given: this.#given() });
+    return this.#add({ kind: "task", step });
   }
 
   /** Then `task` once per element of this workflow's result (a list), through `map`. */
@@ -214,9 +224,19 @@ export class Workflow<C extends Catalog, In, Out> {
       : never,
   ): FanOut<C, In, R[]>;
   each(task: unknown, ...map: unknown[]): FanOut<C, In, unknown[]> {
+    const list = this.#given();
+    const wrong = list && misfit(list.schema, z.array(z.unknown()));
+    if (wrong) {
+      throw new ConfigError(
+        `Cannot define workflow '${this.name}': a fan-out needs a list, and ${list.what} is not one (${wrong})`,
+      );
+    }
+    const element = list && list.schema instanceof z.ZodArray
+      ? { what: `an element of ${list.what}`, schema: list.schema.element as z.ZodType }
+      : undefined;
     const step = typeof task === "function"
-      ? madeStep(this.name, (task as MakeMember)(this.#maker()))
-      : stepOf(this.catalog, task as string, map[0]);
+      ? madeStep(this.name, (task as MakeMember)(this.#maker(element)))
+      : stepOf(this.catalog, task as string, map[0], { workflow: this.name, given: element });
     return new FanOut(this.#add({ kind: "each", step }));
   }
 
@@ -224,7 +244,7 @@ export class Workflow<C extends Catalog, In, Out> {
   group<const M extends readonly GroupMember<unknown>[]>(
     members: (maker: MemberMaker<C, Out>) => M,
   ): FanOut<C, In, ResultsOf<M>> {
-    const made = members(this.#maker() as MemberMaker<C, Out>);
+    const made = members(this.#maker(this.#given()) as MemberMaker<C, Out>);
     if (!Array.isArray(made) || made.length === 0 || made.length > MAX_GROUP_MEMBERS) {
       throw new ConfigError(
         `Cannot define workflow '${this.name}': a group holds 1 to ${MAX_GROUP_MEMBERS} members`,
@@ -234,11 +254,20 @@ export class Workflow<C extends Catalog, In, Out> {
     return new FanOut(this.#add({ kind: "group", members: steps }));
   }
 
-  #maker(): MemberMaker<C, never> {
-    const catalog = this.catalog;
+  #maker(given: Given | undefined): MemberMaker<C, never> {
+    const { catalog, name } = this;
     return {
-      task: (task, ...map) => new MemberChain(catalog, stepOf(catalog, task, map[0])),
+      task: (task, ...map) =>
+        new MemberChain(catalog, name, stepOf(catalog, task, map[0], { workflow: name, given })),
     } as MemberMaker<C, never>;
+  }
+
+  /** What the next stage is given: the last stage's result. */
+  #given(): Given | undefined {
+    const last = this.stages.at(-1);
+    return last?.kind === "task" || last?.kind === "join"
+      ? resultGiven(this.catalog, last.step.task)
+      : undefined;
   }
 
   /**
@@ -316,11 +345,30 @@ export class FanOut<C extends Catalog, In, Rs extends readonly unknown[]> {
 
   #join<R>(task: string, map: Mapper | undefined, onFailure: "fail" | "continue") {
     const before = this.#before;
-    const step = stepOf(before.catalog, task, map);
+    const step = stepOf(before.catalog, task, map, {
+      workflow: before.name,
+      given: this.#results(),
+    });
     return new Workflow<C, In, R>(before.catalog, before.name, [
       ...before.stages,
       { kind: "join", step, onFailure },
     ]);
+  }
+
+  /** What a join without a mapping is given: the members' results, in member order. */
+  #results(): Given | undefined {
+    const { catalog, stages } = this.#before;
+    const fanned = stages.at(-1)!;
+    const last = (member: number) => {
+      const task = memberSteps(fanned, member).at(-1)!.task;
+      return catalog.get(task)!.result as z.ZodType;
+    };
+    if (fanned.kind === "each") {
+      return { what: "the members' results", schema: z.array(last(0)) };
+    }
+    if (fanned.kind !== "group") return undefined;
+    const results = fanned.members.map((_, member) => last(member));
+    return { what: "the members' results", schema: z.tuple(results as [z.ZodType]) };
   }
 }
 
@@ -419,7 +467,31 @@ export function stageSteps(stage: Stage): readonly StepSpec[] {
   return firsts.flatMap((step) => [step, ...(step.next ?? [])]);
 }
 
-function stepOf(catalog: Catalog, task: string, map: unknown): StepSpec {
+/** What a step without a mapping is given as its payload: a value of `schema`, named `what`. */
+interface Given {
+  /** How the value is named in an error. */
+  readonly what: string;
+  /** Its schema. */
+  readonly schema: z.ZodType;
+}
+
+/** Task `task`'s result, as a later step is given it. */
+function resultGiven(catalog: Catalog, task: string): Given | undefined {
+  const contract = catalog.get(task);
+  return contract && { what: `${task}'s result`, schema: contract.result as z.ZodType };
+}
+
+/**
+ * The step of `task` through `map`. A step without a mapping is given the value `from.given` as
+ * its payload: a value that would not fit its schema is refused now, as the type checker refuses
+ * it in a typed workflow (for a workflow built from data).
+ */
+function stepOf(
+  catalog: Catalog,
+  task: string,
+  map: unknown,
+  from?: { readonly workflow: string; readonly given: Given | undefined },
+): StepSpec {
   if (!catalog.get(task)) {
     throw new ConfigError(
       `Cannot use task '${task}' in a workflow: the catalog has no such task (it has ${
@@ -429,6 +501,15 @@ function stepOf(catalog: Catalog, task: string, map: unknown): StepSpec {
   }
   if (map !== undefined && typeof map !== "function") {
     throw new ConfigError(`Cannot use task '${task}' in a workflow: its mapping is not a function`);
+  }
+  const given = map === undefined ? from?.given : undefined;
+  const wrong = given && misfit(given.schema, catalog.get(task)!.schema);
+  if (wrong) {
+    throw new ConfigError(
+      `Cannot use task '${task}' in workflow '${
+        from!.workflow
+      }' without a mapping: ${given.what} does not fit its payload (${wrong}); give a mapping`,
+    );
   }
   return map === undefined ? { task } : { task, map: map as Mapper };
 }

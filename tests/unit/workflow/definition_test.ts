@@ -4,7 +4,7 @@
  */
 import { assertEquals, assertThrows } from "@std/assert";
 import { z } from "zod";
-import { defineCatalog } from "../../../src/task/catalog.ts";
+import { type Catalog, defineCatalog } from "../../../src/task/catalog.ts";
 import { defineTask } from "../../../src/task/contract.ts";
 import { ConfigError } from "../../../src/errors/config_error.ts";
 import {
@@ -12,6 +12,7 @@ import {
   MAX_GROUP_MEMBERS,
   type Settled,
   type Workflow,
+  type WorkflowStart,
 } from "../../../src/workflow/definition.ts";
 import type { WorkflowReceipt } from "../../../src/workflow/start.ts";
 
@@ -72,6 +73,66 @@ Deno.test("a mismatch between a result and the next payload does not compile", (
   assertThrows(() => untyped.then("nope"), ConfigError, "the catalog has no such task");
   assertThrows(() => untyped.then("sum", "ranges[0]"), ConfigError, "not a function");
   assertEquals(typeof mismatches, "function");
+});
+
+Deno.test("a workflow built from data meets the type checker's check when it is built", () => {
+  // Names read from a file: the types are cast away, and the check runs on the schemas.
+  type Untyped = {
+    then(task: string, map?: unknown): Untyped;
+    each(task: unknown, map?: unknown): { join(task: string, map?: unknown): Untyped };
+    group(members: (m: { task(task: string): unknown }) => unknown[]): {
+      join(task: string, map?: unknown): Untyped;
+    };
+  };
+  const from = (task: string) =>
+    (defineWorkflow(catalog as Catalog, "data") as WorkflowStart<Catalog>).start(
+      task,
+    ) as unknown as Untyped;
+  assertThrows(
+    () => from("split").then("label"),
+    ConfigError,
+    "Cannot use task 'label' in workflow 'data' without a mapping: split's result does not fit its payload (the result is an array, the payload needs an object); give a mapping",
+  );
+  assertThrows(
+    () => from("sum").each("double"),
+    ConfigError,
+    "a fan-out needs a list, and sum's result is not one",
+  );
+  assertThrows(() => from("split").each("double"), ConfigError, "an element of split's result");
+  assertThrows(
+    () => from("split").each("sum").join("label"),
+    ConfigError,
+    "the members' results does not fit its payload",
+  );
+  assertThrows(
+    () => from("double").group((m) => [m.task("double"), m.task("label")]),
+    ConfigError,
+    "double's result does not fit its payload",
+  );
+  assertThrows(
+    () =>
+      from("split").each((m: { task(t: string): { then(t: string): unknown } }) =>
+        m.task("sum").then("double")
+      ),
+    ConfigError,
+    "sum's result does not fit its payload",
+  );
+  // What fits is built, mapping or not; a mapping is not looked into.
+  from("split").each("sum").join("total", (sums: number[]) => ({ sums })).then("label", String);
+  from("double").then("double").group((m) => [m.task("double")]).join(
+    "total",
+    () => ({ sums: [] }),
+  );
+  // A check the type checker cannot make: a result with more than a strict payload takes.
+  const strict = defineCatalog(
+    defineTask({ name: "a", schema: z.object({}), result: z.object({ x: z.int(), y: z.int() }) }),
+    defineTask({ name: "b", schema: z.strictObject({ x: z.int() }), result: z.int() }),
+  );
+  assertThrows(
+    () => defineWorkflow(strict, "strict").start("a").then("b"),
+    ConfigError,
+    "property 'y'",
+  );
 });
 
 Deno.test("a group's members are typed each by its task, and joinSettled gets settled outcomes", () => {
