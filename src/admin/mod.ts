@@ -32,6 +32,7 @@ export type { SkippedMessages } from "../history/skipped.ts";
 export type { StreamCheck, StreamCheckOptions } from "./stream_check.ts";
 export { type FeedCounts, type FeedOptions, type FeedRecord, TaskFeed } from "../history/feed.ts";
 export type { TaskRecord, TaskState } from "../history/timeline.ts";
+export type { WorkflowLookup, WorkflowStep } from "../history/workflow_lookup.ts";
 export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts";
 export { type DeadLetterFilter, describeFilter, matchesFilter } from "./filters.ts";
 export type { ReplayOptions, ReplaySummary } from "./replay.ts";

@@ -30,6 +30,8 @@ import type { Snapshot } from "./snapshot.ts";
 import type { DashboardState } from "./state.ts";
 import { taskDuration } from "./duration.ts";
 import type { TaskState } from "../history/timeline.ts";
+import { isWorkflowId } from "../workflow/start.ts";
+import { MAX_WORKFLOW_ID_BYTES } from "../wire/workflow.ts";
 
 /** Who may use the dashboard. */
 export interface DashboardAccess {
@@ -354,6 +356,27 @@ export function dashboardApp(options: DashboardAppOptions): Hono {
         ? "From the task history (Q.events) and the dead letters."
         : "This queue has no task history (its producers and workers ran with --no-history): only a dead letter can be found by its id.",
     });
+  });
+  app.get("/api/queues/:queue/workflows/:id", async (c) => {
+    const admin = adminOf(c);
+    const id = c.req.param("id");
+    if (!isWorkflowId(id)) {
+      throw new Refusal(
+        400,
+        `Cannot look up workflow ${
+          JSON.stringify(clipText(id, 200))
+        }: a workflow's id is 1 to ${MAX_WORKFLOW_ID_BYTES} bytes of printable characters, without '.' or spaces`,
+      );
+    }
+    parse(z.object({}).strict(), c.req.query(), "the query");
+    const workflow = await admin.workflow(id);
+    if (workflow === undefined) {
+      throw new Refusal(
+        404,
+        `No workflow ${id} in the history of ${admin.names.main}: none of its steps has an event there`,
+      );
+    }
+    return c.json(workflow);
   });
   app.post("/api/queues/:queue/tasks/:id/cancel", async (c) => {
     const admin = adminOf(c);

@@ -24,6 +24,7 @@ import deadJs from "./ui/dead.js" with { type: "text" };
 import overviewJs from "./ui/overview.js" with { type: "text" };
 import schedulesJs from "./ui/schedules.js" with { type: "text" };
 import tasksJs from "./ui/tasks.js" with { type: "text" };
+import workflowJs from "./ui/workflow.js" with { type: "text" };
 
 /** A file the dashboard serves. */
 export interface Asset {
@@ -75,4 +76,5 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["overview.js", js(overviewJs)],
   ["schedules.js", js(schedulesJs)],
   ["tasks.js", js(tasksJs)],
+  ["workflow.js", js(workflowJs)],
 ]);

@@ -66,6 +66,8 @@ export interface TaskRecord {
   readonly error: string | undefined;
   /** Why it was dead-lettered. */
   readonly reason: string | undefined;
+  /** The id of the workflow it is a step of, as its `started` events say. */
+  readonly workflow?: string;
   /** Its events, in the order they happened, when kept. */
   readonly events: readonly HistoryEvent[];
 }
@@ -145,6 +147,7 @@ export function applyEvent(
         worker,
         progress: undefined,
         notBefore: undefined,
+        ...(event.workflow === undefined ? {} : { workflow: event.workflow }),
       };
     case "progress":
       return {

@@ -15,7 +15,7 @@
  * | event       | fields besides `v`, `event`, `id`, `task`, `at`                          |
  * | ----------- | ------------------------------------------------------------------------ |
  * | `enqueued`  | `notBefore` (delayed), `expires`, `priority`, `payload` (when asked)     |
- * | `started`   | `worker`, `attempt`                                                      |
+ * | `started`   | `worker`, `attempt`, `workflow` (a workflow's step: the workflow's id)   |
  * | `progress`  | `worker`, `attempt`, `fraction` (0 to 1), `note`                         |
  * | `retried`   | `worker`, `attempt` (the one that failed), `error`, `next` (its time)    |
  * | `succeeded` | `worker`, `attempt`, `ms`, `result`                                      |
@@ -28,17 +28,20 @@
  * A reader checks every event before use ({@linkcode readEvent}): at most
  * {@linkcode MAX_EVENT_BYTES} bytes, {@linkcode MAX_EVENT_DEPTH} levels deep, and of the shape
  * above (a field an event should have and lacks is read as "not recorded"; one of the wrong
- * type makes the event unreadable). Readers skip, and count, what they cannot read.
+ * type, or out of its bounds, such as a `workflow` that is empty or over
+ * {@linkcode MAX_WORKFLOW_ID_BYTES} bytes, makes the event unreadable). Readers skip, and count,
+ * what they cannot read.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { z } from "../deps/zod.ts";
-import { MAX_JSON_DEPTH } from "../util/bounds.ts";
+import { MAX_JSON_DEPTH, utf8Bytes } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
 import { type JsonProblem, parseBoundedJson } from "./bounded_json.ts";
 import type { DeadReason } from "./dead_reasons.ts";
 import type { TaskOutcome } from "./outcome_codec.ts";
+import { MAX_WORKFLOW_ID_BYTES } from "./workflow.ts";
 
 /** The version of the event format, the `v` of every event. */
 export const EVENT_FORMAT = 1;
@@ -113,6 +116,11 @@ export interface EnqueuedEvent extends EventBase<"enqueued"> {
 export interface StartedEvent extends WorkerEvent<"started"> {
   /** Which attempt, from 1. */
   readonly attempt: number;
+  /**
+   * The id of the workflow the task is a step of (from its `x-warren-workflow` header): 1 to
+   * {@linkcode MAX_WORKFLOW_ID_BYTES} bytes. Absent for a task that is no workflow's step.
+   */
+  readonly workflow?: string;
 }
 
 /** A handler reported how far it is. */
@@ -400,6 +408,11 @@ const NOT_RECORDED = "(not recorded)";
 const Time = z.string().max(64).regex(/^\d{4}-\d{2}-\d{2}T/, "not an ISO 8601 time");
 const Text = z.string();
 const Count = z.number().int().min(0);
+/** A workflow's id: at most as many characters as bytes, checked before its bytes are counted. */
+const WorkflowId = z.string().min(1).max(MAX_WORKFLOW_ID_BYTES).refine(
+  (id) => utf8Bytes(id) <= MAX_WORKFLOW_ID_BYTES,
+  { message: `at most ${MAX_WORKFLOW_ID_BYTES} bytes` },
+);
 const Worker = { worker: Text.default(NOT_RECORDED) };
 const Base = {
   v: z.literal(EVENT_FORMAT),
@@ -417,7 +430,13 @@ const EventSchema = z.discriminatedUnion("event", [
     priority: z.number().optional(),
     payload: z.record(z.string(), z.unknown()).optional(),
   }),
-  z.object({ ...Base, ...Worker, event: z.literal("started"), attempt: Count.default(0) }),
+  z.object({
+    ...Base,
+    ...Worker,
+    event: z.literal("started"),
+    attempt: Count.default(0),
+    workflow: WorkflowId.optional(),
+  }),
   z.object({
     ...Base,
     ...Worker,

@@ -36,6 +36,7 @@ import type { Logger } from "../util/logger.ts";
 import { EventWriter } from "../history/event_writer.ts";
 import type { NewHistoryEvent } from "../wire/events.ts";
 import type { CancelRequest } from "../wire/control.ts";
+import type { readStepTag } from "../wire/workflow.ts";
 import { messageId } from "../wire/task_codec.ts";
 import type { ConsumerSession } from "./consumer_session.ts";
 import type { Disposition } from "./disposition.ts";
@@ -59,6 +60,9 @@ export const MAX_SETTLE_FAILURES = 3;
 /** How many message ids the count of refused settlements remembers (the oldest go first). */
 const FAILURES_REMEMBERED = 1_000;
 
+/** What a delivery's workflow header says: the step it is (none for a task), or why it is unread. */
+export type StepRead = ReturnType<typeof readStepTag>;
+
 /** A delivery being worked on. */
 export interface Delivery {
   /** The message. */
@@ -71,6 +75,8 @@ export interface Delivery {
   readonly cancel: AbortController;
   /** The cancel request that fired `cancel` while the task ran. */
   cancelled?: CancelRequest;
+  /** Its workflow header, once read: the step it is, if any (read once, when first needed). */
+  step?: StepRead;
 }
 
 /** What the writer needs from its worker. */

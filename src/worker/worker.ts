@@ -44,7 +44,7 @@ import { checkProgress, ProgressThrottle } from "./progress.ts";
 import { logTaskEvent, type TaskEvent } from "./events.ts";
 import { onStopSignals } from "../util/signals.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
-import { type Delivery, OutcomeWriter, type Subject } from "./outcome_writer.ts";
+import { type Delivery, OutcomeWriter, type StepRead, type Subject } from "./outcome_writer.ts";
 import { planSettlement } from "./settlement.ts";
 import { TaskRunner } from "./task_runner.ts";
 import { ThreadPool } from "./threads/pool.ts";
@@ -433,7 +433,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     const facts = keyedFacts(deliveryFacts(message), keyed);
     const decoded = decodeTask(message, this.#handlers.catalog, maxMessageBytes);
     const subject = { id: decoded.id, task: decoded.ok ? decoded.contract.name : decoded.task };
-    const cancelled = decoded.ok ? this.#cancelOf(message, decoded.id) : undefined;
+    const cancelled = decoded.ok ? this.#cancelOf(delivery, decoded.id) : undefined;
     const admission = decide({
       delivery: facts,
       decoded,
@@ -467,7 +467,11 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
       const history = this.#options.history.enabled;
       // Lazy: a task that ends within a few milliseconds has it written with its outcome.
       if (history) {
-        this.#record(delivery, { event: "started", id, task, worker, attempt }, { lazy: true });
+        const step = this.#stepOf(delivery);
+        const workflow = step.ok && step.tag ? { workflow: step.tag.id } : {};
+        this.#record(delivery, { event: "started", id, task, worker, attempt, ...workflow }, {
+          lazy: true,
+        });
       }
       const progress = history
         ? new ProgressThrottle((fraction, note) =>
@@ -731,15 +735,19 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     );
   }
 
-  /** Fires the signal of the running task that `request` cancels, if this worker runs it. */
-  /** The cancel that applies to `message`: of its id, or of its workflow's. */
-  #cancelOf(message: ConsumeMessage, id: string): CancelRequest | undefined {
+  /** What `delivery`'s workflow header says, read on first use and kept with the delivery. */
+  #stepOf(delivery: Delivery): StepRead {
+    return delivery.step ??= readStepTag(delivery.message.properties.headers);
+  }
+
+  /** The cancel that applies to `delivery`: of its id, or of its workflow's. */
+  #cancelOf(delivery: Delivery, id: string): CancelRequest | undefined {
     const cancels = this.#cancels;
     if (!cancels) return undefined;
-    const replayed = replayedAt(message);
+    const replayed = replayedAt(delivery.message);
     const own = cancels.get(id, replayed);
     if (own || this.#options.workflows.size === 0) return own;
-    const step = readStepTag(message.properties.headers);
+    const step = this.#stepOf(delivery);
     return step.ok && step.tag ? cancels.get(step.tag.id, replayed) : undefined;
   }
 
@@ -755,7 +763,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   ): Continuation | undefined {
     const kind = disposition.kind;
     if (kind !== "done" && kind !== "dead" && kind !== "drop") return undefined;
-    const step = readStepTag(delivery.message.properties.headers);
+    const step = this.#stepOf(delivery);
     if (!step.ok) {
       this.#log.warn("workflow.unreadable", { id: subject.id, error: step.error });
       return undefined;
@@ -784,6 +792,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     return next;
   }
 
+  /** Fires the signal of the running task that `request` cancels, if this worker runs it. */
   #onCancelRequest(request: CancelRequest): void {
     for (const delivery of this.#inFlight) {
       if (delivery.cancel.signal.aborted) continue;
@@ -802,7 +811,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   /** Whether `delivery` is a step of workflow `id`. */
   #inWorkflow(delivery: Delivery, id: string): boolean {
     if (this.#options.workflows.size === 0) return false;
-    const step = readStepTag(delivery.message.properties.headers);
+    const step = this.#stepOf(delivery);
     return step.ok && step.tag?.id === id;
   }
 

@@ -48,6 +48,15 @@ export interface WorkflowReceipt<Out = unknown> {
 const ID = /^[^.\s\u0000-\u001f\u007f]+$/;
 
 /**
+ * Whether `id` may be a workflow's id: 1 to {@linkcode MAX_WORKFLOW_ID_BYTES} bytes of printable
+ * characters, without `.` or spaces.
+ */
+export function isWorkflowId(id: unknown): id is string {
+  return typeof id === "string" && id.length <= MAX_WORKFLOW_ID_BYTES && ID.test(id) &&
+    utf8Bytes(id) <= MAX_WORKFLOW_ID_BYTES;
+}
+
+/**
  * The first step of `workflow` on `input`, ready to publish, and its receipt. Throws a
  * `ValidationError` when the first task's schema refuses `input`, a `ConfigError` for a bad id.
  */
@@ -58,7 +67,7 @@ export function prepareWorkflow<C extends Catalog, In, Out>(
   options: StartOptions & { readonly maxBytes?: number } = {},
 ): { message: EncodedTask; receipt: WorkflowReceipt<Out> } {
   const id = options.id ?? newTaskId();
-  if (typeof id !== "string" || !ID.test(id) || utf8Bytes(id) > MAX_WORKFLOW_ID_BYTES) {
+  if (!isWorkflowId(id)) {
     throw new ConfigError(
       `Cannot start workflow '${workflow.name}' with id ${
         JSON.stringify(id)

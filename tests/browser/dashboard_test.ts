@@ -5,12 +5,13 @@
  * never reach the browser. Two work queues: one that only fills up, one that a worker drains.
  * The page loads with no console error; its counts match the broker; live updates arrive;
  * replay and purge work through the buttons (after the confirmation); the schedules show the
- * active scheduler; a cross-site form cannot purge; no response holds the password.
- * Screenshots go to `dist/screenshots/`.
+ * active scheduler; a cross-site form cannot purge; no response holds the password. And, on the
+ * shared broker, a workflow's page: reached from one of its steps, its tree of stages and members
+ * with their states, refreshed until it ends. Screenshots go to `dist/screenshots/`.
  *
  * @module
  */
-import { assert, assertEquals, assertLessOrEqual } from "@std/assert";
+import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@std/assert";
 import type { Page } from "npm:playwright-core@^1.65.1";
 import { Buffer } from "node:buffer";
 import { queueNames } from "../../src/broker/topology.ts";
@@ -22,7 +23,7 @@ import { defineCatalog } from "../../src/task/catalog.ts";
 import { defineTask } from "../../src/task/contract.ts";
 import { z } from "zod";
 import { handlers } from "../../tasks/handlers/mod.ts";
-import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
+import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { chromiumInstalled, launchBrowser } from "../_helpers/browser.ts";
 import { rootPath } from "../_helpers/cli.ts";
 import { startDashboard } from "../_helpers/dashboard.ts";
@@ -30,6 +31,14 @@ import { putDeadLetters } from "../_helpers/dead_letters.ts";
 import { freePort } from "../_helpers/ports.ts";
 import { queueDepth } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, startRabbitNode } from "../_helpers/rabbit_node.ts";
+import {
+  blocking,
+  catalog as workflowCatalog,
+  handlers as workflowHandlers,
+  nested,
+  ordered,
+  workflows,
+} from "../fixtures/workflow_catalog.ts";
 
 const ready = (await rabbitmqInstalled()) && (await chromiumInstalled());
 if (!ready) {
@@ -504,6 +513,192 @@ Deno.test({
       const { code, stderr } = await dashboard.stop();
       assertEquals(code, 0, stderr);
       assert(!stderr.includes(SECRET));
+    }
+  },
+});
+
+Deno.test({
+  name: "the dashboard in a real browser: a workflow's tree, reached from one of its steps",
+  ignore: !(await chromiumInstalled()),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const queue = uniqueQueue("warren_dash_wf");
+    await using client = await rawClient();
+    client.track(queue);
+    const worker = await Worker.start(workflowHandlers, {
+      url: TEST_URL,
+      queue,
+      workflows,
+      id: "dash-wf-worker",
+    });
+    const producer = await Producer.connect(workflowCatalog, { url: TEST_URL, queue });
+    await using dashboard = await startDashboard(["--queue", queue, "--interval", "300ms"]);
+    await using browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const problems: string[] = [];
+    page.on(
+      "console",
+      (m) => m.type() === "error" && problems.push(`console: ${m.text()} (${m.location().url})`),
+    );
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    /** The state each step of the tree shows, by stage: `{"0": [[id, state], ...], ...}`. */
+    const tree = () =>
+      page.evaluate(() =>
+        Object.fromEntries(
+          [...document.querySelectorAll<HTMLElement>("#workflow-tree tbody.stage")].map((body) => [
+            body.dataset.stage ?? "?",
+            [...body.querySelectorAll<HTMLElement>("tr.step")].map((row) => [
+              row.dataset.step ?? "?",
+              row.querySelector(".state")?.textContent ?? "?",
+            ]),
+          ]),
+        )
+      );
+    await Deno.mkdir(SCREENSHOTS, { recursive: true });
+    try {
+      await t.step(
+        "a fan-out's member links to its workflow, whose tree shows every step",
+        async () => {
+          const run = await producer.start(ordered, { n: 3 });
+          const outcome = await producer.result(run, { timeout: 30_000 });
+          assertEquals(outcome.ok && outcome.result, "55,155,255");
+          await page.goto(`${dashboard.url}#/tasks`);
+          await page.waitForSelector("body[data-ready='1']");
+          // The feed shows once the page has picked its queue: the search is not cleared then.
+          await page.waitForSelector(`#tasks-feed tr[data-id="${run.id}.1.1"]`, {
+            timeout: 15_000,
+          });
+          await page.fill("#task-id", `${run.id}.1.1`);
+          await page.click("#task-search");
+          await page.waitForSelector('#task-state[data-state="succeeded"]');
+          assertEquals(await page.locator("#task-workflow-link").innerText(), run.id);
+          await page.click("#task-workflow-link");
+          await page.waitForSelector('#workflow-state[data-state="succeeded"]', {
+            timeout: 15_000,
+          });
+          assertEquals(
+            new URL(page.url()).hash,
+            `#/workflow/${queue}/${run.id}`,
+            "the address names the workflow",
+          );
+          assertEquals(await tree(), {
+            "0": [[`${run.id}.0`, "succeeded"]],
+            "1": [
+              [`${run.id}.1.0`, "succeeded"],
+              [`${run.id}.1.1`, "succeeded"],
+              [`${run.id}.1.2`, "succeeded"],
+            ],
+            "end": [[run.id, "succeeded"]],
+          });
+          const heads = await page.locator("#workflow-tree tr.stage-head").allInnerTexts();
+          assertEquals(heads.map((h) => h.replace(/\s+/g, " ").trim()), [
+            "stage 0split",
+            "stage 1sum3 member(s): 3 succeeded",
+            "endlabel",
+          ]);
+          const end = page.locator(`#workflow-tree tr[data-step="${run.id}"]`);
+          assertEquals(await end.locator("td.text").innerText(), '"55,155,255"');
+          assert(/^\d+ ms$/.test(await end.locator("td.duration").innerText()));
+          assertEquals(await page.locator("#workflow-tree tr.member td.where").allInnerTexts(), [
+            "#0",
+            "#1",
+            "#2",
+          ]);
+          assertStringIncludes(await page.locator("#workflow-live").innerText(), "ended");
+          await page.screenshot({ path: `${SCREENSHOTS}workflow.png`, fullPage: true });
+
+          // Each step links to its task's page.
+          await page.click(`#workflow-tree tr[data-step="${run.id}.1.2"] a.step-link`);
+          await page.waitForFunction(
+            (id) => document.querySelector("#task-state")?.textContent?.startsWith(`Task ${id} `),
+            `${run.id}.1.2`,
+          );
+          assertEquals(await page.locator("#nav-tasks").getAttribute("class"), "active");
+          assertEquals(problems, []);
+        },
+      );
+
+      await t.step("a fan-out of chains lists each member's steps under its stage", async () => {
+        const run = await producer.start(nested, { n: 2 });
+        const outcome = await producer.result(run, { timeout: 30_000 });
+        assertEquals(outcome.ok && outcome.result, "110,310");
+        await page.goto(`${dashboard.url}#/workflow/${queue}/${run.id}`);
+        await page.waitForSelector('#workflow-state[data-state="succeeded"]', { timeout: 15_000 });
+        assertEquals((await tree())["1"], [
+          [`${run.id}.1.0`, "succeeded"],
+          [`${run.id}.1.0.1`, "succeeded"],
+          [`${run.id}.1.1`, "succeeded"],
+          [`${run.id}.1.1.1`, "succeeded"],
+        ]);
+        const stage = page.locator('#workflow-tree tbody[data-stage="1"]');
+        assertEquals(await stage.locator("tr.member td.where").allInnerTexts(), [
+          "#0",
+          "#0.1",
+          "#1",
+          "#1.1",
+        ]);
+        assertStringIncludes(
+          await stage.locator(".stage-counts").innerText(),
+          "2 member(s), 4 steps: 4 succeeded",
+        );
+      });
+
+      await t.step("a running workflow refreshes live, until it ends failed", async () => {
+        const run = await producer.start(blocking, { x: 1 });
+        // Opened by its address while its blocking step runs.
+        await page.goto(`${dashboard.url}#/workflow/${queue}/${run.id}`);
+        await page.waitForSelector(
+          `#workflow-tree tr[data-step="${run.id}.1"] .state[data-state="running"]`,
+          { timeout: 15_000 },
+        );
+        assertEquals(await page.locator("#workflow-state").getAttribute("data-state"), "running");
+        assertStringIncludes(await page.locator("#workflow-live").innerText(), "refreshed every");
+        await producer.cancel(run.id);
+        await page.waitForSelector('#workflow-state[data-state="failed"]', { timeout: 20_000 });
+        const states = await tree();
+        assertEquals(states["0"], [[`${run.id}.0`, "succeeded"]]);
+        assertEquals(states["1"], [[`${run.id}.1`, "cancelled"]]);
+        assertEquals(states["end"]?.map(([id]) => id), [run.id]);
+        const error = await page.locator(`#workflow-tree tr[data-step="${run.id}.1"] td.text`)
+          .innerText();
+        assertStringIncludes(error, "cancelled");
+        assertStringIncludes(await page.locator("#workflow-live").innerText(), "ended");
+        // Ended: the page reads the workflow no more, while the dashboard's clock (its live
+        // snapshots' time, in the header) goes on for two of the page's refresh periods.
+        let reads = 0;
+        page.on("request", (r) => void (r.url().includes("/workflows/") && reads++));
+        const endedAt = Math.floor(Date.now() / 1000) % 86_400;
+        await page.waitForFunction(
+          (since) => {
+            const time = /(\d\d):(\d\d):(\d\d)/.exec(
+              document.querySelector("#live")?.textContent ?? "",
+            );
+            if (!time) return false;
+            const shown = Number(time[1]) * 3600 + Number(time[2]) * 60 + Number(time[3]);
+            const later = (shown - since + 86_400) % 86_400;
+            return later >= 3 && later < 3600;
+          },
+          endedAt,
+          { timeout: 15_000 },
+        );
+        assertEquals(reads, 0, "no read of an ended workflow");
+
+        // An unknown workflow says so.
+        await page.goto(`${dashboard.url}#/workflow/${queue}/nobody`);
+        await page.waitForSelector("#workflow-error");
+        assertStringIncludes(
+          await page.locator("#workflow-error").innerText(),
+          "No workflow nobody",
+        );
+        assertEquals(problems.filter((p) => !p.includes("404")), []);
+      });
+    } finally {
+      await page.close();
+      await producer.close();
+      await worker.close();
+      const { code, stderr } = await dashboard.stop();
+      assertEquals(code, 0, stderr);
     }
   },
 });

@@ -1,7 +1,7 @@
 /**
  * The dashboard's HTTP surface without a browser, against the shared broker: the token, the
  * Host and Origin checks, the confirmation of destructive requests, and the errors of bad
- * requests; `admin.ts dashboard` as a subprocess.
+ * requests, and a workflow's tree; `admin.ts dashboard` as a subprocess.
  *
  * @module
  */
@@ -13,6 +13,11 @@ import { rootPath } from "../_helpers/cli.ts";
 import { startDashboard } from "../_helpers/dashboard.ts";
 import { putDeadLetters } from "../_helpers/dead_letters.ts";
 import { queueDepth } from "../_helpers/probe.ts";
+import { readHistory } from "../_helpers/history.ts";
+import { Producer } from "../../src/producer/producer.ts";
+import { Worker } from "../../src/worker/worker.ts";
+import type { WorkflowLookup } from "../../src/history/workflow_lookup.ts";
+import { catalog, handlers, ordered, workflows } from "../fixtures/workflow_catalog.ts";
 
 const TOKEN = "a-token-of-32-characters-or-so-0";
 
@@ -177,6 +182,104 @@ Deno.test("the dashboard's API: headers, Host, Origin, confirmation and bad requ
 
   const { code, stderr } = await dashboard.stop();
   assertEquals(code, 0, stderr);
+});
+
+Deno.test("the dashboard's API: a workflow's steps by stage, 404 for an unknown one, 400 for a bad id", async (t) => {
+  const queue = uniqueQueue("warren_dash_workflow");
+  await using client = await rawClient();
+  client.track(queue);
+  const worker = await Worker.start(handlers, { queue, workflows, id: "dash-wf-worker" });
+  const producer = await Producer.connect(catalog, { queue });
+  await using dashboard = await startDashboard(["--queue", queue, "--interval", "200ms"]);
+  const api = (path: string) => fetch(new URL(path, dashboard.url));
+  const refused = async (path: string, status: number, words: string) => {
+    const response = await api(path);
+    const body = await response.json();
+    assertEquals(response.status, status, `${path}: ${JSON.stringify(body)}`);
+    assertStringIncludes(body.error, words, path);
+    return body.error as string;
+  };
+  try {
+    const run = await producer.start(ordered, { n: 3 });
+    const outcome = await producer.result(run, { timeout: 30_000 });
+    assertEquals(outcome.ok && outcome.result, "55,155,255");
+
+    await t.step("the workflow, its steps ordered by stage then member", async () => {
+      const response = await api(`/api/queues/${queue}/workflows/${run.id}`);
+      assertEquals(response.status, 200);
+      const found = await response.json() as WorkflowLookup;
+      assertEquals(found.id, run.id);
+      assertEquals(found.state, "succeeded");
+      assertEquals(
+        found.steps.map((s) => [s.id, s.stage, s.member ?? null, s.record.task, s.record.state]),
+        [
+          [`${run.id}.0`, 0, null, "split", "succeeded"],
+          [`${run.id}.1.0`, 1, 0, "sum", "succeeded"],
+          [`${run.id}.1.1`, 1, 1, "sum", "succeeded"],
+          [`${run.id}.1.2`, 1, 2, "sum", "succeeded"],
+          [run.id, "end", null, "label", "succeeded"],
+        ],
+      );
+      assertEquals(found.steps.at(-1)?.record.result, "55,155,255");
+      assert(found.steps.every((s) => typeof s.ms === "number" && s.record.attempts === 1));
+      assertEquals(found.skipped.count, 0);
+    });
+
+    await t.step(
+      "every step's started event names its workflow, and so does its task's page",
+      async () => {
+        const started = (await readHistory(queue)).filter((e) => e.event === "started");
+        assertEquals(started.length, 5);
+        for (const event of started) {
+          assertEquals(event.event === "started" && event.workflow, run.id, event.id);
+        }
+        const step = await (await api(`/api/queues/${queue}/tasks/${run.id}.1.1`)).json();
+        assertEquals(step.record.workflow, run.id);
+      },
+    );
+
+    await t.step(
+      "an unknown workflow, or one of an unknown queue, is 404 with a message",
+      async () => {
+        await refused(`/api/queues/${queue}/workflows/nobody`, 404, "No workflow nobody");
+        await refused("/api/queues/nope/workflows/nobody", 404, `it shows ${queue}`);
+        // At the bound (128 bytes: 64 two-byte characters) an id is looked up.
+        await refused(
+          `/api/queues/${queue}/workflows/${encodeURIComponent("é".repeat(64))}`,
+          404,
+          "No workflow",
+        );
+      },
+    );
+
+    await t.step("a hostile id is refused with 400 before the history is read", async () => {
+      for (
+        const id of [
+          "w".repeat(129),
+          "é".repeat(65),
+          "x".repeat(8_000),
+          `${run.id}.1.1`,
+          "a b",
+          "a\u0000b",
+          "a\nb",
+          "\u007f",
+        ]
+      ) {
+        const error = await refused(
+          `/api/queues/${queue}/workflows/${encodeURIComponent(id)}`,
+          400,
+          "1 to 128 bytes of printable characters",
+        );
+        assert(error.length < 400, `the id is cut in the message: ${error.length} characters`);
+      }
+      await refused(`/api/queues/${queue}/workflows/${run.id}?full=1`, 400, "the query");
+    });
+  } finally {
+    await producer.close();
+    await worker.close();
+    const { code, stderr } = await dashboard.stop();
+    assertEquals(code, 0, stderr);
+  }
 });
 
 Deno.test("a dashboard with a token refuses requests without it, and takes it once from the address", async () => {

@@ -1,5 +1,7 @@
-// The dashboard's page: a header with the pages, and the page shown (from the URL's hash).
-// Snapshots of the queues arrive over server-sent events, at most one per refresh interval.
+// The dashboard's page: a header with the pages, and the page shown (from the URL's hash:
+// `#/tasks`, or with a queue and an id, `#/tasks/QUEUE/ID` for a task and `#/workflow/QUEUE/ID`
+// for a workflow). Snapshots of the queues arrive over server-sent events, at most one per
+// refresh interval.
 import { render } from "/assets/preact.mjs";
 import { useEffect, useState } from "/assets/preact-hooks.mjs";
 import { html } from "/assets/htm-preact.mjs";
@@ -8,6 +10,7 @@ import { DeadLetters } from "/assets/dead.js";
 import { Overview } from "/assets/overview.js";
 import { Schedules } from "/assets/schedules.js";
 import { Tasks } from "/assets/tasks.js";
+import { Workflow } from "/assets/workflow.js";
 
 const PAGES = [
   ["overview", "Overview", Overview],
@@ -19,9 +22,28 @@ const PAGES = [
 /** Points each queue's chart keeps (as the server does). */
 const HISTORY = 600;
 
-function pageOf(hash) {
-  const name = hash.replace(/^#\/?/, "");
-  return PAGES.some(([n]) => n === name) ? name : "overview";
+/** Pages reached by a link only, and the page of the header they belong to. */
+const SUBPAGES = [["workflow", "tasks", Workflow]];
+
+/** A part of the hash, decoded; `undefined` when it does not decode. */
+function decoded(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The page a hash names, and what it is about: `{ name, queue?, id? }`. A queue and an id come
+ * together (`#/tasks/QUEUE/ID`); a workflow's page needs both.
+ */
+function routeOf(hash) {
+  const [name = "", ...rest] = hash.replace(/^#\/?/, "").split("/");
+  const [queue, id] = rest.length === 2 ? rest.map(decoded) : [];
+  const target = queue && id ? { queue, id } : {};
+  if (name === "workflow") return target.id ? { name, ...target } : { name: "tasks" };
+  return PAGES.some(([n]) => n === name) ? { name, ...target } : { name: "overview" };
 }
 
 function withPoints(history, snapshot) {
@@ -71,9 +93,9 @@ function useLive() {
 }
 
 function App() {
-  const [page, setPage] = useState(pageOf(location.hash));
+  const [route, setRoute] = useState(routeOf(location.hash));
   useEffect(() => {
-    const follow = () => setPage(pageOf(location.hash));
+    const follow = () => setRoute(routeOf(location.hash));
     addEventListener("hashchange", follow);
     return () => removeEventListener("hashchange", follow);
   }, []);
@@ -82,7 +104,9 @@ function App() {
   useEffect(() => {
     if (live.snapshot) document.body.dataset.ready = "1";
   }, [live.snapshot !== null]);
-  const Page = PAGES.find(([name]) => name === page)[2];
+  const sub = SUBPAGES.find(([name]) => name === route.name);
+  const page = sub ? sub[1] : route.name;
+  const Page = sub ? sub[2] : PAGES.find(([name]) => name === page)[2];
   return html`
     <header>
       <h1>Warren</h1>
@@ -99,7 +123,7 @@ function App() {
     </header>
     <main>
       ${live.error ? html`<p class="error">${live.error}</p>` : null}
-      <${Page} live=${live} queues=${queues} />
+      <${Page} live=${live} queues=${queues} route=${route} />
     </main>
   `;
 }

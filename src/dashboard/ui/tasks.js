@@ -1,6 +1,7 @@
 // Tasks: the live feed of a queue's latest tasks (from its task history, Q.events), one task's
-// timeline (attempts, progress, result or error), and cancelling it behind a confirmation. A
-// queue without a history has no feed: a task can then be found only as a dead letter.
+// timeline (attempts, progress, result or error, and a link to its workflow when it is a step
+// of one), and cancelling it behind a confirmation. A queue without a history has no feed: a
+// task can then be found only as a dead letter. `#/tasks/QUEUE/ID` opens task ID of QUEUE.
 import { useEffect, useRef, useState } from "/assets/preact-hooks.mjs";
 import { html } from "/assets/htm-preact.mjs";
 import { getJson, postJson, queuePath } from "/assets/api.js";
@@ -30,6 +31,21 @@ export function formatDuration(duration) {
     ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`
     : `${Math.floor(s / 3600)} h ${String(Math.floor(s / 60) % 60).padStart(2, "0")} min`;
   return ongoing ? `${text} so far` : text;
+}
+
+/** A task's state as a coloured badge (the colours are the style sheet's, by `data-state`). */
+export function StateBadge({ state }) {
+  return html`<span class="state" data-state=${state}>${state}</span>`;
+}
+
+/** The page address of task `id` of `queue`. */
+export function taskHref(queue, id) {
+  return `#/tasks/${encodeURIComponent(queue)}/${encodeURIComponent(id)}`;
+}
+
+/** The page address of workflow `id` of `queue`. */
+export function workflowHref(queue, id) {
+  return `#/workflow/${encodeURIComponent(queue)}/${encodeURIComponent(id)}`;
 }
 
 /** The tasks of the recent window, per state and per task; a task's name filters the feed. */
@@ -91,7 +107,9 @@ function Feed({ feed, onPick }) {
             <td class="time">${t.updatedAt}</td>
             <td>${t.task ?? "?"}</td>
             <td class="id">${t.id}</td>
-            <td>${t.state}</td>
+            <td>
+              <${StateBadge} state=${t.state} />
+            </td>
             <td>${t.attempts}</td>
             <td class="num duration">${formatDuration(t.duration)}</td>
             <td>${t.detail}</td>
@@ -125,6 +143,15 @@ function Timeline({ found, queue, onCancel }) {
             "?"}): ${record.summary}</p>
           ${record.state === "succeeded"
             ? html`<p>result: <code id="task-result">${JSON.stringify(record.result)}</code></p>`
+            : null}
+          ${record.workflow
+            ? html`
+              <p
+                id="task-workflow">A step of workflow <a id="task-workflow-link" href=${workflowHref(
+                  queue,
+                  record.workflow,
+                )}>${record.workflow}</a>.</p>
+            `
             : null}
           ${record.finished ? null : record.cancelRequest
             ? html`
@@ -195,7 +222,7 @@ function Timeline({ found, queue, onCancel }) {
   `;
 }
 
-export function Tasks({ queues }) {
+export function Tasks({ queues, route }) {
   const [queue, setQueue] = useQueue(queues);
   const [state, setState] = useState("");
   const [task, setTask] = useState("");
@@ -259,6 +286,23 @@ export function Tasks({ queues }) {
       clearInterval(timer);
     };
   }, [queue, state, task]);
+  // An address that names a task (`#/tasks/QUEUE/ID`, a link of a workflow's page) opens it,
+  // once: its queue is picked first (which clears what the page showed), then the task.
+  const routed = useRef(null);
+  useEffect(() => {
+    if (!route?.id || routed.current === route || queues.length === 0) return;
+    if (!queues.includes(route.queue)) {
+      routed.current = route;
+      setError(`The dashboard does not show a work queue '${route.queue}'`);
+      return;
+    }
+    if (queue !== route.queue) {
+      setQueue(route.queue);
+      return;
+    }
+    routed.current = route;
+    pick(route.id);
+  }, [route, queue, queues.join(",")]);
   // A task that finishes while the cancel dialog is open: the dialog closes and says so.
   useEffect(() => {
     const record = found?.record;

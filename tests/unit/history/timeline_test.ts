@@ -148,3 +148,22 @@ Deno.test("a replayed event makes a dead task queued again, from its first attem
   const again = foldTimeline([...record.events, started(4)], NOW)!;
   assertEquals([again.state, again.attempts], ["running", 1]);
 });
+
+Deno.test("a started event's workflow goes into the record, and stays through the step's life", () => {
+  const step = { ...base, id: "wf1.1.3" } as const;
+  const record = foldTimeline([
+    { ...step, event: "enqueued", at: at(0) },
+    { ...step, event: "started", at: at(1), worker, attempt: 1, workflow: "wf1" },
+    { ...step, event: "retried", at: at(2), worker, attempt: 1, error: "boom", next: at(3) },
+    { ...step, event: "started", at: at(3), worker, attempt: 2, workflow: "wf1" },
+    { ...step, event: "succeeded", at: at(4), worker, attempt: 2, ms: 5, result: 7 },
+  ], NOW)!;
+  assertEquals([record.state, record.workflow], ["succeeded", "wf1"]);
+  // Without a record kept, as the feed folds events, too.
+  let folded: TaskRecord | undefined;
+  for (const event of record.events) folded = applyEvent(folded, event, { now: NOW });
+  assertEquals(folded?.workflow, "wf1");
+  // A task that is no workflow's step has none.
+  const plain = foldTimeline([enqueued(), started(1)], NOW)!;
+  assertEquals("workflow" in plain, false);
+});

@@ -105,3 +105,22 @@ Deno.test("eventBodies() leaves an unreadable line to its reader, and reads the 
   const bodies = eventBodies({ content, properties: { type: EVENTS_TYPE } });
   assertEquals(bodies.map((body) => decodeEvent(body)?.id), ["t1", undefined, "t2"]);
 });
+
+Deno.test("a started event's workflow goes through encodeEvent(), a batch and eventBodies() unchanged", () => {
+  const step = {
+    event: "started",
+    id: "wf1.1.4",
+    task: "sum",
+    worker: "w1",
+    attempt: 1,
+    workflow: "wf1",
+    at: AT,
+  } as const;
+  const expected: HistoryEvent = { v: 1, ...step };
+  const next: HistoryEvent = { ...expected, id: "wf1.1.5" };
+  assertEquals(decodeEvent(encodeEvent(step).body), expected);
+  assertEquals(JSON.parse(eventJson(step)).workflow, "wf1");
+  const message = batch([step, { ...step, id: "wf1.1.5" }, started("t9")]);
+  assertEquals(read(message), [expected, next, { v: 1, ...started("t9") } as HistoryEvent]);
+  assertEquals(read(message, "wf1.1.5"), [next]);
+});

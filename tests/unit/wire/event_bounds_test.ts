@@ -100,3 +100,28 @@ Deno.test("readEvent() reads a replayed event, and the control stream's replay n
   );
   assertEquals(decodeReplayNote(new Uint8Array(5000).fill(32)), undefined);
 });
+
+Deno.test("readEvent() reads a started event's workflow, and refuses one out of its bounds", () => {
+  const started = { v: 1, event: "started", id: "wf1.0", task: "split", at: AT, attempt: 1 };
+  const read = readEvent(bytes({ ...started, worker: "w1", workflow: "wf1" }));
+  assertEquals(read.ok && read.event.event === "started" && read.event.workflow, "wf1");
+  // 128 bytes is the bound, in bytes: 64 two-byte characters pass, 65 do not.
+  const widest = "é".repeat(64);
+  const atBound = readEvent(bytes({ ...started, workflow: widest }));
+  assertEquals(atBound.ok && atBound.event.event === "started" && atBound.event.workflow, widest);
+  for (
+    const workflow of ["", "é".repeat(65), "w".repeat(129), "w".repeat(1_000_000), 7, null, {
+      id: "wf1",
+    }]
+  ) {
+    const refused = readEvent(bytes({ ...started, workflow }));
+    assertEquals(refused.ok, false, JSON.stringify(workflow).slice(0, 40));
+    if (!refused.ok) {
+      assertEquals(refused.problem, "not-an-event");
+      assertEquals(refused.detail.startsWith("workflow:"), true, refused.detail);
+    }
+  }
+  // Without it, a started event is read as before.
+  const plain = readEvent(bytes(started));
+  assertEquals(plain.ok && plain.event.event === "started" && "workflow" in plain.event, false);
+});
