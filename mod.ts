@@ -115,7 +115,7 @@ export type { TaskContext } from "./src/task/context.ts";
 export { checkpoint } from "./src/task/checkpoint.ts";
 
 export { Producer, type PublishSummary } from "./src/producer/producer.ts";
-export { defineWorkflow, FanOut, Workflow } from "./src/workflow/definition.ts";
+export { defineWorkflow, FanOut, MemberChain, Workflow } from "./src/workflow/definition.ts";
 export type {
   AnyWorkflow,
   ElementOf,

@@ -95,6 +95,24 @@ export interface GroupMember<R> {
 /**
  * A member that is a chain: `task`, then each `then` on the result of the step before. Its
  * result is its last step's.
+ *
+ * @example A fan-out whose member is a chain
+ * ```ts
+ * import { z } from "zod";
+ * import { defineCatalog, defineTask } from "../../mod.ts";
+ * import { defineWorkflow } from "./definition.ts";
+ *
+ * const catalog = defineCatalog(
+ *   defineTask({ name: "list", schema: z.object({}), result: z.array(z.string()) }),
+ *   defineTask({ name: "fetch", schema: z.object({ url: z.string() }), result: z.string() }),
+ *   defineTask({ name: "size", schema: z.object({ page: z.string() }), result: z.number() }),
+ *   defineTask({ name: "sum", schema: z.object({ xs: z.array(z.number()) }), result: z.number() }),
+ * );
+ * const sizes = defineWorkflow(catalog, "sizes")
+ *   .start("list")
+ *   .each((m) => m.task("fetch", (url) => ({ url })).then("size", (page) => ({ page })))
+ *   .join("sum", (xs) => ({ xs }));
+ * ```
  */
 export class MemberChain<C extends Catalog, R> implements GroupMember<R> {
   /** The member's first step; the steps after it are its `next`. */
