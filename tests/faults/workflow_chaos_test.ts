@@ -1,6 +1,6 @@
 /**
  * Workflows under attack: 100 workflows (a split, 30 members each, their join, then a last
- * step) run by worker processes that are SIGKILLed one after another, on a private RabbitMQ
+ * step; one in four with members that are chains of two steps) run by worker processes that are SIGKILLed one after another, on a private RabbitMQ
  * node that is killed (`kill -9`) and started again in the middle. Every workflow ends, with the
  * right result; no workflow ends both ways; no member counts twice (a total would be wrong);
  * and each join's callback is published once: it starts more than once only when the worker
@@ -14,7 +14,7 @@ import { readHistory } from "../_helpers/history.ts";
 import { until } from "../_helpers/probe.ts";
 import { rabbitmqInstalled, startRabbitNode } from "../_helpers/rabbit_node.ts";
 import { rootPath, runCli } from "../_helpers/cli.ts";
-import { catalog, expectedTotal, pipeline } from "../fixtures/workflow_catalog.ts";
+import { catalog, expectedTotal, nested, pipeline } from "../fixtures/workflow_catalog.ts";
 import { WorkerPool } from "./_processes.ts";
 
 const WORKFLOWS = Number(Deno.env.get("WORKFLOW_CHAOS_WORKFLOWS") ?? 100);
@@ -46,11 +46,25 @@ Deno.test({
       logger: silentLogger,
     });
     try {
+      // One in four has members that are chains (sum, then double): each member runs twice.
+      const chained = (i: number) => i % 4 === 3;
       const runs = await Promise.all(
-        Array.from({ length: WORKFLOWS }, () => producer.start(pipeline, { n: MEMBERS, ms: 60 })),
+        Array.from(
+          { length: WORKFLOWS },
+          (_, i) =>
+            chained(i)
+              ? producer.start(nested, { n: MEMBERS, ms: 60 })
+              : producer.start(pipeline, { n: MEMBERS, ms: 60 }),
+        ),
       );
+      const doubled = Array.from({ length: MEMBERS }, (_, i) => 2 * (100 * i + 55)).join(",");
+      const expected = (i: number) => chained(i) ? doubled : `total ${expectedTotal(MEMBERS)}`;
+      const callbackOf = (i: number) => (chained(i) ? runs[i]!.id : `${runs[i]!.id}.2`);
       const done = () => pool.all.flatMap((w) => w.events("task.done")).length;
-      const total = WORKFLOWS * (MEMBERS + 3);
+      const total = runs.reduce(
+        (sum, _, i) => sum + (chained(i) ? 2 * MEMBERS + 2 : MEMBERS + 3),
+        0,
+      );
       for (let kill = 0; kill < KILLS; kill++) {
         await until(
           () => done() >= ((kill + 1) * total) / (KILLS + 2),
@@ -70,7 +84,7 @@ Deno.test({
       const wrong: string[] = [];
       for (const [i, settled] of ended.entries()) {
         const o = settled.status === "fulfilled" ? settled.value : undefined;
-        if (o?.ok && o.result === `total ${expectedTotal(MEMBERS)}`) continue;
+        if (o?.ok && o.result === expected(i)) continue;
         // Say where the workflow stands, from the history.
         const tree = await runCli(
           "admin.ts",
@@ -91,6 +105,7 @@ Deno.test({
       const history = await readHistory(queue, node.url);
       const ends = new Map<string, Set<string>>();
       const callbackStarts = new Map<string, number>();
+      const callbacks = new Set(runs.map((_, i) => callbackOf(i)));
       for (const event of history) {
         if (
           runs.some((r) => r.id === event.id) &&
@@ -98,7 +113,7 @@ Deno.test({
         ) {
           ends.set(event.id, (ends.get(event.id) ?? new Set()).add(event.event));
         }
-        if (event.event === "started" && event.id.endsWith(".2")) {
+        if (event.event === "started" && callbacks.has(event.id)) {
           callbackStarts.set(event.id, (callbackStarts.get(event.id) ?? 0) + 1);
         }
       }
@@ -109,7 +124,9 @@ Deno.test({
       const twice = [...callbackStarts].filter(([, n]) => n > 1).map(([id]) => id);
       // deno-lint-ignore no-console
       console.log(
-        `workflow chaos: ${WORKFLOWS} workflows of ${MEMBERS} members, ${KILLS} SIGKILLs, 1 broker kill -9: all right; callbacks started twice: ${twice.length}`,
+        `workflow chaos: ${WORKFLOWS} workflows of ${MEMBERS} members (${
+          runs.filter((_, i) => chained(i)).length
+        } of chains), ${KILLS} SIGKILLs, 1 broker kill -9: all right; callbacks started twice: ${twice.length}`,
       );
       assert(twice.length <= KILLS + 3 * 5, `callbacks started twice: ${twice.join(", ")}`);
     } finally {
