@@ -18,8 +18,11 @@ import {
   DEFAULT_HISTORY_MAX_BYTES,
 } from "../history/options.ts";
 
-/** The part a queue plays for a work queue: `retry` is a delay queue of Warren 0.1. */
-export type QueueRole = "main" | "delay" | "retry" | "dead" | "events" | "control";
+/**
+ * The part a queue plays for a work queue: `retry` is a delay queue of Warren 0.1, `join` the
+ * queue where workflows' members report to their joins.
+ */
+export type QueueRole = "main" | "delay" | "retry" | "dead" | "events" | "control" | "join";
 
 /** Where the numbers of a {@linkcode StatusReport} came from. */
 export type StatusSource = "management" | "amqp";
@@ -106,6 +109,7 @@ export function queueRole(
   if (name === names.dead) return { role: "dead" };
   if (name === names.events) return { role: "events" };
   if (name === names.control) return { role: "control" };
+  if (name === names.join) return { role: "join" };
   const infixes = [["delay", ".wait."], ["delay", ".delay."], ["retry", ".retry."]] as const;
   for (const [role, infix] of infixes) {
     const prefix = `${names.main}${infix}`;
@@ -118,9 +122,9 @@ export function queueRole(
   return undefined;
 }
 
-/** Puts rows in report order: main, delay queues by delay, dead. */
+/** Puts rows in report order: main, delay queues by delay, dead, join, then the streams. */
 export function sortQueues(queues: readonly QueueStatus[]): QueueStatus[] {
-  const rank = { main: 0, delay: 1, retry: 2, dead: 3, events: 4, control: 5 } as const;
+  const rank = { main: 0, delay: 1, retry: 2, dead: 3, join: 4, events: 5, control: 6 } as const;
   return [...queues].sort((a, b) =>
     rank[a.role] - rank[b.role] || (a.delayMs ?? 0) - (b.delayMs ?? 0)
   );
@@ -188,8 +192,14 @@ export async function amqpStatus(
       rows.push(row(level(k), "delay", counts));
     }
   }
-  // The streams exist once history or cancels were used: shown when they do.
-  for (const [name, role] of [[names.events, "events"], [names.control, "control"]] as const) {
+  // The streams exist once history or cancels were used, the join queue once a worker was
+  // given workflows: shown when they do.
+  const others: ReadonlyArray<readonly [string, QueueRole]> = [
+    [names.join, "join"],
+    [names.events, "events"],
+    [names.control, "control"],
+  ];
+  for (const [name, role] of others) {
     const counts = await inspectQueue(link, name);
     if (counts) rows.push(row(name, role, counts));
   }

@@ -137,6 +137,15 @@ Deno.test("workflows: a member may be a chain, in a fan-out and in a group; a fa
     assertEquals(tree.code, 0, tree.stderr);
     assertStringIncludes(tree.stdout, "6 members, 12 steps: 12 succeeded");
     assertStringIncludes(tree.stdout, "#5.1    double");
+    // The status lists the join queue, beside the streams.
+    const status = await runCli("admin.ts", ["status", "--queue", queue]);
+    assertEquals(status.code, 0, status.stderr);
+    assert(
+      status.stdout.split("\n").some((line) =>
+        line.startsWith(`${queue}.join `) && line.includes("(workflows' joins)")
+      ),
+      status.stdout,
+    );
   });
 });
 

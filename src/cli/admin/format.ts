@@ -87,11 +87,14 @@ export function describeSource(report: StatusReport): string {
     : `AMQP passive declares at ${report.from}`;
 }
 
-/** Whether a queue is a delay queue that holds nothing and nobody reads (the table leaves it out). */
-/** What the last column says of Warren's streams (their READY is the messages they keep). */
+/**
+ * What the last column says of Warren's streams (their READY is the messages they keep) and of
+ * the join queue.
+ */
 const STREAM_NOTES: Partial<Record<QueueStatus["role"], string>> = {
   events: "(stream: task history)",
   control: "(stream: cancels)",
+  join: "(workflows' joins)",
 };
 
 /** Bytes as `1 GB`, `200 MB`, `512 kB` or `100 B`. */
@@ -112,6 +115,7 @@ function streamNote(q: QueueStatus): string {
   return `${note.slice(0, -1)}; ${age}, ${size})`;
 }
 
+/** Whether a queue is a delay queue that holds nothing and nobody reads (the table leaves it out). */
 function idleDelayQueue(q: QueueStatus): boolean {
   return (q.role === "delay" || q.role === "retry") && q.exists && q.ready === 0 &&
     (q.unacked ?? 0) === 0 && q.consumers === 0 && !q.publishRate && !q.deliverRate;
@@ -163,7 +167,7 @@ export function formatStatus(report: StatusReport): string {
       }`,
     )
   );
-  const kept = report.queues.some((q) => q.exists && STREAM_NOTES[q.role] !== undefined)
+  const kept = report.queues.some((q) => q.exists && (q.role === "events" || q.role === "control"))
     ? [
       `a stream's READY is every message it keeps, the markers its readers append to find its end included${
         streams.length > 0 ? "; the lines below count messages without them" : ""
