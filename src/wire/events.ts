@@ -36,12 +36,12 @@
  */
 import { Buffer } from "node:buffer";
 import { z } from "../deps/zod.ts";
-import { MAX_JSON_DEPTH, utf8Bytes } from "../util/bounds.ts";
+import { MAX_JSON_DEPTH } from "../util/bounds.ts";
 import { stringifyJson } from "../util/json.ts";
 import { type JsonProblem, parseBoundedJson } from "./bounded_json.ts";
 import type { DeadReason } from "./dead_reasons.ts";
 import type { TaskOutcome } from "./outcome_codec.ts";
-import { MAX_WORKFLOW_ID_BYTES } from "./workflow.ts";
+import { MAX_WORKFLOW_ID_BYTES, workflowIdSchema } from "./workflow.ts";
 
 /** The version of the event format, the `v` of every event. */
 export const EVENT_FORMAT = 1;
@@ -408,11 +408,6 @@ const NOT_RECORDED = "(not recorded)";
 const Time = z.string().max(64).regex(/^\d{4}-\d{2}-\d{2}T/, "not an ISO 8601 time");
 const Text = z.string();
 const Count = z.number().int().min(0);
-/** A workflow's id: at most as many characters as bytes, checked before its bytes are counted. */
-const WorkflowId = z.string().min(1).max(MAX_WORKFLOW_ID_BYTES).refine(
-  (id) => utf8Bytes(id) <= MAX_WORKFLOW_ID_BYTES,
-  { message: `at most ${MAX_WORKFLOW_ID_BYTES} bytes` },
-);
 const Worker = { worker: Text.default(NOT_RECORDED) };
 const Base = {
   v: z.literal(EVENT_FORMAT),
@@ -435,7 +430,7 @@ const EventSchema = z.discriminatedUnion("event", [
     ...Worker,
     event: z.literal("started"),
     attempt: Count.default(0),
-    workflow: WorkflowId.optional(),
+    workflow: workflowIdSchema.optional(),
   }),
   z.object({
     ...Base,

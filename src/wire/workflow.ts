@@ -37,12 +37,17 @@ export const MAX_MEMBERS = 100_000;
 
 const index = z.number().int().min(0);
 
-const idSchema = z.string().min(1).refine((id) => utf8Bytes(id) <= MAX_WORKFLOW_ID_BYTES, {
-  message: `at most ${MAX_WORKFLOW_ID_BYTES} bytes`,
-});
+/**
+ * A workflow's id as messages and events carry it: 1 to {@linkcode MAX_WORKFLOW_ID_BYTES} bytes
+ * (its characters are counted first, so a huge string is refused before its bytes are).
+ */
+export const workflowIdSchema = z.string().min(1).max(MAX_WORKFLOW_ID_BYTES).refine(
+  (id) => utf8Bytes(id) <= MAX_WORKFLOW_ID_BYTES,
+  { message: `at most ${MAX_WORKFLOW_ID_BYTES} bytes` },
+);
 
 const headerSchema = z.object({
-  id: idSchema,
+  id: workflowIdSchema,
   name: z.string().min(1).max(64),
   stage: index.max(63),
   member: index.max(MAX_MEMBERS - 1).optional(),
@@ -77,13 +82,14 @@ export function encodeStepTag(tag: StepTag): string {
   return JSON.stringify(tag);
 }
 
+/** What a workflow header says: the step it is (none for a task), or why it cannot be read. */
+export type StepRead = { ok: true; tag: StepTag | undefined } | { ok: false; error: string };
+
 /**
  * The workflow step that `headers` name, `undefined` when they name none, or why the header
  * cannot be read.
  */
-export function readStepTag(
-  headers: Record<string, unknown> | undefined,
-): { ok: true; tag: StepTag | undefined } | { ok: false; error: string } {
+export function readStepTag(headers: Record<string, unknown> | undefined): StepRead {
   const raw = headers?.[WORKFLOW_HEADER];
   if (raw === undefined) return { ok: true, tag: undefined };
   const text = typeof raw === "string" ? raw : Buffer.isBuffer(raw) ? raw.toString() : undefined;
@@ -169,7 +175,7 @@ const outcomeSchema = z.union([
 
 const joinBase = {
   v: z.literal(1),
-  id: idSchema,
+  id: workflowIdSchema,
   name: z.string().min(1).max(64),
   stage: index.max(63),
   members: z.number().int().min(1).max(MAX_MEMBERS),

@@ -36,7 +36,7 @@ import type { Logger } from "../util/logger.ts";
 import { EventWriter } from "../history/event_writer.ts";
 import type { NewHistoryEvent } from "../wire/events.ts";
 import type { CancelRequest } from "../wire/control.ts";
-import type { readStepTag } from "../wire/workflow.ts";
+import type { StepRead } from "../wire/workflow.ts";
 import { messageId } from "../wire/task_codec.ts";
 import type { ConsumerSession } from "./consumer_session.ts";
 import type { Disposition } from "./disposition.ts";
@@ -59,9 +59,6 @@ export const MAX_SETTLE_FAILURES = 3;
 
 /** How many message ids the count of refused settlements remembers (the oldest go first). */
 const FAILURES_REMEMBERED = 1_000;
-
-/** What a delivery's workflow header says: the step it is (none for a task), or why it is unread. */
-export type StepRead = ReturnType<typeof readStepTag>;
 
 /** A delivery being worked on. */
 export interface Delivery {

@@ -44,13 +44,13 @@ import { checkProgress, ProgressThrottle } from "./progress.ts";
 import { logTaskEvent, type TaskEvent } from "./events.ts";
 import { onStopSignals } from "../util/signals.ts";
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./options.ts";
-import { type Delivery, OutcomeWriter, type StepRead, type Subject } from "./outcome_writer.ts";
+import { type Delivery, OutcomeWriter, type Subject } from "./outcome_writer.ts";
 import { planSettlement } from "./settlement.ts";
 import { TaskRunner } from "./task_runner.ts";
 import { ThreadPool } from "./threads/pool.ts";
 import { type Continuation, continueAfter } from "../workflow/continuation.ts";
 import { Joiner } from "../workflow/joiner.ts";
-import { readStepTag, type StepTag } from "../wire/workflow.ts";
+import { readStepTag, type StepRead, type StepTag } from "../wire/workflow.ts";
 import type { Disposition } from "./disposition.ts";
 
 /** How long a closing worker waits for the broker to confirm an outcome, or to close a channel. */

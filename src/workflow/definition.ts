@@ -134,8 +134,7 @@ export class MemberChain<C extends Catalog, R> implements GroupMember<R> {
     task: N,
     ...map: MapArgs<R, TaskInput<C, N>>
   ): MemberChain<C, TaskResult<C, N>> {
-    const last = [this.step, ...(this.step.next ?? [])].at(-1)!.task;
-    const given = resultGiven(this.#catalog, last);
+    const given = resultGiven(this.#catalog, chainOf(this.step).at(-1)!.task);
     const step = stepOf(this.#catalog, task, map[0], { workflow: this.#workflow, given });
     const next = [...(this.step.next ?? []), step];
     if (next.length >= MAX_STAGES) {
@@ -476,13 +475,17 @@ export function memberSteps(stage: Stage, member: number): readonly StepSpec[] {
     : stage.kind === "each"
     ? stage.step
     : undefined;
-  return first === undefined ? [] : [first, ...(first.next ?? [])];
+  return first === undefined ? [] : chainOf(first);
 }
 
 /** Every step of `stage`, members' chains included. */
 export function stageSteps(stage: Stage): readonly StepSpec[] {
-  const firsts = stage.kind === "group" ? stage.members : [stage.step];
-  return firsts.flatMap((step) => [step, ...(step.next ?? [])]);
+  return (stage.kind === "group" ? stage.members : [stage.step]).flatMap(chainOf);
+}
+
+/** `first` and the steps that follow it in its member's chain. */
+function chainOf(first: StepSpec): StepSpec[] {
+  return [first, ...(first.next ?? [])];
 }
 
 /** What a step without a mapping is given as its payload: a value of `schema`, named `what`. */
