@@ -29,7 +29,7 @@
  * {@linkcode MAX_EVENT_BYTES} bytes, {@linkcode MAX_EVENT_DEPTH} levels deep, and of the shape
  * above (a field an event should have and lacks is read as "not recorded"; one of the wrong
  * type, or out of its bounds, such as a `workflow` that is empty or over
- * {@linkcode MAX_WORKFLOW_ID_BYTES} bytes, makes the event unreadable). Readers skip, and count,
+ * `MAX_WORKFLOW_ID_BYTES` (128) bytes, makes the event unreadable). Readers skip, and count,
  * what they cannot read.
  *
  * @module
@@ -41,7 +41,7 @@ import { stringifyJson } from "../util/json.ts";
 import { type JsonProblem, parseBoundedJson } from "./bounded_json.ts";
 import type { DeadReason } from "./dead_reasons.ts";
 import type { TaskOutcome } from "./outcome_codec.ts";
-import { MAX_WORKFLOW_ID_BYTES, workflowIdSchema } from "./workflow.ts";
+import { workflowIdSchema } from "./workflow.ts";
 
 /** The version of the event format, the `v` of every event. */
 export const EVENT_FORMAT = 1;
@@ -118,7 +118,7 @@ export interface StartedEvent extends WorkerEvent<"started"> {
   readonly attempt: number;
   /**
    * The id of the workflow the task is a step of (from its `x-warren-workflow` header): 1 to
-   * {@linkcode MAX_WORKFLOW_ID_BYTES} bytes. Absent for a task that is no workflow's step.
+   * `MAX_WORKFLOW_ID_BYTES` (128) bytes. Absent for a task that is no workflow's step.
    */
   readonly workflow?: string;
 }

@@ -112,6 +112,7 @@ export {
   readJoinMessage,
   readStepTag,
   stepId,
+  type StepRead,
   type StepTag,
   WORKFLOW_HEADER,
 } from "./workflow.ts";
