@@ -31,6 +31,13 @@ export type { FindOptions, TaskList, TaskQuery } from "../history/lookup.ts";
 export type { SkippedMessages } from "../history/skipped.ts";
 export type { StreamCheck, StreamCheckOptions } from "./stream_check.ts";
 export { type FeedCounts, type FeedOptions, type FeedRecord, TaskFeed } from "../history/feed.ts";
+export {
+  type RunTimes,
+  TALLIED_EVENTS,
+  type TalliedEvent,
+  type TallyRow,
+  type TallySummary,
+} from "../history/tally.ts";
 export type { TaskRecord, TaskState } from "../history/timeline.ts";
 export type { WorkflowLookup, WorkflowStep } from "../history/workflow_lookup.ts";
 export type { DeadLetter, DeadLetterList, ListOptions } from "./dead_letters.ts";

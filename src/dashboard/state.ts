@@ -18,6 +18,7 @@ import { pause } from "../util/deadline.ts";
 import { MissingQueueError } from "../errors/missing_queue_error.ts";
 import { type FeedCounts, type FeedRecord, TaskFeed } from "../history/feed.ts";
 import type { SkippedMessages } from "../history/skipped.ts";
+import type { TallySummary } from "../history/tally.ts";
 import type { TaskState } from "../history/timeline.ts";
 import {
   failedSummary,
@@ -55,13 +56,17 @@ export type FeedAnswer =
     readonly tasks: readonly FeedRecord[];
     /** How many of the feed's tasks of the last {@linkcode COUNTS_WINDOW_MS} are in each state. */
     readonly counts: FeedCounts;
+    /** Every event of the last hour per task, and the run times of successes. */
+    readonly hour: TallySummary;
+    /** Whether the feed is still reading the last hour (its counts grow until it has). */
+    readonly reading: boolean;
     /** The events the feed could not read, skipped. */
     readonly skipped: SkippedMessages;
   }
   | { readonly history: false; readonly tasks: readonly []; readonly note: string };
 
-/** The window of the Tasks page's counts: the last 15 minutes. */
-export const COUNTS_WINDOW_MS = 15 * 60_000;
+/** The window of the Tasks page's counts: the last hour, as the feed's tally. */
+export const COUNTS_WINDOW_MS = 60 * 60_000;
 
 /** A listener of new snapshots. */
 export type SnapshotListener = (snapshot: Snapshot) => void;
@@ -185,7 +190,7 @@ export class DashboardState {
     if (!admin) throw new MissingQueueError(queue, "the dashboard does not show it");
     let opening = this.#feeds.get(queue);
     if (opening === undefined || (await opening.catch(() => undefined))?.ended !== false) {
-      opening = admin.feed();
+      opening = admin.feed({ wait: false });
       this.#feeds.set(queue, opening);
     }
     try {
@@ -194,6 +199,8 @@ export class DashboardState {
         history: true,
         tasks: feed.tasks(filter),
         counts: feed.counts(COUNTS_WINDOW_MS),
+        hour: feed.tally(),
+        reading: feed.reading,
         skipped: feed.skipped,
       };
     } catch (err) {

@@ -3,8 +3,10 @@
  * from a time and keeps following it, folding each task's events into its record, and holds
  * the most recently updated tasks only, their long texts cut to {@linkcode FEED_TEXT_MAX}
  * characters (bounds, so that neither a busy queue nor a task's 16 MB error costs more memory):
- * what a dashboard shows as a live feed without reading the stream again on every look. Events
- * it cannot read are skipped, and counted ({@linkcode TaskFeed.skipped}).
+ * what a dashboard shows as a live feed without reading the stream again on every look. It also
+ * counts every event of the last hour per task, with the run times of successes (an
+ * {@linkcode EventTally}: exact however many tasks there were). Events it cannot read are
+ * skipped, and counted ({@linkcode TaskFeed.skipped}).
  *
  * @module
  */
@@ -14,6 +16,7 @@ import { eventBodies, type HistoryEvent, readEvent } from "../wire/events.ts";
 import { clipEvent } from "./clip.ts";
 import { type SkippedMessages, SkipTally } from "./skipped.ts";
 import { StreamReader } from "./stream_reader.ts";
+import { EventTally, type TallySummary } from "./tally.ts";
 import { applyEvent, type TaskRecord, type TaskState } from "./timeline.ts";
 
 /** The most characters of an error, a result or a note that the feed keeps of a task. */
@@ -55,10 +58,23 @@ export interface FeedCounts {
 /** Options of {@linkcode TaskFeed.open}. */
 export interface FeedOptions {
   /**
-   * Read from this time.
-   * @default {15 minutes ago}
+   * Read from this time: the tally ({@linkcode TaskFeed.tally}) is complete once its window
+   * starts after it.
+   * @default {the start of the minute an hour ago}
    */
   since?: Date;
+  /**
+   * The window of the tally, in milliseconds.
+   * @default {3600000}
+   */
+  tallyWindowMs?: number;
+  /**
+   * Resolve {@linkcode TaskFeed.open} once what the stream held is read; with `false`, as soon
+   * as the reading began ({@linkcode TaskFeed.reading} says until when it goes on): what a
+   * dashboard does, so that a long hour does not hold its first answer back.
+   * @default {true}
+   */
+  wait?: boolean;
   /**
    * Most tasks kept: beyond, the least recently updated go.
    * @default {2000}
@@ -72,37 +88,53 @@ export class TaskFeed {
   readonly #max: number;
   readonly #since: Date;
   readonly #skipped = new SkipTally();
+  readonly #tally: EventTally;
   #trimmed = false;
+  #reading = true;
   #reader: StreamReader | undefined;
   #ended = false;
 
-  private constructor(max: number, since: Date) {
+  private constructor(max: number, since: Date, tallyWindowMs: number) {
     this.#max = max;
     this.#since = since;
+    this.#tally = new EventTally({ windowMs: tallyWindowMs, began: since });
   }
 
   /**
-   * Starts following `Q.events` on `link`; resolves once what the stream held is read. Rejects
-   * with a `MissingQueueError` when the queue has no history.
+   * Starts following `Q.events` on `link`; resolves once what the stream held is read (unless
+   * `options.wait` is `false`). Rejects with a `MissingQueueError` when the queue has no
+   * history.
    */
   static async open(link: Link, names: QueueNames, options: FeedOptions = {}): Promise<TaskFeed> {
-    const since = options.since ?? new Date(Date.now() - 15 * 60_000);
-    const feed = new TaskFeed(options.max ?? 2000, since);
+    const tallyWindowMs = options.tallyWindowMs ?? 3_600_000;
+    // From the start of the window's first minute, which the tally counts whole.
+    const since = options.since ??
+      new Date(Math.floor((Date.now() - tallyWindowMs) / 60_000) * 60_000);
+    const feed = new TaskFeed(options.max ?? 2000, since, tallyWindowMs);
     feed.#reader = await StreamReader.open(link, names.events, (message, offset) => {
       for (const body of eventBodies(message)) {
         const read = readEvent(body);
-        if (read.ok) feed.#apply(clipEvent(read.event, FEED_TEXT_MAX));
-        else feed.#skipped.add(offset, read.problem, read.detail);
+        if (read.ok) {
+          feed.#tally.add(read.event);
+          feed.#apply(clipEvent(read.event, FEED_TEXT_MAX));
+        } else feed.#skipped.add(offset, read.problem, read.detail);
       }
     }, { from: since, prefetch: FEED_PREFETCH, missingHint: "the queue has no history" });
     feed.#reader.ended.catch(() => {}).finally(() => (feed.#ended = true));
-    await feed.#reader.caughtUp;
+    const caughtUp = feed.#reader.caughtUp.finally(() => (feed.#reading = false));
+    if (options.wait ?? true) await caughtUp;
+    else caughtUp.catch(() => {});
     return feed;
   }
 
   /** The events the feed could not read, skipped, since it opened. */
   get skipped(): SkippedMessages {
     return this.#skipped.summary;
+  }
+
+  /** Whether the feed is still reading what the stream held when it opened. */
+  get reading(): boolean {
+    return this.#reading;
   }
 
   /** Whether the feed stopped following (its connection was lost, or it was closed). */
@@ -160,6 +192,14 @@ export class TaskFeed {
       byTask: [...byTask].map(([task, entry]) => ({ task, ...entry }))
         .sort((a, b) => b.tasks - a.tasks || (a.task < b.task ? -1 : 1)),
     };
+  }
+
+  /**
+   * Every event of the tally's window (the last hour by default) per task, and the run times
+   * of successes: counted as the feed read them, whatever it let go since.
+   */
+  tally(now: number = Date.now()): TallySummary {
+    return this.#tally.summary(now);
   }
 
   /** Stops following. */

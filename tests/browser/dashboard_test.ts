@@ -362,6 +362,25 @@ Deno.test({
             assertEquals(await page.locator("#tasks-of").innerText(), "sum");
             await page.selectOption("#tasks-task", "");
 
+            // The last hour's tally: the sum task's events and run time; its row filters too.
+            const sumHour = '#tasks-hour tr[data-task="sum"]';
+            await page.waitForFunction(
+              (row) =>
+                document.querySelector(`${row} td[data-event="succeeded"]`)?.textContent === "1",
+              sumHour,
+            );
+            assertEquals(
+              await page.locator(`${sumHour} td[data-event="enqueued"]`).innerText(),
+              "1",
+            );
+            const p50 = await page.locator(`${sumHour} td[data-run="p50"]`).innerText();
+            assert(/^[\d.]+ ms$/.test(p50), p50);
+            await page.click(sumHour);
+            await page.waitForSelector("#tasks-of");
+            assertEquals(await page.locator("#tasks-of").innerText(), "sum");
+            await page.click(sumHour);
+            await page.waitForSelector("#tasks-of", { state: "detached" });
+
             // A task that finishes while the cancel dialog is open: the dialog closes, says so.
             const short = await recording.enqueue("sleep", { ms: 8_000 });
             const shortRow = `#tasks-feed tr[data-id="${short.id}"][data-state="running"]`;

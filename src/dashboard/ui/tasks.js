@@ -48,7 +48,7 @@ export function workflowHref(queue, id) {
   return `#/workflow/${encodeURIComponent(queue)}/${encodeURIComponent(id)}`;
 }
 
-/** The tasks of the recent window, per state and per task; a task's name filters the feed. */
+/** The tasks of the last hour, per state and per task; a task's name filters the feed. */
 function Counts({ counts, task, onTask }) {
   if (!counts) return null;
   const states = Object.keys(counts.byState);
@@ -79,6 +79,73 @@ function Counts({ counts, task, onTask }) {
           <tr data-task="" class="total"><td>all</td><td class="num">${counts.tasks}</td>${cells(
             counts.byState,
           )}</tr>
+        </tbody>
+      </table>
+    `}
+  `;
+}
+
+/** The events the Last hour table shows, in the order of a task's life. */
+const HOUR_EVENTS = [
+  "enqueued",
+  "started",
+  "retried",
+  "returned",
+  "succeeded",
+  "dead",
+  "expired",
+  "cancelled",
+  "replayed",
+];
+
+/** A run time in milliseconds, as `850 ms` or `12.3 s`; empty when there is none. */
+function runTime(ms) {
+  return ms === undefined ? "" : formatDuration({ ms, ongoing: false });
+}
+
+/** Every event of the last hour per task, and how long successes ran; a name filters the feed. */
+function Hour({ hour, reading, task, onTask }) {
+  if (!hour) return null;
+  // Events no task had in the hour are left out, except the three every task has.
+  const shown = HOUR_EVENTS.filter((e) =>
+    ["enqueued", "started", "succeeded"].includes(e) || hour.total.events[e] !== undefined
+  );
+  const row = (r, attributes) =>
+    html`
+      <tr data-task=${r.task} ...${attributes}>
+        <td>${r.task === "" ? "all" : r.task}</td>
+        ${shown.map((e) => html`<td class="num" data-event=${e}>${r.events[e] ?? 0}</td>`)}
+        <td class="num" data-run="p50">${runTime(r.runTimes?.p50Ms)}</td>
+        <td class="num" data-run="p95">${runTime(r.runTimes?.p95Ms)}</td>
+        <td class="num" data-run="max">${runTime(r.runTimes?.maxMs)}</td>
+      </tr>
+    `;
+  return html`
+    <p class="note"
+      id="tasks-hour-window">Every event since <span class="time">${hour
+        .since}</span>${hour.complete
+        ? ""
+        : " (the dashboard began reading later)"}; run times of successful attempts.</p>
+    ${reading
+      ? html`
+        <p class="note" id="tasks-reading">Reading the last hour of the history: the counts and the
+          feed grow until it is read.</p>
+      `
+      : null}
+    ${hour.byTask.length === 0 ? null : html`
+      <table id="tasks-hour">
+        <thead>
+          <tr><th>task</th>${shown.map((e) => html`<th class="num">${e}</th>`)}<th
+            class="num">run p50</th><th class="num">run p95</th><th class="num">longest</th></tr>
+        </thead>
+        <tbody>
+          ${hour.byTask.map((r) =>
+            row(r, {
+              class: r.task === task ? "pick picked" : "pick",
+              onClick: () => onTask(r.task === task ? "" : r.task),
+            })
+          )}
+          ${row({ ...hour.total, task: "" }, { class: "total" })}
         </tbody>
       </table>
     `}
@@ -118,7 +185,7 @@ function Feed({ feed, onPick }) {
       )}</tbody>
     </table>
     ${feed.tasks.length === 0
-      ? html`<p class="note">No task events in the last 15 minutes${
+      ? html`<p class="note">No task events in the last hour${
         feed.filtered ? " that match the filter" : ""
       }.</p>`
       : null}
@@ -358,7 +425,13 @@ export function Tasks({ queues, route }) {
         <label>task <select id="tasks-task" value=${task}
           onChange=${(e) => setTask(e.currentTarget.value)}>
           <option value="">every task</option>
-          ${[...new Set([...(shown?.counts?.byTask ?? []).map((row) => row.task), task])]
+          ${[
+            ...new Set([
+              ...(shown?.hour?.byTask ?? []).map((row) => row.task),
+              ...(shown?.counts?.byTask ?? []).map((row) => row.task),
+              task,
+            ]),
+          ]
             .filter(Boolean)
             .map((name) => html`<option value=${name}>${name}</option>`)}
         </select></label>
@@ -368,7 +441,9 @@ export function Tasks({ queues, route }) {
       ${found
         ? html`<${Timeline} found=${found} queue=${queue} onCancel=${() => setAsking(true)} />`
         : null}
-      <h2>Recent tasks</h2>
+      <h2>Last hour: events</h2>
+      <${Hour} hour=${shown?.hour} reading=${shown?.reading} task=${task} onTask=${setTask} />
+      <h2>Last hour: tasks by state</h2>
       <${Counts} counts=${shown?.counts} task=${task} onTask=${setTask} />
       <h2>Latest tasks${task
         ? html`
