@@ -1,20 +1,27 @@
 /**
  * {@linkcode EventTally}: how many of each history event a queue had in a recent window (the
  * last hour by default), per task, and how long its successful attempts ran (mean, 50th and
- * 95th percentile, longest): exact counts whatever the traffic, in bounded memory. Events are
- * added one by one as a follower of `Q.events` reads them and go into the bucket of their
- * minute; a bucket older than the window is dropped. So a dashboard answers "what happened in
- * the last hour" from what it already read, never by reading the stream again.
+ * 95th percentile, shortest and longest), in bounded memory. Events are added one by one as a
+ * follower of `Q.events` reads them and go into the bucket of their minute; the window's sums
+ * are kept as they come, and a minute older than the window is taken out of them. So a
+ * dashboard answers "what happened in the last hour" from what it already read, never by
+ * reading the stream again, and at a cost that does not grow with the traffic.
  *
- * Bounds, since anyone who can publish to the stream can write any event: at most
- * {@linkcode TALLY_TASKS_MAX} task names a minute (events of further names are counted under
- * {@linkcode OTHER_TASKS}), names cut to {@linkcode TALLY_NAME_MAX} characters, an event dated
- * in the future counted in the current minute, and run times kept as a histogram of fixed size
- * (bins a quarter of an octave wide: a percentile is within 10% of the true one).
+ * Bounds, since anyone who can publish to the stream can write any event: a minute counts
+ * {@linkcode TALLY_TASKS_MAX} task names apart at most, and of these at most
+ * {@linkcode TALLY_NEW_TASKS_MAX} that the minute before did not count (so that a flood of new
+ * names cannot push out the tasks that run all along); the events of further names are counted
+ * under {@linkcode OTHER_TASKS}, and a row that may have lost some so says (`partial`). The
+ * total counts every event. Names over {@linkcode TALLY_NAME_MAX} characters are cut (as the
+ * feed cuts them), an event dated in the future is counted in the current minute, and run
+ * times go into a histogram of fixed size, from 1/128 ms to 2^40 ms (a quarter of an octave a
+ * bin: a percentile is within 10% of the true one, and never outside the shortest and
+ * longest).
  *
  * @module
  */
 import type { HistoryEvent, HistoryEventName } from "../wire/events.ts";
+import { clipText } from "./clip.ts";
 
 /** The events a tally counts: every event but `progress`. */
 export const TALLIED_EVENTS = [
@@ -32,11 +39,14 @@ export const TALLIED_EVENTS = [
 /** An event a tally counts. */
 export type TalliedEvent = typeof TALLIED_EVENTS[number];
 
-/** Most task names counted apart in one minute; further ones are counted together. */
-export const TALLY_TASKS_MAX = 100;
+/** Most task names a minute counts apart; further ones are counted together. */
+export const TALLY_TASKS_MAX = 200;
 
-/** Most characters of a task's name a tally keeps. */
-export const TALLY_NAME_MAX = 200;
+/** Of {@linkcode TALLY_TASKS_MAX}, most names that the minute before did not count apart. */
+export const TALLY_NEW_TASKS_MAX = 100;
+
+/** Names longer than this many characters are cut to 200 (a name the feed cut stays whole). */
+export const TALLY_NAME_MAX = 256;
 
 /** The name under which events of a task past {@linkcode TALLY_TASKS_MAX} names are counted. */
 export const OTHER_TASKS = "(other tasks)";
@@ -44,11 +54,18 @@ export const OTHER_TASKS = "(other tasks)";
 /** The name under which events that name no task are counted. */
 export const UNNAMED_TASK = "?";
 
+/** Rows a summary has at most: beyond, the tasks with the fewest events are counted together. */
+export const SUMMARY_ROWS_MAX = 100;
+
 const MINUTE_MS = 60_000;
 /** Bins per doubling of the run time. */
 const BINS_PER_OCTAVE = 4;
-/** Run times from 1 ms to 2^40 ms (35 years); below 1 ms in bin 0, beyond in the last. */
-const BINS = 40 * BINS_PER_OCTAVE + 2;
+/** The shortest run time told apart: 2^-7 ms (workers write run times to 0.01 ms). */
+const LOWEST_OCTAVE = -7;
+/** The longest run time counted as it is: 2^40 ms (35 years); longer ones count as that. */
+const HIGHEST_OCTAVE = 40;
+const LONGEST_MS = 2 ** HIGHEST_OCTAVE;
+const BINS = (HIGHEST_OCTAVE - LOWEST_OCTAVE) * BINS_PER_OCTAVE + 2;
 
 /** How long a task's successful attempts ran (the `ms` of its `succeeded` events). */
 export interface RunTimes {
@@ -60,6 +77,8 @@ export interface RunTimes {
   readonly p50Ms: number;
   /** Their 95th percentile, in milliseconds (within 10%). */
   readonly p95Ms: number;
+  /** The shortest, in milliseconds. */
+  readonly minMs: number;
   /** The longest, in milliseconds. */
   readonly maxMs: number;
 }
@@ -72,6 +91,11 @@ export interface TallyRow {
   readonly events: Readonly<Partial<Record<TalliedEvent, number>>>;
   /** How long its successful attempts ran; absent when none succeeded. */
   readonly runTimes?: RunTimes;
+  /**
+   * `true` when some of the task's events may be counted under {@linkcode OTHER_TASKS`}
+   * instead (a minute had too many names): the row's counts are then a lower bound.
+   */
+  readonly partial?: true;
 }
 
 /** What {@linkcode EventTally.summary} gives. */
@@ -83,78 +107,95 @@ export interface TallySummary {
    * window (it was opened later than `since`), and then it counts from when it began.
    */
   readonly complete: boolean;
-  /** Every task together. */
+  /** Every task together: every event of the window. */
   readonly total: TallyRow;
-  /** Per task, the most events first. */
+  /**
+   * Per task, the most events first, at most {@linkcode SUMMARY_ROWS_MAX} rows (then the last
+   * include {@linkcode OTHER_TASKS}, which holds the rest).
+   */
   readonly byTask: readonly TallyRow[];
 }
 
-/** The counts of one task in one minute. */
+/** Counts and run times of a task, in a minute or over the window. */
 class Cell {
   readonly counts = new Map<TalliedEvent, number>();
   bins: Uint32Array | undefined;
   runs = 0;
   sumMs = 0;
+  minMs = Number.POSITIVE_INFINITY;
   maxMs = 0;
 
-  add(event: HistoryEvent): void {
-    const name = event.event as TalliedEvent;
+  get events(): number {
+    let n = 0;
+    for (const count of this.counts.values()) n += count;
+    return n;
+  }
+
+  /** Counts `event`; `ms` is its run time, when it succeeded. */
+  add(name: TalliedEvent, ms: number | undefined): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
-    if (event.event !== "succeeded" || !Number.isFinite(event.ms)) return;
-    const ms = event.ms;
+    if (ms === undefined) return;
     this.bins ??= new Uint32Array(BINS);
     this.bins[binOf(ms)]!++;
     this.runs++;
     this.sumMs += ms;
+    this.minMs = Math.min(this.minMs, ms);
     this.maxMs = Math.max(this.maxMs, ms);
   }
 
-  merge(into: Cell): void {
-    for (const [name, n] of this.counts) into.counts.set(name, (into.counts.get(name) ?? 0) + n);
-    if (this.bins === undefined) return;
-    into.bins ??= new Uint32Array(BINS);
-    for (let i = 0; i < BINS; i++) into.bins[i]! += this.bins[i]!;
-    into.runs += this.runs;
-    into.sumMs += this.sumMs;
-    into.maxMs = Math.max(into.maxMs, this.maxMs);
+  /** Adds (`sign` 1) or takes out (-1) what `other` counted; the extremes are not taken out. */
+  combine(other: Cell, sign: 1 | -1): void {
+    for (const [name, n] of other.counts) {
+      const sum = (this.counts.get(name) ?? 0) + sign * n;
+      if (sum > 0) this.counts.set(name, sum);
+      else this.counts.delete(name);
+    }
+    if (other.bins === undefined) return;
+    this.bins ??= new Uint32Array(BINS);
+    for (let i = 0; i < BINS; i++) this.bins[i]! += sign * other.bins[i]!;
+    this.runs += sign * other.runs;
+    this.sumMs = this.runs === 0 ? 0 : this.sumMs + sign * other.sumMs;
+    if (sign === 1) {
+      this.minMs = Math.min(this.minMs, other.minMs);
+      this.maxMs = Math.max(this.maxMs, other.maxMs);
+    }
   }
 
-  row(task: string): TallyRow {
+  row(task: string, partial: boolean): TallyRow {
     const events: Partial<Record<TalliedEvent, number>> = {};
     for (const name of TALLIED_EVENTS) {
       const n = this.counts.get(name);
       if (n !== undefined) events[name] = n;
     }
-    if (this.bins === undefined || this.runs === 0) return { task, events };
+    const flag = partial ? { partial: true as const } : {};
+    if (this.bins === undefined || this.runs <= 0) return { task, events, ...flag };
+    const clamp = (ms: number) => round(Math.min(this.maxMs, Math.max(this.minMs, ms)));
     return {
       task,
       events,
       runTimes: {
         count: this.runs,
-        meanMs: round(this.sumMs / this.runs),
-        p50Ms: round(Math.min(this.maxMs, quantile(this.bins, this.runs, 0.5))),
-        p95Ms: round(Math.min(this.maxMs, quantile(this.bins, this.runs, 0.95))),
+        meanMs: clamp(this.sumMs / this.runs),
+        p50Ms: clamp(quantile(this.bins, this.runs, 0.5)),
+        p95Ms: clamp(quantile(this.bins, this.runs, 0.95)),
+        minMs: round(this.minMs),
         maxMs: round(this.maxMs),
       },
+      ...flag,
     };
   }
-
-  get total(): number {
-    let n = 0;
-    for (const count of this.counts.values()) n += count;
-    return n;
-  }
 }
 
-/** The bin of a run time: 0 below 1 ms, then a quarter of an octave each. */
+/** The bin of a run time: bin 0 below 2^-7 ms, then a quarter of an octave each. */
 function binOf(ms: number): number {
-  if (!(ms >= 1)) return 0;
-  return Math.min(BINS - 1, 1 + Math.floor(Math.log2(ms) * BINS_PER_OCTAVE));
+  const octaves = Math.log2(ms) - LOWEST_OCTAVE;
+  if (!(octaves >= 0)) return 0;
+  return Math.min(BINS - 1, 1 + Math.floor(octaves * BINS_PER_OCTAVE));
 }
 
-/** The middle of bin `bin` (geometric), in milliseconds. */
+/** The middle of bin `bin` (geometric), in milliseconds; 0 for bin 0. */
 function middleOf(bin: number): number {
-  return bin === 0 ? 0.5 : 2 ** ((bin - 0.5) / BINS_PER_OCTAVE);
+  return bin === 0 ? 0 : 2 ** ((bin - 0.5) / BINS_PER_OCTAVE + LOWEST_OCTAVE);
 }
 
 /** The `q` quantile of `count` run times held in `bins`. */
@@ -168,14 +209,37 @@ function quantile(bins: Uint32Array, count: number, q: number): number {
   return middleOf(bins.length - 1);
 }
 
-/** Milliseconds shown: whole above 10, one decimal below. */
+/** Milliseconds shown: whole from 10 on, with two decimals below. */
 function round(ms: number): number {
-  return ms >= 10 ? Math.round(ms) : Math.round(ms * 10) / 10;
+  return ms >= 10 ? Math.round(ms) : Math.round(ms * 100) / 100;
+}
+
+/** A minute's counts: by task, and whether some names went to {@linkcode OTHER_TASKS}. */
+interface Minute {
+  readonly tasks: Map<string, Cell>;
+  /** Names counted apart that the minute before did not count apart. */
+  fresh: number;
+}
+
+/** Options of {@linkcode EventTally}. */
+export interface TallyOptions {
+  /**
+   * The window, in milliseconds: from one minute to one day.
+   * @default {3600000}
+   */
+  readonly windowMs?: number;
+  /**
+   * Since when the tally holds the events (its summary is complete once its window starts
+   * after it): a follower that reads the stream from the window's start passes that start.
+   * @default {now}
+   */
+  readonly began?: Date;
 }
 
 /**
  * Counts history events per minute and task over a sliding window; see the module
- * documentation.
+ * documentation. Its times go forward: a summary at a time drops the minutes that are older
+ * than the window then, for good.
  *
  * @example
  * ```ts
@@ -191,16 +255,23 @@ function round(ms: number): number {
 export class EventTally {
   readonly #windowMs: number;
   readonly #began: number;
-  /** Buckets by minute (ms since the epoch / 60,000), each by task. */
-  readonly #minutes = new Map<number, Map<string, Cell>>();
+  /** Minutes (ms since the epoch / 60,000) in the window, oldest first. */
+  readonly #minutes = new Map<number, Minute>();
+  /** The window's sums by task, and of every event. */
+  readonly #window = new Map<string, Cell>();
+  readonly #total = new Cell();
+  /** The latest time seen, in ms since the epoch: the window ends there. */
+  #now = 0;
 
-  /**
-   * A tally of the last `windowMs` milliseconds (default one hour) that holds the events from
-   * `began` on (default now): a follower that reads the stream from the window's start passes
-   * that start.
-   */
-  constructor(options: { readonly windowMs?: number; readonly began?: Date } = {}) {
-    this.#windowMs = options.windowMs ?? 3_600_000;
+  /** A tally; throws a `RangeError` for a window that is not from a minute to a day. */
+  constructor(options: TallyOptions = {}) {
+    const windowMs = options.windowMs ?? 3_600_000;
+    if (!(Number.isInteger(windowMs) && windowMs >= MINUTE_MS && windowMs <= 1_440 * MINUTE_MS)) {
+      throw new RangeError(
+        `A tally's window must be a whole number of milliseconds from 60000 (a minute) to 86400000 (a day): got ${windowMs}`,
+      );
+    }
+    this.#windowMs = windowMs;
     this.#began = (options.began ?? new Date()).getTime();
   }
 
@@ -214,71 +285,132 @@ export class EventTally {
     if (event.event === "progress") return;
     const at = Date.parse(event.at);
     if (Number.isNaN(at)) return;
-    const minute = Math.floor(Math.min(at, now) / MINUTE_MS);
-    if (minute < this.#firstMinute(now)) return;
-    let tasks = this.#minutes.get(minute);
-    if (tasks === undefined) {
-      this.#prune(now);
-      tasks = new Map();
-      this.#minutes.set(minute, tasks);
+    this.#advance(now);
+    const minute = Math.floor(Math.min(at, this.#now) / MINUTE_MS);
+    if (minute < this.#firstMinute()) return;
+    let counts = this.#minutes.get(minute);
+    if (counts === undefined) {
+      counts = { tasks: new Map(), fresh: 0 };
+      this.#minutes.set(minute, counts);
+      // A late event may open a minute before the newest: keep the minutes in order.
+      if ([...this.#minutes.keys()].some((m) => m > minute)) this.#sortMinutes();
     }
-    const name = nameOf(event.task);
-    const key = tasks.has(name) || tasks.size < TALLY_TASKS_MAX ? name : OTHER_TASKS;
-    let cell = tasks.get(key);
-    if (cell === undefined) tasks.set(key, cell = new Cell());
-    cell.add(event);
+    const name = this.#admit(counts, minute, nameOf(event.task));
+    const ms = event.event === "succeeded" && Number.isFinite(event.ms)
+      ? Math.min(Math.max(event.ms, 0), LONGEST_MS)
+      : undefined;
+    let cell = counts.tasks.get(name);
+    if (cell === undefined) counts.tasks.set(name, cell = new Cell());
+    cell.add(event.event, ms);
+    let sum = this.#window.get(name);
+    if (sum === undefined) this.#window.set(name, sum = new Cell());
+    sum.add(event.event, ms);
+    this.#total.add(event.event, ms);
   }
 
-  /** What the window holds at `now` (ms since the epoch). */
+  /** What the window holds at `now` (ms since the epoch; an earlier time than seen is not). */
   summary(now: number = Date.now()): TallySummary {
-    this.#prune(now);
-    const first = this.#firstMinute(now);
-    const total = new Cell();
-    const byTask = new Map<string, Cell>();
-    for (const [minute, tasks] of this.#minutes) {
-      if (minute < first) continue;
-      for (const [name, cell] of tasks) {
-        let sum = byTask.get(name);
-        if (sum === undefined) byTask.set(name, sum = new Cell());
-        cell.merge(sum);
-        cell.merge(total);
-      }
-    }
-    const sorted = [...byTask]
-      .map(([task, cell]) => ({ task, cell, n: cell.total }))
-      .sort((a, b) => b.n - a.n || (a.task < b.task ? -1 : 1));
-    // Different minutes may name different tasks: the summary too names at most the maximum.
-    let rows = sorted;
-    if (sorted.length > TALLY_TASKS_MAX) {
-      rows = sorted.filter((row) => row.task !== OTHER_TASKS).slice(0, TALLY_TASKS_MAX - 1);
-      const kept = new Set(rows.map((row) => row.task));
+    this.#advance(now);
+    const partial = this.#partialNames();
+    const rows = [...this.#window]
+      .map(([task, cell]) => ({ task, cell, events: cell.events }))
+      .sort((a, b) => b.events - a.events || (a.task < b.task ? -1 : 1));
+    let shown = rows;
+    if (rows.length > SUMMARY_ROWS_MAX) {
+      shown = rows.filter((row) => row.task !== OTHER_TASKS).slice(0, SUMMARY_ROWS_MAX - 1);
+      // The rest is the total less the rows shown; its extremes, those of the rows not shown.
+      const kept = new Set(shown.map((row) => row.task));
       const other = new Cell();
-      for (const row of sorted) if (!kept.has(row.task)) row.cell.merge(other);
-      rows.push({ task: OTHER_TASKS, cell: other, n: other.total });
+      other.combine(this.#total, 1);
+      for (const row of shown) other.combine(row.cell, -1);
+      other.minMs = Number.POSITIVE_INFINITY;
+      other.maxMs = 0;
+      for (const row of rows) {
+        if (kept.has(row.task) || row.cell.runs === 0) continue;
+        other.minMs = Math.min(other.minMs, row.cell.minMs);
+        other.maxMs = Math.max(other.maxMs, row.cell.maxMs);
+      }
+      shown.push({ task: OTHER_TASKS, cell: other, events: other.events });
+      shown.sort((a, b) => b.events - a.events || (a.task < b.task ? -1 : 1));
     }
-    const start = first * MINUTE_MS;
+    const start = this.#firstMinute() * MINUTE_MS;
     return {
       since: new Date(start).toISOString(),
       complete: this.#began <= start,
-      total: total.row("all"),
-      byTask: rows.map(({ task, cell }) => cell.row(task)),
+      total: this.#total.row("all", false),
+      byTask: shown.map(({ task, cell }) => cell.row(task, partial(task))),
     };
   }
 
-  #firstMinute(now: number): number {
-    return Math.floor((now - this.#windowMs) / MINUTE_MS);
+  #firstMinute(): number {
+    return Math.floor((this.#now - this.#windowMs) / MINUTE_MS);
   }
 
-  #prune(now: number): void {
-    const first = this.#firstMinute(now);
-    for (const minute of this.#minutes.keys()) {
-      if (minute < first) this.#minutes.delete(minute);
+  /** Moves the window's end to `now` if it is later, taking out the minutes it left behind. */
+  #advance(now: number): void {
+    if (!(now > this.#now)) return;
+    this.#now = now;
+    const first = this.#firstMinute();
+    const touched = new Set<string>();
+    for (const [minute, counts] of this.#minutes) {
+      if (minute >= first) break;
+      this.#minutes.delete(minute);
+      for (const [name, cell] of counts.tasks) {
+        this.#window.get(name)?.combine(cell, -1);
+        this.#total.combine(cell, -1);
+        touched.add(name);
+      }
     }
+    if (touched.size === 0) return;
+    // The shortest and the longest cannot be taken out: they are found again.
+    for (const name of touched) {
+      const sum = this.#window.get(name);
+      if (sum === undefined || sum.counts.size === 0) {
+        this.#window.delete(name);
+        continue;
+      }
+      sum.minMs = Number.POSITIVE_INFINITY;
+      sum.maxMs = 0;
+      for (const counts of this.#minutes.values()) {
+        const cell = counts.tasks.get(name);
+        if (cell !== undefined && cell.runs > 0) {
+          sum.minMs = Math.min(sum.minMs, cell.minMs);
+          sum.maxMs = Math.max(sum.maxMs, cell.maxMs);
+        }
+      }
+    }
+    this.#total.minMs = Math.min(...[...this.#window.values()].map((sum) => sum.minMs));
+    this.#total.maxMs = Math.max(0, ...[...this.#window.values()].map((sum) => sum.maxMs));
+  }
+
+  /** The name `name`'s events of `minute` are counted under. */
+  #admit(counts: Minute, minute: number, name: string): string {
+    if (counts.tasks.has(name)) return name;
+    if (counts.tasks.size >= TALLY_TASKS_MAX) return OTHER_TASKS;
+    const before = this.#minutes.get(minute - 1)?.tasks;
+    const fresh = before === undefined || !before.has(name);
+    if (fresh) {
+      if (counts.fresh >= TALLY_NEW_TASKS_MAX) return OTHER_TASKS;
+      counts.fresh++;
+    }
+    return name;
+  }
+
+  /** Which names may have events under {@linkcode OTHER_TASKS}: absent from a minute that has some. */
+  #partialNames(): (task: string) => boolean {
+    const crowded = [...this.#minutes.values()].filter((m) => m.tasks.has(OTHER_TASKS));
+    return (task) => task !== OTHER_TASKS && crowded.some((minute) => !minute.tasks.has(task));
+  }
+
+  #sortMinutes(): void {
+    const sorted = [...this.#minutes].sort(([a], [b]) => a - b);
+    this.#minutes.clear();
+    for (const [minute, counts] of sorted) this.#minutes.set(minute, counts);
   }
 }
 
-/** The name a task is counted under. */
+/** The name a task is counted under: as the feed names it. */
 function nameOf(task: string | undefined): string {
   if (task === undefined || task === "") return UNNAMED_TASK;
-  return task.length > TALLY_NAME_MAX ? task.slice(0, TALLY_NAME_MAX) : task;
+  return task.length > TALLY_NAME_MAX ? clipText(task, 200) : task;
 }
