@@ -5,7 +5,8 @@
  * characters (bounds, so that neither a busy queue nor a task's 16 MB error costs more memory):
  * what a dashboard shows as a live feed without reading the stream again on every look. It also
  * counts every event of the last hour per task, with the run times of successes (an
- * {@linkcode EventTally}: exact however many tasks there were). Events it cannot read are
+ * {@linkcode EventTally}: exact however many tasks there were, in bounded memory; past 200
+ * task names a minute, some are counted together). Events it cannot read are
  * skipped, and counted ({@linkcode TaskFeed.skipped}).
  *
  * @module
@@ -40,7 +41,8 @@ export interface FeedCounts {
   readonly since: string;
   /**
    * Whether the window holds every task updated since `since`: `false` when the feed let older
-   * ones go (it keeps `max` tasks), and the counts are then of the tasks it keeps.
+   * ones go (it keeps `max` tasks), and the counts are then of the tasks it keeps; `false`
+   * too while it is still reading what the stream held.
    */
   readonly complete: boolean;
   /** The tasks counted. */
@@ -115,8 +117,10 @@ export class TaskFeed {
       for (const body of eventBodies(message)) {
         const read = readEvent(body);
         if (read.ok) {
-          feed.#tally.add(read.event);
-          feed.#apply(clipEvent(read.event, FEED_TEXT_MAX));
+          // The tally names tasks as the feed does (a long name cut alike).
+          const event = clipEvent(read.event, FEED_TEXT_MAX);
+          feed.#tally.add(event);
+          feed.#apply(event);
         } else feed.#skipped.add(offset, read.problem, read.detail);
       }
     }, { from: since, prefetch: FEED_PREFETCH, missingHint: "the queue has no history" });
@@ -183,7 +187,8 @@ export class TaskFeed {
       byTask.set(name, entry);
     }
     // Tasks let go may have been updated in the window when even the oldest kept one was.
-    const complete = !this.#trimmed || oldest === undefined || oldest < since;
+    const complete = !this.#reading &&
+      (!this.#trimmed || oldest === undefined || oldest < since);
     return {
       since,
       complete,
@@ -196,10 +201,12 @@ export class TaskFeed {
 
   /**
    * Every event of the tally's window (the last hour by default) per task, and the run times
-   * of successes: counted as the feed read them, whatever it let go since.
+   * of successes: counted as the feed read them, whatever it let go since. Not `complete`
+   * while the feed is still reading what the stream held.
    */
-  tally(now: number = Date.now()): TallySummary {
-    return this.#tally.summary(now);
+  tally(): TallySummary {
+    const summary = this.#tally.summary();
+    return this.#reading ? { ...summary, complete: false } : summary;
   }
 
   /** Stops following. */

@@ -72,6 +72,7 @@ Deno.test("the feed counts its recent tasks per state and per task, says when it
           meanMs: 1,
           p50Ms: 1,
           p95Ms: 1,
+          minMs: 1,
           maxMs: 1,
         });
       } finally {

@@ -98,6 +98,15 @@ const HOUR_EVENTS = [
   "replayed",
 ];
 
+/** The rows of the tally that are no task's name, and filter nothing. */
+const OTHER_TASKS = "(other tasks)";
+const UNNAMED_TASK = "?";
+
+/** Whether `name` is a task's name that the feed can be filtered by. */
+function isTaskName(name) {
+  return name !== OTHER_TASKS && name !== UNNAMED_TASK && name !== "";
+}
+
 /** A run time in milliseconds, as `850 ms` or `12.3 s`; empty when there is none. */
 function runTime(ms) {
   return ms === undefined ? "" : formatDuration({ ms, ongoing: false });
@@ -110,11 +119,13 @@ function Hour({ hour, reading, task, onTask }) {
   const shown = HOUR_EVENTS.filter((e) =>
     ["enqueued", "started", "succeeded"].includes(e) || hour.total.events[e] !== undefined
   );
+  // A partial row's counts are at least these (a minute had too many names to count it apart).
+  const at = (r) => r.partial ? "≥ " : "";
   const row = (r, attributes) =>
     html`
       <tr data-task=${r.task} ...${attributes}>
         <td>${r.task === "" ? "all" : r.task}</td>
-        ${shown.map((e) => html`<td class="num" data-event=${e}>${r.events[e] ?? 0}</td>`)}
+        ${shown.map((e) => html`<td class="num" data-event=${e}>${at(r)}${r.events[e] ?? 0}</td>`)}
         <td class="num" data-run="p50">${runTime(r.runTimes?.p50Ms)}</td>
         <td class="num" data-run="p95">${runTime(r.runTimes?.p95Ms)}</td>
         <td class="num" data-run="max">${runTime(r.runTimes?.maxMs)}</td>
@@ -126,6 +137,12 @@ function Hour({ hour, reading, task, onTask }) {
         .since}</span>${hour.complete
         ? ""
         : " (the dashboard began reading later)"}; run times of successful attempts.</p>
+    ${hour.byTask.some((r) => r.partial)
+      ? html`
+        <p class="note" id="tasks-hour-partial">≥: some minutes had over 200 task names; the
+          events of the names past them are counted under ${OTHER_TASKS}.</p>
+      `
+      : null}
     ${reading
       ? html`
         <p class="note" id="tasks-reading">Reading the last hour of the history: the counts and the
@@ -140,7 +157,7 @@ function Hour({ hour, reading, task, onTask }) {
         </thead>
         <tbody>
           ${hour.byTask.map((r) =>
-            row(r, {
+            !isTaskName(r.task) ? row(r, {}) : row(r, {
               class: r.task === task ? "pick picked" : "pick",
               onClick: () => onTask(r.task === task ? "" : r.task),
             })
@@ -427,8 +444,8 @@ export function Tasks({ queues, route }) {
           <option value="">every task</option>
           ${[
             ...new Set([
-              ...(shown?.hour?.byTask ?? []).map((row) => row.task),
-              ...(shown?.counts?.byTask ?? []).map((row) => row.task),
+              ...(shown?.hour?.byTask ?? []).map((row) => row.task).filter(isTaskName),
+              ...(shown?.counts?.byTask ?? []).map((row) => row.task).filter(isTaskName),
               task,
             ]),
           ]
