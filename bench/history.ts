@@ -11,6 +11,7 @@ import { z } from "zod";
 import { Admin } from "../src/admin/admin.ts";
 import { streamOptions } from "../src/broker/topology.ts";
 import { DEFAULT_HISTORY_MAX_AGE_MS } from "../src/history/options.ts";
+import { EventTally, TALLY_TASKS_MAX } from "../src/history/tally.ts";
 import { defineCatalog } from "../src/task/catalog.ts";
 import { defineTask } from "../src/task/contract.ts";
 import { defineHandlers } from "../src/task/handlers.ts";
@@ -40,6 +41,35 @@ export interface LookupResult {
   readonly wholeMs: readonly number[];
   /** Lookups of an id of the last 10,000 events, given `since` their time, in ms. */
   readonly recentMs: readonly number[];
+  /** Opening the dashboard's feed on them (reading the last hour, all of them), in ms. */
+  readonly feedOpenMs: number;
+  /** The Tasks page's counts from the open feed (the hour's tally and the states), in ms. */
+  readonly countsMs: readonly number[];
+  /** The hour's tally of a hostile stream (every minute full of names), in ms a summary. */
+  readonly crowdedTallyMs: readonly number[];
+}
+
+/** Times the summary of a tally whose every minute of the hour holds the most names. */
+export function timeCrowdedTally(): number[] {
+  const now = Date.now();
+  const tally = new EventTally({ began: new Date(0) });
+  for (let minute = 60; minute >= 0; minute--) {
+    const at = new Date(now - minute * 60_000).toISOString();
+    for (let i = 0; i < TALLY_TASKS_MAX; i++) {
+      const task = `m${minute}t${i}`;
+      tally.add(
+        { v: 1, event: "succeeded", id: "t", task, at, worker: "w", attempt: 1, ms: i },
+        now,
+      );
+    }
+  }
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    tally.summary(now);
+    times.push(performance.now() - t);
+  }
+  return times;
 }
 
 /** The figures of the cancel bench. */
@@ -88,6 +118,13 @@ export function lookupCancelTable(lookup: LookupResult, cancel: CancelResult): s
     `lookup of an id among the last 10,000 (--since their time): ${
       ms(lookup.recentMs)
     } ms (median ${median(lookup.recentMs).toFixed(0)})`,
+    `the dashboard's feed opened on them (an hour read, every event tallied): ${
+      lookup.feedOpenMs.toFixed(0)
+    } ms; the Tasks page's counts from it: median ${median(lookup.countsMs).toFixed(2)} ms, max ${
+      Math.max(...lookup.countsMs).toFixed(2)
+    } ms (${lookup.countsMs.length} refreshes); of a hostile hour (${TALLY_TASKS_MAX} new names every minute): median ${
+      median(lookup.crowdedTallyMs).toFixed(2)
+    } ms`,
     `cancel of a running task, request to abort, ${cancel.cancels} cancels: p50 ${
       cancel.p50.toFixed(1)
     } ms, p99 ${cancel.p99.toFixed(1)} ms, max ${cancel.max.toFixed(1)} ms`,
@@ -122,6 +159,9 @@ export async function runLookup(
     const started = performance.now();
     for (let i = 0; i < LOOKUP_EVENTS; i++) {
       if (i === LOOKUP_EVENTS - 10_000) {
+        // The broker's clock stamps a chunk when it writes it: once the events before are
+        // written, the time marks where the last 10,000 begin (not where a backlog ends).
+        await channel.waitForConfirms();
         recentSince = new Date();
         recent = taskIdAt(Date.now());
         eventsOf(recent).forEach((event, k) => spots.set(i + 1 + k * 3_000, event));
@@ -140,6 +180,8 @@ export async function runLookup(
     const lookups = await Admin.connect({ url: BENCH_URL, queue });
     const wholeMs: number[] = [];
     const recentMs: number[] = [];
+    const countsMs: number[] = [];
+    let feedOpenMs = 0;
     try {
       for (let round = 0; round < 3; round++) {
         let t = performance.now();
@@ -156,10 +198,37 @@ export async function runLookup(
           } ms`,
         );
       }
+      const t = performance.now();
+      const feed = await lookups.feed();
+      feedOpenMs = performance.now() - t;
+      try {
+        for (let refresh = 0; refresh < 20; refresh++) {
+          const t = performance.now();
+          const hour = feed.tally();
+          feed.counts(3_600_000);
+          countsMs.push(performance.now() - t);
+          const started = hour.total.events.started ?? 0;
+          if (started < LOOKUP_EVENTS - 10) throw new Error(`the tally counted ${started} starts`);
+        }
+      } finally {
+        await feed.close();
+      }
+      log(
+        `feed: opened in ${feedOpenMs.toFixed(0)} ms, counts in ${median(countsMs).toFixed(2)} ms`,
+      );
     } finally {
       await lookups.close();
     }
-    return { events: LOOKUP_EVENTS, writeMs, wholeMs, recentMs };
+    const crowdedTallyMs = timeCrowdedTally();
+    return {
+      events: LOOKUP_EVENTS,
+      writeMs,
+      wholeMs,
+      recentMs,
+      feedOpenMs,
+      countsMs,
+      crowdedTallyMs,
+    };
   } finally {
     await connection.close();
     await admin.deleteQueues([stream]);
