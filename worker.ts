@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE --allow-read=.
+#!/usr/bin/env -S deno run --v8-flags=--max-semi-space-size=1 --allow-net=localhost:5672 --allow-env=AMQP_URL,WARREN_QUEUE --allow-read=.
 /**
  * The worker CLI over Warren's demo catalog (`tasks/`): runs its tasks until SIGINT or SIGTERM.
  * To run your own handlers, call `workerMain` from `./cli`.

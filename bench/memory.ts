@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { WorkerProcess } from "../tests/_helpers/cli.ts";
+import { WORKER_FLAGS, WorkerProcess } from "../tests/_helpers/cli.ts";
 import type { BrokerAdmin } from "./broker.ts";
 import { uniqueQueue } from "./broker.ts";
 import { ConsumerProcess, denoRunArgs, NET_FLAGS, repoPath, type ScriptSpec } from "./processes.ts";
 import { type MemoryField, tryReadStatus } from "./proc.ts";
-import { PRODUCER_V8_FLAG } from "../scripts/compile.ts";
+import { YOUNG_GENERATION_V8_FLAG } from "../scripts/compile.ts";
 
 /** Tasks enqueued by each producer measurement. */
 export const MEMORY_TASKS = 1_000_000;
@@ -160,7 +160,7 @@ async function writeTaskFile(n: number): Promise<string> {
 
 /**
  * Runs `producer.ts --file` over `n` lines: as `deno task producer`, compose.yaml and the
- * compiled producer run it (with {@linkcode PRODUCER_V8_FLAG}), or as a bare `deno run`.
+ * compiled producer run it (with {@linkcode YOUNG_GENERATION_V8_FLAG}), or as a bare `deno run`.
  */
 async function fileProducer(queue: string, n: number, asTask: boolean): Promise<MemoryFigure> {
   const path = await writeTaskFile(n);
@@ -168,7 +168,7 @@ async function fileProducer(queue: string, n: number, asTask: boolean): Promise<
     const { peak, seconds } = await peakOf({
       script: "producer.ts",
       args: ["--file", path, "--quiet", "--queue", queue],
-      flags: [...(asTask ? [PRODUCER_V8_FLAG] : []), ...NET_FLAGS, `--allow-read=${path}`],
+      flags: [...(asTask ? [YOUNG_GENERATION_V8_FLAG] : []), ...NET_FLAGS, `--allow-read=${path}`],
     });
     const how = asTask ? "as `deno task producer` runs it" : "bare `deno run`, no V8 flag";
     return {
@@ -195,9 +195,15 @@ async function plainProducer(queue: string, n: number): Promise<MemoryFigure> {
   };
 }
 
-async function idleWorker(queue: string): Promise<MemoryFigure> {
+/**
+ * An idle `worker.ts`: as `deno task worker`, compose.yaml and the compiled worker run it (with
+ * {@linkcode YOUNG_GENERATION_V8_FLAG}), or as a bare `deno run`.
+ */
+async function idleWorker(queue: string, asTask: boolean): Promise<MemoryFigure> {
   const started = performance.now();
-  await using worker = new WorkerProcess(["--queue", queue]);
+  await using worker = new WorkerProcess(["--queue", queue], {
+    flags: [...(asTask ? [YOUNG_GENERATION_V8_FLAG] : []), ...WORKER_FLAGS],
+  });
   await worker.started(60_000);
   const max = await sampleMax(worker.pid, "VmRSS", pause(IDLE_MS), 20);
   const detail = `at the end: ${rssParts(worker.pid)}`;
@@ -205,9 +211,11 @@ async function idleWorker(queue: string): Promise<MemoryFigure> {
   const { code } = await worker.exit();
   if (code !== 0) throw new Error(`the idle worker exited with ${code}`);
   return {
-    what: `worker.ts idle (after worker.started): max RSS (VmRSS) over ${IDLE_MS / 1000} s`,
+    what: `worker.ts idle (after worker.started), ${
+      asTask ? "as `deno task worker` runs it" : "bare `deno run`, no V8 flag"
+    }: max RSS (VmRSS) over ${IDLE_MS / 1000} s`,
     bytes: max,
-    target: target(max, WORKER_TARGET_BYTES, true),
+    ...(asTask ? { target: target(max, WORKER_TARGET_BYTES, true) } : {}),
     seconds: (performance.now() - started) / 1000,
     detail,
   };
@@ -249,7 +257,8 @@ export async function runMemory(
     ["mem_file_task", (queue) => fileProducer(queue, n, true)],
     ["mem_file", (queue) => fileProducer(queue, n, false)],
     ["mem_plain", (queue) => plainProducer(queue, n)],
-    ["mem_idle", (queue) => idleWorker(queue)],
+    ["mem_idle_task", (queue) => idleWorker(queue, true)],
+    ["mem_idle", (queue) => idleWorker(queue, false)],
     ["mem_plain_idle", async (queue) => {
       await admin.declare(queue, "classic");
       return await plainIdleConsumer(admin, queue);

@@ -73,22 +73,23 @@ export const PROGRAM_INCLUDES: Readonly<Record<Program, readonly string[]>> = {
 };
 
 /**
- * The producer's V8 flag: a young generation of at most 1 MB a semi-space. V8 grows it to its
- * largest (16 MB a semi-space) under a steady stream of publishes, which is most of the
- * producer's memory: 1,000,000 tasks peak at about 140 MB RSS with it and 200 to 210 MB
- * without, at the same speed (`deno task bench --memory`). `deno task producer`, producer.ts's
- * shebang line, compose.yaml and the compiled producer carry it; it cannot be set once the
- * program runs.
+ * The producer's and the worker's V8 flag: a young generation of at most 1 MB a semi-space. V8
+ * grows it to its largest (16 MB a semi-space) under a steady stream of publishes, which is
+ * most of the producer's memory: 1,000,000 tasks peak at about 140 MB RSS with it and 200 to
+ * 210 MB without, at the same speed (`deno task bench --memory`); an idle worker uses about 5 MB
+ * less with it, and drains no slower. `deno task producer` and `deno task worker`, the shebang
+ * lines of producer.ts and worker.ts, compose.yaml and the compiled producer and worker carry
+ * it; it cannot be set once the program runs.
  */
-export const PRODUCER_V8_FLAG = "--v8-flags=--max-semi-space-size=1";
+export const YOUNG_GENERATION_V8_FLAG = "--v8-flags=--max-semi-space-size=1";
 
 /**
  * Other flags, per program: the worker's hostname permission, the scheduler's reading of its
- * schedules file, and the producer's {@linkcode PRODUCER_V8_FLAG}.
+ * schedules file, and the producer's and worker's {@linkcode YOUNG_GENERATION_V8_FLAG}.
  */
 export const PROGRAM_EXTRA_FLAGS: Readonly<Record<Program, readonly string[]>> = {
-  producer: [PRODUCER_V8_FLAG],
-  worker: ["--allow-sys=hostname"],
+  producer: [YOUNG_GENERATION_V8_FLAG],
+  worker: [YOUNG_GENERATION_V8_FLAG, "--allow-sys=hostname"],
   admin: [],
   // Its schedules file is named when it runs.
   scheduler: ["--allow-read"],

@@ -13,6 +13,7 @@ import {
   PROGRAMS,
   type Target,
   TARGETS,
+  YOUNG_GENERATION_V8_FLAG,
 } from "../scripts/compile.ts";
 import { rawClient, uniqueQueue } from "./_helpers/broker.ts";
 import { ADMIN_FLAGS, PRODUCER_FLAGS, rootPath, WORKER_FLAGS } from "./_helpers/cli.ts";
@@ -129,6 +130,10 @@ Deno.test("compileCommands() builds one deno compile line per program and target
       "--allow-env=AMQP_URL,WARREN_QUEUE",
       "--allow-sys=hostname",
     ]);
+    // The producer's and the worker's small young generation.
+    for (const program of ["producer", "worker"]) {
+      assert(byProgram(program).includes(YOUNG_GENERATION_V8_FLAG), program);
+    }
     assertEquals(permissions(byProgram("admin")), [
       "--allow-net",
       "--allow-env=AMQP_URL,WARREN_QUEUE,WARREN_MANAGEMENT_URL",

@@ -18,7 +18,7 @@ import { PRODUCER_FLAGS, rootPath, runCli, type RunResult, WORKER_FLAGS } from "
 import { commandSucceeds } from "./_helpers/commands.ts";
 import { freePort } from "./_helpers/ports.ts";
 import { rabbitmqInstalled, startRabbitNode } from "./_helpers/rabbit_node.ts";
-import { PRODUCER_V8_FLAG } from "../scripts/compile.ts";
+import { YOUNG_GENERATION_V8_FLAG } from "../scripts/compile.ts";
 
 type Mapping = Readonly<Record<string, unknown>>;
 
@@ -299,6 +299,7 @@ Deno.test("compose.yaml's worker command runs the worker CLI with the README's p
       "--allow-sys=hostname",
     ]);
     assertStringIncludes(run.args.join(" "), "--metrics-port 9464 --metrics-host 0.0.0.0");
+    assert(run.denoFlags.includes(YOUNG_GENERATION_V8_FLAG), "the worker's small young generation");
   });
 
   await t.step("the worker CLI accepts its arguments and lists each flag in --help", async () => {
@@ -359,7 +360,10 @@ Deno.test("compose.yaml's producer is a one-shot tool whose documented commands 
     assertEquals(run.script, "producer.ts");
     assertEquals(run.args, [], "arguments come from the command");
     assertEquals(permissions(run.denoFlags), composeFlags(PRODUCER_FLAGS));
-    assert(run.denoFlags.includes(PRODUCER_V8_FLAG), "the producer's small young generation");
+    assert(
+      run.denoFlags.includes(YOUNG_GENERATION_V8_FLAG),
+      "the producer's small young generation",
+    );
   });
 
   await t.step("its default command is accepted by the producer CLI", async () => {
@@ -693,6 +697,10 @@ Deno.test("compose.yaml's cluster-worker scales, waits for the three nodes and i
       const [net, ...others] = permissions(run.denoFlags);
       assertEquals(others, [...rest, "--allow-sys=hostname"]);
       assertEquals(netAddresses([net!]), [...addresses, COMPOSE_METRICS]);
+      assert(
+        run.denoFlags.includes(YOUNG_GENERATION_V8_FLAG),
+        "the worker's small young generation",
+      );
     },
   );
 
@@ -749,7 +757,10 @@ Deno.test("compose.yaml's cluster-producer is a one-shot tool whose documented c
       const [net, ...others] = permissions(run.denoFlags);
       assertEquals(others, rest);
       assertEquals(netAddresses([net!]), parseUrls(urls, "AMQP_URL").map(hostPort));
-      assert(run.denoFlags.includes(PRODUCER_V8_FLAG), "the producer's small young generation");
+      assert(
+        run.denoFlags.includes(YOUNG_GENERATION_V8_FLAG),
+        "the producer's small young generation",
+      );
     },
   );
 

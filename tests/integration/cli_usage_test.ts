@@ -17,7 +17,7 @@ import { catalog } from "../../tasks/mod.ts";
 import { messageCount, rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { enqueuedIds, PRODUCER_FLAGS, rootPath, runCli } from "../_helpers/cli.ts";
 import { freePort } from "../_helpers/ports.ts";
-import { PRODUCER_V8_FLAG } from "../../scripts/compile.ts";
+import { YOUNG_GENERATION_V8_FLAG } from "../../scripts/compile.ts";
 
 const sum = ["sum", "--start", "1", "--end", "2"];
 
@@ -194,10 +194,11 @@ Deno.test("the README's commands run as deno tasks and as executables", async (t
     await t.step(`${cli}: deno task ${cli}, and ./${cli}.ts`, async () => {
       // The producer, the worker and the scheduler may read files of the current folder
       // (--file, --schedules, the worker's thread modules): `deno task` runs in the root.
-      // The producer's small young generation (scripts/compile.ts) comes first.
+      // The producer's and the worker's small young generation (scripts/compile.ts) comes first.
+      const young = cli === "producer" || cli === "worker" ? [YOUNG_GENERATION_V8_FLAG] : [];
       const flags = cli === "admin"
         ? PRODUCER_FLAGS
-        : [...(cli === "producer" ? [PRODUCER_V8_FLAG] : []), ...PRODUCER_FLAGS, "--allow-read=."];
+        : [...young, ...PRODUCER_FLAGS, "--allow-read=."];
       const command = `deno run ${flags.join(" ")} ${cli}.ts`;
       assertEquals(config.tasks[cli], command, "the README's flags");
       assert(readme.includes(`deno task ${cli}`), `README.md shows 'deno task ${cli}'`);
