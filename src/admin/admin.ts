@@ -241,8 +241,8 @@ export class Admin {
 
   /**
    * Follows the history live from `options.since` (an hour ago by default), keeping the
-   * latest tasks' records and counting every event of the last hour; close it when done. Rejects with a `MissingQueueError` when the
-   * queue has no history.
+   * latest tasks' records and counting every event of the last hour; close it when done.
+   * Rejects with a `MissingQueueError` when the queue has no history.
    */
   async feed(options: FeedOptions = {}): Promise<TaskFeed> {
     return TaskFeed.open(await this.#link(), this.names, options);

@@ -134,13 +134,14 @@ function Hour({ hour, reading, task, onTask }) {
   return html`
     <p class="note"
       id="tasks-hour-window">Every event since <span class="time">${hour
-        .since}</span>${hour.complete
+        .since}</span>${hour.complete || reading
         ? ""
         : " (the dashboard began reading later)"}; run times of successful attempts.</p>
     ${hour.byTask.some((r) => r.partial)
       ? html`
-        <p class="note" id="tasks-hour-partial">≥: some minutes had over 200 task names; the
-          events of the names past them are counted under ${OTHER_TASKS}.</p>
+        <p class="note" id="tasks-hour-partial">≥: some minutes had more task names than are
+          counted apart (200, of which 100 new in that minute); the events of the rest are counted
+          under ${OTHER_TASKS}.</p>
       `
       : null}
     ${reading
