@@ -20,24 +20,16 @@
  *
  * @module
  */
-import type { HistoryEvent, HistoryEventName } from "../wire/events.ts";
+import { HISTORY_EVENTS, type HistoryEvent, type HistoryEventName } from "../wire/events.ts";
 import { clipText } from "./clip.ts";
 
-/** The events a tally counts: every event but `progress`. */
-export const TALLIED_EVENTS = [
-  "enqueued",
-  "started",
-  "retried",
-  "returned",
-  "succeeded",
-  "dead",
-  "expired",
-  "cancelled",
-  "replayed",
-] as const satisfies readonly HistoryEventName[];
-
 /** An event a tally counts. */
-export type TalliedEvent = typeof TALLIED_EVENTS[number];
+export type TalliedEvent = Exclude<HistoryEventName, "progress">;
+
+/** The events a tally counts, in the order a task's life goes: every event but `progress`. */
+export const TALLIED_EVENTS: readonly TalliedEvent[] = HISTORY_EVENTS.filter(
+  (name): name is TalliedEvent => name !== "progress",
+);
 
 /** Most task names a minute counts apart; further ones are counted together. */
 export const TALLY_TASKS_MAX = 200;
@@ -107,6 +99,8 @@ export interface TallySummary {
    * window (it was opened later than `since`), and then it counts from when it began.
    */
   readonly complete: boolean;
+  /** The events counted ({@linkcode TALLIED_EVENTS}), in the order a task's life goes. */
+  readonly events: readonly TalliedEvent[];
   /** Every task together: every event of the window. */
   readonly total: TallyRow;
   /**
@@ -337,6 +331,7 @@ export class EventTally {
     return {
       since: new Date(start).toISOString(),
       complete: this.#began <= start,
+      events: TALLIED_EVENTS,
       total: this.#total.row("all", false),
       byTask: shown.map(({ task, cell }) => cell.row(task, partial(task))),
     };

@@ -85,19 +85,6 @@ function Counts({ counts, task, onTask }) {
   `;
 }
 
-/** The events the Last hour table shows, in the order of a task's life. */
-const HOUR_EVENTS = [
-  "enqueued",
-  "started",
-  "retried",
-  "returned",
-  "succeeded",
-  "dead",
-  "expired",
-  "cancelled",
-  "replayed",
-];
-
 /** The rows of the tally that are no task's name, and filter nothing. */
 const OTHER_TASKS = "(other tasks)";
 const UNNAMED_TASK = "?";
@@ -116,7 +103,7 @@ function runTime(ms) {
 function Hour({ hour, reading, task, onTask }) {
   if (!hour) return null;
   // Events no task had in the hour are left out, except the three every task has.
-  const shown = HOUR_EVENTS.filter((e) =>
+  const shown = hour.events.filter((e) =>
     ["enqueued", "started", "succeeded"].includes(e) || hour.total.events[e] !== undefined
   );
   // A partial row's counts are at least these (a minute had too many names to count it apart).

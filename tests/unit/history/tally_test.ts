@@ -64,6 +64,7 @@ Deno.test("a tally counts each event per task over its window, and drops what gr
   tally.add(enqueued("sum", 2 * HOUR), NOW);
   const summary = tally.summary(NOW);
   assertEquals(summary.since, "2026-12-06T11:00:00.000Z");
+  assertEquals(summary.events.slice(0, 3), ["enqueued", "started", "retried"], "progress is not");
   assertEquals(summary.complete, true);
   assertEquals(summary.total.events, { enqueued: 4, succeeded: 1, dead: 1 });
   assertEquals(summary.byTask.map((row) => [row.task, row.events]), [
