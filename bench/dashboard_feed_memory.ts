@@ -70,10 +70,14 @@ try {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
-    let bytes = 0;
-    for (let i = 0; i < 20; i++) {
-      bytes = (await (await fetch(`${url}/api/queues/${queue}/tasks?limit=500`)).text()).length;
+    // The feed answers while it reads the stream: polled until it has read it all, then 20 more.
+    const poll = async () =>
+      await (await fetch(`${url}/api/queues/${queue}/tasks?limit=500`)).text();
+    while ((JSON.parse(await poll()) as { reading?: boolean }).reading !== false) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    let bytes = 0;
+    for (let i = 0; i < 20; i++) bytes = (await poll()).length;
     const status = await Deno.readTextFile(`/proc/${dashboard.pid}/status`);
     const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
     console.log(JSON.stringify({

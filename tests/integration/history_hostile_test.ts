@@ -13,6 +13,7 @@ import { EVENT_TYPE } from "../../src/wire/events.ts";
 import { type RawClient, rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { enqueuedIds, runCli } from "../_helpers/cli.ts";
 import { startDashboard } from "../_helpers/dashboard.ts";
+import { until } from "../_helpers/probe.ts";
 
 /** Publishes a raw event body for task `id` to `stream`, confirmed. */
 async function putEvent(client: RawClient, stream: string, id: string, body: string) {
@@ -157,9 +158,15 @@ Deno.test("hostile events in Q.events are skipped and counted; every other task 
         assertEquals(response.status, 200, text.slice(0, 500));
         return text;
       };
-      const feed = await get(`/api/queues/${queue}/tasks`);
+      // The feed answers while it reads the stream: asked again until it has read it.
+      type FeedAnswer = { tasks: { id: string }[]; skipped: { count: number }; reading: boolean };
+      let feed = "";
+      await until(async () => {
+        feed = await get(`/api/queues/${queue}/tasks`);
+        return !(JSON.parse(feed) as FeedAnswer).reading;
+      }, "the dashboard's feed to read the stream");
       assert(feed.length < 20_000, `the feed sent ${feed.length} bytes`);
-      const answer = JSON.parse(feed) as { tasks: { id: string }[]; skipped: { count: number } };
+      const answer = JSON.parse(feed) as FeedAnswer;
       assertEquals(answer.tasks.map((task) => task.id).sort(), [plain, target, long].sort());
       assertEquals(answer.skipped.count, 3);
       const page = await get(`/api/queues/${queue}/tasks/${long}`);
