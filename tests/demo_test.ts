@@ -3,7 +3,12 @@ import { rawClient } from "./_helpers/broker.ts";
 import { rootPath } from "./_helpers/cli.ts";
 import { queueDepth } from "./_helpers/probe.ts";
 
-const DEMO_QUEUES = ["warren_demo", "warren_demo.dead"];
+const DEMO_QUEUES = [
+  "warren_demo",
+  "warren_demo.dead",
+  "warren_demo.events",
+  "warren_demo.control",
+];
 
 /** Whether `name` exists on the broker; fails on any error but the broker's 404 NOT_FOUND. */
 async function queueExists(name: string): Promise<boolean> {

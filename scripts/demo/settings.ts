@@ -7,8 +7,16 @@
 /** The queue the demo's workers consume from. */
 export const QUEUE = "warren_demo";
 
-/** The queues the demo declares on every run: its queue and that queue's dead-letter queue. */
-export const DEMO_QUEUES: readonly string[] = [QUEUE, `${QUEUE}.dead`];
+/**
+ * The queues the demo declares on every run: its queue, that queue's dead-letter queue, and the
+ * streams of its history and its cancels (the history is on by default).
+ */
+export const DEMO_QUEUES: readonly string[] = [
+  QUEUE,
+  `${QUEUE}.dead`,
+  `${QUEUE}.events`,
+  `${QUEUE}.control`,
+];
 
 /** How many worker processes the demo starts. */
 export const WORKER_COUNT = 3;
