@@ -63,7 +63,7 @@ function clipOptional(text: string | undefined, max: number): string | undefined
 }
 
 /** A task's name is shown whole up to this many characters. */
-const NAME_MAX = 200;
+export const NAME_MAX = 200;
 
 /**
  * A task's record with its long texts cut to `max` characters (its name to 200), its result to

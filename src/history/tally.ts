@@ -21,7 +21,7 @@
  * @module
  */
 import { HISTORY_EVENTS, type HistoryEvent, type HistoryEventName } from "../wire/events.ts";
-import { clipText } from "./clip.ts";
+import { clipText, NAME_MAX } from "./clip.ts";
 
 /** An event a tally counts. */
 export type TalliedEvent = Exclude<HistoryEventName, "progress">;
@@ -37,7 +37,10 @@ export const TALLY_TASKS_MAX = 200;
 /** Of {@linkcode TALLY_TASKS_MAX}, most names that the minute before did not count apart. */
 export const TALLY_NEW_TASKS_MAX = 100;
 
-/** Names longer than this many characters are cut to 200 (a name the feed cut stays whole). */
+/**
+ * Names longer than this many characters are cut to the feed's `NAME_MAX` (200), as the feed
+ * cuts them; a name the feed cut (200 and its marker) stays whole.
+ */
 export const TALLY_NAME_MAX = 256;
 
 /** The name under which events of a task past {@linkcode TALLY_TASKS_MAX} names are counted. */
@@ -208,7 +211,7 @@ function round(ms: number): number {
   return ms >= 10 ? Math.round(ms) : Math.round(ms * 100) / 100;
 }
 
-/** A minute's counts: by task, and whether some names went to {@linkcode OTHER_TASKS}. */
+/** A minute's counts, by task ({@linkcode OTHER_TASKS} among them when names were too many). */
 interface Minute {
   readonly tasks: Map<string, Cell>;
   /** Names counted apart that the minute before did not count apart. */
@@ -269,11 +272,6 @@ export class EventTally {
     this.#began = (options.began ?? new Date()).getTime();
   }
 
-  /** The window, in milliseconds. */
-  get windowMs(): number {
-    return this.#windowMs;
-  }
-
   /** Counts `event` (a `progress` event is not counted), at `now` (ms since the epoch). */
   add(event: HistoryEvent, now: number = Date.now()): void {
     if (event.event === "progress") return;
@@ -308,7 +306,7 @@ export class EventTally {
     const partial = this.#partialNames();
     const rows = [...this.#window]
       .map(([task, cell]) => ({ task, cell, events: cell.events }))
-      .sort((a, b) => b.events - a.events || (a.task < b.task ? -1 : 1));
+      .sort(mostEventsFirst);
     let shown = rows;
     if (rows.length > SUMMARY_ROWS_MAX) {
       shown = rows.filter((row) => row.task !== OTHER_TASKS).slice(0, SUMMARY_ROWS_MAX - 1);
@@ -325,7 +323,7 @@ export class EventTally {
         other.maxMs = Math.max(other.maxMs, row.cell.maxMs);
       }
       shown.push({ task: OTHER_TASKS, cell: other, events: other.events });
-      shown.sort((a, b) => b.events - a.events || (a.task < b.task ? -1 : 1));
+      shown.sort(mostEventsFirst);
     }
     const start = this.#firstMinute() * MINUTE_MS;
     return {
@@ -404,8 +402,16 @@ export class EventTally {
   }
 }
 
+/** Rows with the most events first, then by name. */
+function mostEventsFirst(
+  a: { readonly task: string; readonly events: number },
+  b: { readonly task: string; readonly events: number },
+): number {
+  return b.events - a.events || (a.task < b.task ? -1 : 1);
+}
+
 /** The name a task is counted under: as the feed names it. */
 function nameOf(task: string | undefined): string {
   if (task === undefined || task === "") return UNNAMED_TASK;
-  return task.length > TALLY_NAME_MAX ? clipText(task, 200) : task;
+  return task.length > TALLY_NAME_MAX ? clipText(task, NAME_MAX) : task;
 }
