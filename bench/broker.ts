@@ -5,7 +5,9 @@
  * @module
  */
 import amqp, { type Channel, type ChannelModel } from "amqplib";
-import type { QueueType } from "../src/broker/topology.ts";
+import { brokerFeatures } from "../src/broker/features.ts";
+import { deadQueueOptions, type QueueType, streamOptions } from "../src/broker/topology.ts";
+import { resolveHistory } from "../src/history/options.ts";
 
 /** The broker the benchmark uses. */
 export const BENCH_URL = Deno.env.get("AMQP_URL") ?? "amqp://localhost:5672";
@@ -53,6 +55,24 @@ export class BrokerAdmin implements AsyncDisposable {
         durable: true,
         arguments: type === "quorum" ? { "x-queue-type": "quorum" } : {},
       });
+    });
+  }
+
+  /**
+   * Declares what a Warren worker declares beside work queue `queue` (`Q.dead`, `Q.events`,
+   * `Q.control`), as it would, with the default retention. A worker that creates a quorum queue
+   * holds its start 2 s (`NEW_QUORUM_QUEUE_HOLD_MS`): declared beforehand, workers that start
+   * together on a full queue also begin together.
+   */
+  declareWorkerQueues(queue: string, type: QueueType): Promise<void> {
+    const history = resolveHistory({}, "declare the streams");
+    return this.#withChannel(async (channel) => {
+      await channel.assertQueue(
+        `${queue}.dead`,
+        deadQueueOptions(type, brokerFeatures(this.version)),
+      );
+      await channel.assertQueue(`${queue}.events`, streamOptions(history.events));
+      await channel.assertQueue(`${queue}.control`, streamOptions(history.control));
     });
   }
 

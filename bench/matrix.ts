@@ -73,6 +73,7 @@ export async function runMatrix(
           quietMs: options.quietMs,
           ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: options.cpuProfDir }),
           ...(options.baselineDir === undefined ? {} : { baselineDir: options.baselineDir }),
+          prefill: options.prefill,
         }, expected);
         results.push(result);
         log(`round ${round + 1}/${options.rounds} ${row.type}:${row.prefetch} ${describe(result)}`);

@@ -46,6 +46,8 @@ export interface BenchOptions {
   readonly cpuProfDir?: string;
   /** Another checkout, whose Warren scripts the baseline variants run. */
   readonly baselineDir?: string;
+  /** Fill each run's queue before its consumers start: enqueue and drain measured apart. */
+  readonly prefill: boolean;
   /** Whether help was asked for. */
   readonly help: boolean;
 }
@@ -71,6 +73,9 @@ Options:
                     before each run, wait up to this long for the machine to be quiet
                     (under 15% CPU busy over a second), then run anyway (default 60; 0: no wait)
   --json-out PATH   where the JSON results go (default bench/results/latest.json)
+  --prefill         fill each run's queue before its consumers start, so that enqueue and
+                    drain are each measured alone (drain: first task handled to last);
+                    by default the consumers drain while the producer publishes
   --quick           smoke check: --n 5000 --rounds 1
   --memory          measure producer and worker memory (instead of the matrix)
   --cpu             measure CPU-bound scaling over worker processes (instead of the matrix)
@@ -147,6 +152,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       "dashboard",
       "history",
       "matrix",
+      "prefill",
       "help",
     ],
     alias: { help: "h" },
@@ -194,6 +200,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     history,
     ...(cpuProf === undefined ? {} : { cpuProfDir: cpuProf }),
     ...(typeof flags.baseline === "string" ? { baselineDir: flags.baseline } : {}),
+    prefill: flags.prefill === true,
     help: flags.help === true,
   };
 }

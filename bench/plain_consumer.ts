@@ -3,19 +3,20 @@
  * `JSON.parse` the body, compute the sum with BigInt in closed form, ack. Progress and the final
  * report go to stderr; SIGTERM closes the channel and connection, then writes the report.
  *
- * Usage: plain_consumer.ts <queue> <classic|quorum> <prefetch>
+ * Usage: plain_consumer.ts [--gated] <queue> <classic|quorum> <prefetch>
  *
  * @module
  */
 import amqp from "amqplib";
 import { BENCH_URL } from "./broker.ts";
+import { passGate } from "./gate.ts";
 import { Recorder } from "./recorder.ts";
 import type { SumBody } from "./workload.ts";
 
-const [queue, type, prefetchText] = Deno.args;
+const [queue, type, prefetchText] = await passGate(Deno.args);
 const prefetch = Number(prefetchText);
 if (!queue || (type !== "classic" && type !== "quorum") || !(prefetch >= 1)) {
-  console.error("usage: plain_consumer.ts <queue> <classic|quorum> <prefetch>");
+  console.error("usage: plain_consumer.ts [--gated] <queue> <classic|quorum> <prefetch>");
   Deno.exit(2);
 }
 

@@ -66,6 +66,7 @@ export class ConsumerProcess {
   readonly #child: Deno.ChildProcess;
   readonly #diagnostics: string[] = [];
   readonly #final = Promise.withResolvers<FinalLine>();
+  readonly #ready = Promise.withResolvers<void>();
   readonly #pump: Promise<void>;
   readonly #onProgress: (() => void) | undefined;
   #count = 0;
@@ -87,6 +88,7 @@ export class ConsumerProcess {
     }).spawn();
     this.#onProgress = options.onProgress;
     this.#final.promise.catch(() => {});
+    this.#ready.promise.catch(() => {});
     this.#pump = this.#read();
   }
 
@@ -95,6 +97,8 @@ export class ConsumerProcess {
       const message = parseLine(line);
       if (message === undefined) {
         if (this.#diagnostics.push(line) > 50) this.#diagnostics.shift();
+      } else if (message.type === "ready") {
+        this.#ready.resolve();
       } else if (message.type === "progress") {
         this.#count = message.count;
         this.#onProgress?.();
@@ -104,6 +108,7 @@ export class ConsumerProcess {
       }
     }
     this.#exited = true;
+    this.#ready.reject(new Error(`consumer exited before it was ready:\n${this.diagnostics}`));
     this.#final.reject(new Error(`consumer exited without a final report:\n${this.diagnostics}`));
     this.#onProgress?.();
   }
@@ -126,6 +131,16 @@ export class ConsumerProcess {
   /** What it printed on stderr besides its reports (the last 50 lines). */
   get diagnostics(): string {
     return this.#diagnostics.join("\n");
+  }
+
+  /** Resolves once a gated consumer (see `gate.ts`) waits for its start; rejects if it exits. */
+  get ready(): Promise<void> {
+    return this.#ready.promise;
+  }
+
+  /** Lets a gated consumer start. */
+  start(): void {
+    this.#signal("SIGUSR2");
   }
 
   /** Sends SIGTERM and resolves with its final report; SIGKILL after `timeoutMs`. */
@@ -212,6 +227,12 @@ export class ConsumerGroup {
       this.#wake = check;
       check();
     });
+  }
+
+  /** Waits until every consumer, started gated, is ready, then lets them all start. */
+  async start(): Promise<void> {
+    await Promise.all(this.#consumers.map((c) => c.ready));
+    for (const consumer of this.#consumers) consumer.start();
   }
 
   /** Stops every consumer (SIGTERM) and returns their final reports. */

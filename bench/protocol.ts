@@ -1,13 +1,20 @@
 /**
- * What benchmark consumers tell the orchestrator, one line each on stderr: progress (how many
- * tasks handled, when the last one was) every 50 ms while it changes, and a final report with
- * every latency when they stop.
+ * What benchmark consumers tell the orchestrator, one line each on stderr: that they are ready
+ * and wait for the signal to start (when started gated), progress (how many tasks handled, when
+ * the last one was) every 50 ms while it changes, and a final report with every latency when
+ * they stop.
  *
  * @module
  */
 
 /** Prefix of the lines meant for the orchestrator (other stderr lines are kept as diagnostics). */
 export const LINE_PREFIX = "@bench ";
+
+/** A gated consumer has loaded and waits for `SIGUSR2` before it connects. */
+export interface ReadyLine {
+  /** Always `ready`. */
+  readonly type: "ready";
+}
 
 /** Progress of one consumer. */
 export interface ProgressLine {
@@ -35,10 +42,12 @@ export interface FinalLine {
   readonly checksum: string;
   /** Handler start minus the task's `sentAt`, in milliseconds, one per task. */
   readonly latencies: readonly number[];
+  /** When each task was handled, in epoch milliseconds, in order. */
+  readonly handledAt: readonly number[];
 }
 
 /** Any line a consumer sends. */
-export type ConsumerLine = ProgressLine | FinalLine;
+export type ConsumerLine = ReadyLine | ProgressLine | FinalLine;
 
 /** What a benchmark producer prints on stdout (one JSON object) when it is done. */
 export interface ProducerReport {

@@ -18,6 +18,7 @@ function writeStderr(message: ConsumerLine): void {
 /** Records what one consumer process handles and reports it to the orchestrator. */
 export class Recorder {
   readonly #latencies: number[] = [];
+  readonly #handledAt: number[] = [];
   #count = 0;
   #first = 0;
   #last = 0;
@@ -37,6 +38,7 @@ export class Recorder {
     const now = epochMs();
     if (this.#count++ === 0) this.#first = now;
     this.#last = now;
+    this.#handledAt.push(now);
     this.#checksum += result;
   }
 
@@ -63,6 +65,7 @@ export class Recorder {
       cpuMs: this.#cpuAtFirst === undefined ? 0 : cpuMs() - this.#cpuAtFirst,
       checksum: this.#checksum.toString(),
       latencies: this.#latencies.map((ms) => Math.round(ms * 1000) / 1000),
+      handledAt: this.#handledAt.map((ms) => Math.round(ms * 100) / 100),
     });
   }
 }

@@ -1,7 +1,8 @@
 /**
  * One benchmark run: a fresh queue, two consumers already consuming, one producer publishing N
  * tasks; the run ends when the consumers' counts add up to N. Then the consumers are stopped,
- * their reports read, and the queues deleted.
+ * their reports read, and the queues deleted. With `prefill`, the producer fills the queue first
+ * and the consumers start once it is done, so each side is measured alone.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { BrokerAdmin } from "./broker.ts";
 import { uniqueQueue } from "./broker.ts";
 import { ConsumerGroup, runProducer, type ScriptSpec } from "./processes.ts";
 import { loadAverage, waitForQuiet } from "./proc.ts";
+import { GATED } from "./gate.ts";
 import type { FinalLine } from "./protocol.ts";
 import { quantile } from "./stats.ts";
 
@@ -81,6 +83,8 @@ export interface RunSpec extends Row {
   readonly props?: readonly string[];
   /** The checkout the baseline variants run (`--baseline`). */
   readonly baselineDir?: string;
+  /** Fill the queue before the consumers start (`--prefill`). */
+  readonly prefill?: boolean;
 }
 
 /** The figures of one run. */
@@ -91,9 +95,15 @@ export interface RunResult extends Row {
   readonly n: number;
   /** Tasks per second from the first publish to the last confirm. */
   readonly enqueueRate: number;
-  /** Tasks per second from the first publish to the last task handled. */
+  /**
+   * Tasks per second from the first publish to the last task handled; with `prefill`, while
+   * every consumer was at work (see {@linkcode drainedTogether}).
+   */
   readonly drainRate: number;
-  /** Median latency from `sentAt` to handler start, in milliseconds. */
+  /**
+   * Median latency from `sentAt` to handler start, in milliseconds (with `prefill`, mostly the
+   * time a task waited in the full queue).
+   */
   readonly latencyP50: number;
   /** 99th percentile of the same. */
   readonly latencyP99: number;
@@ -121,10 +131,11 @@ function scriptOf(spec: RunSpec, script: string): string {
 }
 
 function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
+  const gate = spec.prefill ? [GATED] : [];
   if (isPlain(spec.variant)) {
     return {
       script: "bench/plain_consumer.ts",
-      args: [queue, spec.type, String(spec.prefetch)],
+      args: [...gate, queue, spec.type, String(spec.prefetch)],
       ...profileFlags(spec, "consumer"),
     };
   }
@@ -136,6 +147,7 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
   return {
     script: scriptOf(spec, "bench/warren_consumer.ts"),
     args: [
+      ...gate,
       "--queue",
       queue,
       "--queue-type",
@@ -182,6 +194,33 @@ async function fileSize(path: string): Promise<number> {
   return (await Deno.stat(path)).size;
 }
 
+/**
+ * The drain rate of a run on a full queue: tasks handled per second while every consumer was at
+ * work, from the last one's first task to the first one's last (a consumer that starts later
+ * would otherwise leave the others' rate alone counted as the group's). Throws when some
+ * consumer handled nothing, or none worked at the same time as all the others.
+ */
+export function drainedTogether(variant: Variant, finals: readonly FinalLine[]): number {
+  const idle = finals.findIndex((f) => f.count === 0);
+  if (idle >= 0) {
+    throw new Error(
+      `${variant}: consumer ${
+        idle + 1
+      } handled no task (the others drained the queue before it started); raise --n`,
+    );
+  }
+  const from = Math.max(...finals.map((f) => f.first));
+  const to = Math.min(...finals.map((f) => f.last));
+  const handled = finals.reduce(
+    (sum, f) => sum + f.handledAt.filter((at) => at >= from && at <= to).length,
+    0,
+  );
+  if (!(to > from) || handled < 2) {
+    throw new Error(`${variant}: the consumers never worked at the same time; raise --n`);
+  }
+  return handled / ((to - from) / 1000);
+}
+
 /** Runs `spec` once; `expected` is the sum of all results. Deletes its queues however it ends. */
 export async function runOnce(
   admin: BrokerAdmin,
@@ -197,14 +236,23 @@ export async function runOnce(
   let group: ConsumerGroup | undefined;
   try {
     await admin.declare(queue, spec.type);
-    const specs = Array.from({ length: spec.consumers }, () => consumerSpec(spec, queue));
-    group = new ConsumerGroup(specs, logFiles);
-    const running = group;
-    await admin.waitForConsumers(queue, spec.consumers, () => running.failure());
+    const startConsumers = async (): Promise<ConsumerGroup> => {
+      const specs = Array.from({ length: spec.consumers }, () => consumerSpec(spec, queue));
+      const running = group = new ConsumerGroup(specs, logFiles);
+      // On a full queue, they start together once all have loaded (see gate.ts).
+      if (spec.prefill) await running.start();
+      await admin.waitForConsumers(queue, spec.consumers, () => running.failure());
+      return running;
+    };
+    // On a full queue the consumers must start together: a worker that creates a quorum queue
+    // waits 2 s before it consumes.
+    if (spec.prefill && !isPlain(spec.variant)) await admin.declareWorkerQueues(queue, spec.type);
+    if (!spec.prefill) await startConsumers();
     const producer = await runProducer(producerSpec(spec, queue));
     if (producer.confirmed !== spec.n) {
       throw new Error(`${spec.variant}: ${producer.confirmed} of ${spec.n} confirmed`);
     }
+    group ??= await startConsumers();
     await group.waitForTotal(spec.n, spec.stallMs);
     const finals = await group.stop();
     group = undefined;
@@ -218,7 +266,9 @@ export async function runOnce(
       prefetch: spec.prefetch,
       n: spec.n,
       enqueueRate: spec.n / ((producer.lastConfirm - producer.firstPublish) / 1000),
-      drainRate: spec.n / ((lastHandled - producer.firstPublish) / 1000),
+      drainRate: spec.prefill
+        ? drainedTogether(spec.variant, finals)
+        : spec.n / ((lastHandled - producer.firstPublish) / 1000),
       latencyP50: quantile(latencies, 0.5),
       latencyP99: quantile(latencies, 0.99),
       consumerCpu: 1000 * finals.reduce((sum, f) => sum + f.cpuMs, 0) / spec.n,
