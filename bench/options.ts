@@ -74,7 +74,7 @@ Options:
                     (under 15% CPU busy over a second), then run anyway (default 60; 0: no wait)
   --json-out PATH   where the JSON results go (default bench/results/latest.json)
   --prefill         fill each run's queue before its consumers start, so that enqueue and
-                    drain are each measured alone (drain: first task handled to last);
+                    drain are each measured alone (drain: while every consumer works);
                     by default the consumers drain while the producer publishes
   --quick           smoke check: --n 5000 --rounds 1
   --memory          measure producer and worker memory (instead of the matrix)

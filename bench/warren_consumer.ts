@@ -2,9 +2,8 @@
  * A Warren consumer for the benchmark: the real worker CLI code path (`workerMain`) with the
  * benchmark handlers. Its arguments go to `workerMain` unchanged (`--queue`, `--queue-type`,
  * `--prefetch`, `--log-level` …), after a leading `--gated` (see `gate.ts`); the worker logs as it
- * always does, on stdout. Progress and the
- * final report go to stderr; SIGTERM stops the worker as it stops the CLI, then the report is
- * written.
+ * always does, on stdout. Progress and the final report go to stderr; SIGTERM stops the worker as
+ * it stops the CLI, then the report is written.
  *
  * @module
  */
