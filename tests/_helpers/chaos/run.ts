@@ -583,6 +583,7 @@ class ChaosRun {
       const victim = candidates[Math.floor(this.#random() * candidates.length)];
       if (victim === undefined) {
         this.#note(`${lane.type}: no worker consumed for ${KILL_WAIT_MS / 1000} s; kill skipped`);
+        for (const worker of lane.pool.alive) this.#noteLastLines(worker);
         continue;
       }
       const ref = this.#refs.get(victim);
@@ -591,6 +592,19 @@ class ChaosRun {
       this.#killsDone++;
       await lane.pool.killAndReplace(victim);
     }
+  }
+
+  /**
+   * Notes what `worker` last logged (a worker that does not start or does not stop: what it was
+   * doing is what the ledger alone cannot tell).
+   */
+  #noteLastLines(worker: WorkerProcess): void {
+    const last = worker.lines.slice(-6).map((line) =>
+      [line.time, line.event, line.error ?? line.detail ?? line.queue ?? ""]
+        .map((part) => String(part ?? "").slice(0, 160)).join(" ")
+    );
+    const name = this.#refs.get(worker)?.name ?? String(worker.pid);
+    this.#note(`${name} last logged: ${last.join(" | ") || "nothing"}`);
   }
 
   /** The workers of `lane` that run and have begun to consume. */
@@ -658,6 +672,7 @@ class ChaosRun {
         this.#note(`${lane.type}: workers still running ${STOP_MS / 1000} s after SIGTERM`);
         for (const worker of lane.pool.alive) {
           const ref = this.#refs.get(worker);
+          this.#noteLastLines(worker);
           this.#ledger.workerExited({
             worker: ref ?? { name: String(worker.pid), queue: lane.queue, killedAt: undefined },
             code: -1,
