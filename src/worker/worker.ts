@@ -91,7 +91,12 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
   #pool: ThreadPool | undefined;
   #runner: TaskRunner;
   #session: ConsumerSession | undefined;
-  #generation = 0;
+  /**
+   * Links whose setup completed: the first one is the start, the others resumes. (A link's
+   * generation counts every connection made, also one whose setup failed: a worker started while
+   * the broker recovers may only consume on its second.)
+   */
+  #setups = 0;
   #closing: Promise<void> | undefined;
   /** The flow control of the catalog (keys, rate limits). */
   readonly #flow: FlowPlan;
@@ -209,7 +214,7 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
 
   /** How many times the worker connected again after losing its connection. */
   get reconnects(): number {
-    return Math.max(0, this.#generation - 1);
+    return Math.max(0, this.#setups - 1);
   }
 
   /**
@@ -359,7 +364,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     );
     // Every cancel made until now is known before the first task is taken (or, should the
     // cancels be slow to read, a cancel read later stops its task).
-    if (link.generation === 1) await finishesWithin(this.#cancelsRead.promise, 2 * CATCH_UP_MS);
+    const first = this.#setups === 0;
+    if (first) await finishesWithin(this.#cancelsRead.promise, 2 * CATCH_UP_MS);
     const session = await ConsumerSession.open(link, prefetch, {
       onDelivery: (message, from) => this.#onDelivery(message, from),
       onCancelled: (from) => this.#onCancelled(from),
@@ -368,7 +374,6 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     }, this.#options.maxMessageBytes);
     this.#session?.retire();
     this.#session = session;
-    this.#generation = link.generation;
     if (this.#closing) return;
     await session.consume(
       names.main,
@@ -376,7 +381,8 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
     );
     await this.#startFlow(link);
     await this.#joiner?.attach(link);
-    this.#log.info(link.generation === 1 ? "worker.started" : "worker.resumed", {
+    this.#setups++;
+    this.#log.info(first ? "worker.started" : "worker.resumed", {
       worker: id,
       queue: names.main,
       prefetch,
