@@ -204,6 +204,8 @@ interface Lane {
   readonly plan: readonly PlannedTask[];
   readonly pool: WorkerPool;
   producer: Producer<typeof chaosCatalog> | undefined;
+  /** What the producer logged. */
+  readonly producerLines: LogRecord[];
 }
 
 class ChaosRun {
@@ -262,7 +264,7 @@ class ChaosRun {
       for (const type of options.queueTypes) this.#lanes.push(this.#lane(type));
       await Promise.all(this.#lanes.map((lane) => lane.pool.started()));
       for (const lane of this.#lanes) {
-        const lines: LogRecord[] = [];
+        const lines = lane.producerLines;
         this.#ledger.follow({ lines }, {
           name: `${lane.type}-producer`,
           producer: true,
@@ -380,7 +382,7 @@ class ChaosRun {
       script: rootPath("tests/fixtures/chaos_worker.ts"),
       onStart: (worker) => this.#follow(worker, type, queue),
     });
-    return { type, queue, plan, pool, producer: undefined };
+    return { type, queue, plan, pool, producer: undefined, producerLines: [] };
   }
 
   #follow(
@@ -452,6 +454,18 @@ class ChaosRun {
     }
     await Promise.all(pending);
     this.#note(`${lane.type}: ${normal.length} tasks published`);
+    // Much later than its rate allows: what held the producer is in its warnings.
+    if (Date.now() - began > normal.length * intervalMs + 30_000) {
+      const warnings = lane.producerLines.filter((line) =>
+        line.level !== "debug" && line.level !== "info"
+      );
+      const last = warnings.slice(-4).map((line) =>
+        `${line.time} ${line.event} ${String(line.error ?? line.reason ?? "").slice(0, 200)}`
+      );
+      this.#note(
+        `${lane.type} producer: ${warnings.length} warnings, the last: ${last.join(" | ")}`,
+      );
+    }
   }
 
   async #enqueue(
