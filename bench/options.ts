@@ -75,7 +75,8 @@ Options:
   --json-out PATH   where the JSON results go (default bench/results/latest.json)
   --prefill         fill each run's queue before its consumers start, so that enqueue and
                     drain are each measured alone (drain: while every consumer works);
-                    by default the consumers drain while the producer publishes
+                    by default the consumers drain while the producer publishes (with
+                    --baseline, a checkout that has --prefill too)
   --quick           smoke check: --n 5000 --rounds 1
   --memory          measure producer and worker memory (instead of the matrix)
   --cpu             measure CPU-bound scaling over worker processes (instead of the matrix)

@@ -247,14 +247,15 @@ export async function runOnce(
     // On a full queue the consumers must start together: a worker that creates a quorum queue
     // waits 2 s before it consumes.
     if (spec.prefill && !isPlain(spec.variant)) await admin.declareWorkerQueues(queue, spec.type);
-    if (!spec.prefill) await startConsumers();
+    // `group` is what the clean-up kills; `consumers`, the group this run measures.
+    let consumers = spec.prefill ? undefined : await startConsumers();
     const producer = await runProducer(producerSpec(spec, queue));
     if (producer.confirmed !== spec.n) {
       throw new Error(`${spec.variant}: ${producer.confirmed} of ${spec.n} confirmed`);
     }
-    group ??= await startConsumers();
-    await group.waitForTotal(spec.n, spec.stallMs);
-    const finals = await group.stop();
+    consumers ??= await startConsumers();
+    await consumers.waitForTotal(spec.n, spec.stallMs);
+    const finals = await consumers.stop();
     group = undefined;
     checkReports(spec, finals, expected);
     const lastHandled = Math.max(...finals.map((f) => f.last));
