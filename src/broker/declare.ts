@@ -27,6 +27,28 @@ const DECLARE_TIMEOUT_MS = 30_000;
  */
 export const NEW_QUORUM_QUEUE_HOLD_MS = 2_000;
 
+/** A quorum queue this process created, until its hold ended on a live connection. */
+interface Creation {
+  /** The connection it was created on. */
+  readonly link: Link;
+  /** When, epoch ms. */
+  readonly at: number;
+}
+
+/** The most creations kept: past it the oldest are forgotten (each is a queue Warren made). */
+const MAX_CREATIONS = 1_000;
+
+/**
+ * The quorum queues this process created whose hold has not ended on a live connection, by
+ * broker URL and name. One whose connection ended first was created less than
+ * `NEW_QUORUM_QUEUE_HOLD_MS` before the broker may have crashed: see {@linkcode declareQueues}.
+ */
+const creations = new Map<string, Creation>();
+
+function creationKey(link: Link, queue: string): string {
+  return `${link.url}\n${queue}`;
+}
+
 function isPreconditionFailed(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === 406 ||
     describeError(err).includes("PRECONDITION_FAILED");
@@ -115,6 +137,13 @@ export function adoptionNote(options: Options.AssertQueue, error: string): Adopt
  * passively: one that this call creates holds the call back until `NEW_QUORUM_QUEUE_HOLD_MS`
  * after its creation (see there). Every wait on the broker is bounded (30 s, then a
  * `ConnectionError`). Resolves to the names adopted.
+ *
+ * A quorum queue this process created on a connection that ended within its hold may be back
+ * without a leader: RabbitMQ 3.10.8 brought a delay level killed 0.6 s after its creation back
+ * so, and every publish into it then blocked its channel for 65 s before a nack, again and
+ * again, so the producer stopped. Such a queue held nothing this process confirmed (the hold
+ * saw to that): declared again, it is deleted first when it is empty and has no consumer, and
+ * created anew (a warning, `queue.renewed`, says so).
  */
 export async function declareQueues(
   link: Link,
@@ -122,6 +151,7 @@ export async function declareQueues(
   logger: Logger,
 ): Promise<Set<string>> {
   const adopted = new Set<string>();
+  const created: string[] = [];
   let createdAt: number | undefined;
   let channel: Channel = await link.channel({ onClose: "ignore" });
   // A failed operation closes the helper channel: the next one goes on a new one.
@@ -134,6 +164,11 @@ export async function declareQueues(
       // Whether this declaration creates the queue (it may also adopt it, below).
       let creates = false;
       if (isQuorum(options)) {
+        const renewed = await renewUnsettled(link, channel, name, logger).catch(async (err) => {
+          await fresh();
+          throw err;
+        });
+        if (renewed === "gone") await fresh();
         creates = await answered(channel.checkQueue(name), "passive declaration", name).then(
           () => false,
           (err) => {
@@ -147,6 +182,8 @@ export async function declareQueues(
         await answered(channel.assertQueue(name, options), "declaration", name);
         if (creates) {
           createdAt = Date.now();
+          created.push(name);
+          remember(link, name, createdAt);
           logger.debug("queue.created", { queue: name, hold: NEW_QUORUM_QUEUE_HOLD_MS });
         }
       } catch (err) {
@@ -162,5 +199,59 @@ export async function declareQueues(
   }
   const hold = createdAt === undefined ? 0 : createdAt + NEW_QUORUM_QUEUE_HOLD_MS - Date.now();
   if (hold > 0) await pause(hold);
+  // Held through on a live connection: safe on disk. Otherwise kept, for the next declaration.
+  if (link.live) {
+    for (const name of created) creations.delete(creationKey(link, name));
+  }
   return adopted;
+}
+
+function remember(link: Link, queue: string, at: number): void {
+  const key = creationKey(link, queue);
+  creations.delete(key);
+  creations.set(key, { link, at });
+  for (const oldest of creations.keys()) {
+    if (creations.size <= MAX_CREATIONS) break;
+    creations.delete(oldest);
+  }
+}
+
+/**
+ * Deletes quorum queue `queue` if this process created it on a connection that is gone and that
+ * ended within its hold, and it is empty with no consumer (see {@linkcode declareQueues}).
+ * Resolves to `gone` when the queue was deleted or did not exist (`channel` is closed after a
+ * missing queue), `kept` otherwise.
+ */
+async function renewUnsettled(
+  link: Link,
+  channel: Channel,
+  queue: string,
+  logger: Logger,
+): Promise<"gone" | "kept"> {
+  const key = creationKey(link, queue);
+  const creation = creations.get(key);
+  // Not ours, held through, or its connection still live (its hold is under way).
+  if (creation === undefined || creation.link === link || creation.link.live) return "kept";
+  // Forgotten once decided: a check or deletion that fails is tried again next time.
+  const found = await answered(channel.checkQueue(queue), "passive declaration", queue).catch(
+    (err) => {
+      if (!isNotFound(err)) throw err;
+      return undefined;
+    },
+  );
+  if (found !== undefined && (found.messageCount > 0 || found.consumerCount > 0)) {
+    creations.delete(key);
+    return "kept";
+  }
+  // A queue without a leader answers its deletion late (about 5 s on 3.10.8), but answers.
+  if (found !== undefined) await answered(channel.deleteQueue(queue), "deletion", queue);
+  creations.delete(key);
+  if (found === undefined) return "gone";
+  logger.warn("queue.renewed", {
+    queue,
+    detail: `created ${
+      Date.now() - creation.at
+    } ms ago, and the connection ended before it was safe on disk: a quorum queue that young may come back from a broker crash without a leader, which blocks every publish into it; it was empty, so it was deleted and is declared again`,
+  });
+  return "gone";
 }

@@ -4,9 +4,11 @@
  * writes the registry of its quorum queues to disk on a timer; a queue killed before that comes
  * back empty (4.3) or without a leader (3.10), with what was confirmed into it. Warren holds a
  * queue it creates until that write is done (`NEW_QUORUM_QUEUE_HOLD_MS`): every task confirmed
- * before the kill is there after it.
+ * before the kill is there after it. A broker killed DURING that hold may bring such a queue
+ * back without a leader (3.10.8: every publish into it blocked its channel for 65 s, again and
+ * again): the producer deletes it, empty, and creates it anew when it reconnects.
  */
-import { assertGreaterOrEqual } from "@std/assert";
+import { assert, assertEquals, assertGreaterOrEqual } from "@std/assert";
 import { z } from "zod";
 import { delayRoute } from "../../src/broker/delays.ts";
 import { queueNames } from "../../src/broker/topology.ts";
@@ -15,6 +17,7 @@ import { defineCatalog } from "../../src/task/catalog.ts";
 import { defineTask } from "../../src/task/contract.ts";
 import { rawClient, uniqueQueue } from "../_helpers/broker.ts";
 import { until } from "../_helpers/probe.ts";
+import { createLogger } from "../../src/util/logger.ts";
 import { rabbitmqInstalled, startRabbitNode } from "../_helpers/rabbit_node.ts";
 
 const TASKS = 50;
@@ -78,5 +81,51 @@ Deno.test({
       2 * TASKS,
       `every confirmed task is in Q or its levels after the crash: found ${found} of ${2 * TASKS}`,
     );
+  },
+});
+
+Deno.test({
+  name:
+    "delay levels whose creation a kill -9 of the broker interrupts are created anew when the producer reconnects, and its delayed tasks are confirmed",
+  ignore: !installed,
+  fn: async () => {
+    await using node = await startRabbitNode({ prefix: "warren-newq-kill" });
+    const queue = uniqueQueue("warren_newq_kill");
+    const lines: string[] = [];
+    const producer = await Producer.connect(catalog, {
+      url: node.url,
+      queue,
+      history: false,
+      logger: createLogger({ format: "json", level: "debug", write: (line) => lines.push(line) }),
+    });
+    const events = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    try {
+      // Long enough that the tasks still need their levels once the broker is back.
+      const sent = Array.from(
+        { length: 20 },
+        (_, n) => producer.enqueue("job", { n }, { delay: DELAY_MS + n }),
+      );
+      // The levels are created, and the broker dies within their hold.
+      await until(() => events().some((e) => e.event === "queue.created"), "levels created");
+      await node.kill();
+      await node.start();
+      await Promise.all(sent);
+    } finally {
+      await producer.close(1_000).catch(() => {});
+    }
+    const queues = (event: string) =>
+      events().filter((e) => e.event === event).map((e) => String(e.queue));
+    // Those the tasks use after the reconnect (a shorter wait may need fewer).
+    const renewed = queues("queue.renewed");
+    const created = [...new Set(queues("queue.created"))];
+    assert(renewed.length > 0, "levels were deleted and created anew");
+    assertEquals(renewed, created.slice(0, renewed.length), "the lowest levels, in order");
+    await using client = await rawClient(node.url);
+    client.track(queue, ...created);
+    let waiting = 0;
+    for (const level of created) {
+      waiting += (await client.channel.checkQueue(level)).messageCount;
+    }
+    assertEquals(waiting, 20, "every delayed task waits in a level");
   },
 });
