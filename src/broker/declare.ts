@@ -27,7 +27,7 @@ const DECLARE_TIMEOUT_MS = 30_000;
  */
 export const NEW_QUORUM_QUEUE_HOLD_MS = 2_000;
 
-/** A quorum queue this process created, until its hold ended on a live connection. */
+/** A quorum queue this process created or asked for, until its hold ended on a live connection. */
 interface Creation {
   /** The connection it was created on. */
   readonly link: Link;
@@ -178,6 +178,9 @@ export async function declareQueues(
         );
         if (creates) await fresh();
       }
+      // Remembered before it is asked for: a connection lost before the answer may leave the
+      // queue created all the same.
+      if (creates) remember(link, name, Date.now());
       try {
         await answered(channel.assertQueue(name, options), "declaration", name);
         if (creates) {
@@ -188,6 +191,8 @@ export async function declareQueues(
         }
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err;
+        // Another client created it first, with other arguments: not ours.
+        if (creates) creations.delete(creationKey(link, name));
         await fresh();
         await answered(channel.checkQueue(name), "passive declaration", name);
         adopted.add(name);
