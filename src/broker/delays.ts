@@ -172,6 +172,8 @@ export class DelayLevels {
   readonly #declared = new WeakMap<Link, number>();
   /** The declaration under way on each link, and the level it goes up to. */
   readonly #inFlight = new WeakMap<Link, { level: number; done: Promise<void> }>();
+  /** The highest level asked for on any link (declared or not: a crash may have cut it short). */
+  #highest = -1;
 
   /**
    * Levels for the work queue `names`. `_type` is the work queue's type, which the levels no
@@ -197,13 +199,19 @@ export class DelayLevels {
   /**
    * Declares on `link` the levels up to `level` that it has not declared yet. Calls made while
    * a declaration is under way share it (a producer's whole window of delayed publishes waits
-   * for one declaration, not one each).
+   * for one declaration, not one each). The first call on a new link also declares again every
+   * level declared on an earlier one: a level created just before a broker crash may be back
+   * without a leader, and is mended only when it is declared again (see `declareQueues`).
    */
-  ensure(link: Link, level: number): Promise<void> {
+  ensure(link: Link, wanted: number): Promise<void> {
+    const level = this.#declared.has(link) || this.#inFlight.has(link)
+      ? wanted
+      : Math.max(wanted, this.#highest);
     if (level <= this.declaredOn(link)) return Promise.resolve();
     const running = this.#inFlight.get(link);
     if (running !== undefined && running.level >= level) return running.done;
     const before = running?.done.catch(() => {}) ?? Promise.resolve();
+    this.#highest = Math.max(this.#highest, level);
     const done = before.then(() => this.#declare(link, level));
     this.#inFlight.set(link, { level, done });
     done.catch(() => {}).finally(() => {
