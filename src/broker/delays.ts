@@ -197,10 +197,10 @@ export class DelayLevels {
   }
 
   /**
-   * Declares on `link` the levels up to `level` that it has not declared yet. Calls made while
+   * Declares on `link` the levels up to `wanted` that it has not declared yet. Calls made while
    * a declaration is under way share it (a producer's whole window of delayed publishes waits
    * for one declaration, not one each). The first call on a new link also declares again every
-   * level declared on an earlier one: a level created just before a broker crash may be back
+   * level asked for on an earlier one: a level created just before a broker crash may be back
    * without a leader, and is mended only when it is declared again (see `declareQueues`).
    */
   ensure(link: Link, wanted: number): Promise<void> {
