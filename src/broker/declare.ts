@@ -27,6 +27,13 @@ const DECLARE_TIMEOUT_MS = 30_000;
  */
 export const NEW_QUORUM_QUEUE_HOLD_MS = 2_000;
 
+/**
+ * How long after deleting quorum queues (see {@linkcode declareQueues}) they are declared again.
+ * RabbitMQ 3.10.8 answers a deletion before the queue's Raft member is gone: a level created
+ * again 10 ms after its deletion crashed at once, and stayed `down`.
+ */
+const DELETED_QUEUE_SETTLE_MS = 2_000;
+
 /** A quorum queue this process created or asked for, until its hold ended on a live connection. */
 interface Creation {
   /** The connection it was created on. */
@@ -143,7 +150,7 @@ export function adoptionNote(options: Options.AssertQueue, error: string): Adopt
  * so, and every publish into it then blocked its channel for 65 s before a nack, again and
  * again, so the producer stopped. Such a queue held nothing this process confirmed (the hold
  * saw to that): declared again, it is deleted first when it is empty and has no consumer, and
- * created anew (a warning, `queue.renewed`, says so).
+ * created anew `DELETED_QUEUE_SETTLE_MS` later (a warning, `queue.renewed`, says so).
  */
 export async function declareQueues(
   link: Link,
@@ -160,15 +167,21 @@ export async function declareQueues(
     channel = await link.channel({ onClose: "ignore" });
   };
   try {
+    let deleted = false;
+    for (const [name, options] of queues) {
+      if (!isQuorum(options)) continue;
+      const outcome = await renewUnsettled(link, channel, name, logger).catch(async (err) => {
+        await fresh();
+        throw err;
+      });
+      if (outcome === "closed") await fresh();
+      if (outcome === "deleted") deleted = true;
+    }
+    if (deleted) await pause(DELETED_QUEUE_SETTLE_MS);
     for (const [name, options] of queues) {
       // Whether this declaration creates the queue (it may also adopt it, below).
       let creates = false;
       if (isQuorum(options)) {
-        const renewed = await renewUnsettled(link, channel, name, logger).catch(async (err) => {
-          await fresh();
-          throw err;
-        });
-        if (renewed === "gone") await fresh();
         creates = await answered(channel.checkQueue(name), "passive declaration", name).then(
           () => false,
           (err) => {
@@ -224,15 +237,15 @@ function remember(link: Link, queue: string, at: number): void {
 /**
  * Deletes quorum queue `queue` if this process created it on a connection that is gone and that
  * ended within its hold, and it is empty with no consumer (see {@linkcode declareQueues}).
- * Resolves to `gone` when the queue was deleted or did not exist (`channel` is closed after a
- * missing queue), `kept` otherwise.
+ * Resolves to `deleted`, `kept`, or `closed` when it did not exist or its deletion was refused
+ * (the broker then closed `channel`).
  */
 async function renewUnsettled(
   link: Link,
   channel: Channel,
   queue: string,
   logger: Logger,
-): Promise<"gone" | "kept"> {
+): Promise<"deleted" | "closed" | "kept"> {
   const key = creationKey(link, queue);
   const creation = creations.get(key);
   // Not ours, held through, or its connection still live (its hold is under way).
@@ -248,15 +261,30 @@ async function renewUnsettled(
     creations.delete(key);
     return "kept";
   }
-  // A queue without a leader answers its deletion late (about 5 s on 3.10.8), but answers.
-  if (found !== undefined) await answered(channel.deleteQueue(queue), "deletion", queue);
+  if (found === undefined) {
+    creations.delete(key);
+    return "closed";
+  }
+  // A queue without a leader answers its deletion late (about 5 s on 3.10.8), but answers. One
+  // whose member is still starting after a restart is refused (NOT_FOUND, "its master replica
+  // ... is not available"): kept as it is then, and checked again at the next reconnect.
+  const refused = await answered(channel.deleteQueue(queue), "deletion", queue).then(
+    () => undefined,
+    (err) => {
+      if (!isNotFound(err)) throw err;
+      return describeError(err);
+    },
+  );
+  if (refused !== undefined) {
+    logger.debug("queue.renew_refused", { queue, error: refused });
+    return "closed";
+  }
   creations.delete(key);
-  if (found === undefined) return "gone";
   logger.warn("queue.renewed", {
     queue,
     detail: `created ${
       Date.now() - creation.at
     } ms ago, and the connection ended before it was safe on disk: a quorum queue that young may come back from a broker crash without a leader, which blocks every publish into it; it was empty, so it was deleted and is declared again`,
   });
-  return "gone";
+  return "deleted";
 }
