@@ -170,10 +170,7 @@ export async function declareQueues(
     let deleted = false;
     for (const [name, options] of queues) {
       if (!isQuorum(options)) continue;
-      const outcome = await renewUnsettled(link, channel, name, logger).catch(async (err) => {
-        await fresh();
-        throw err;
-      });
+      const outcome = await renewUnsettled(link, channel, name, logger);
       if (outcome === "closed") await fresh();
       if (outcome === "deleted") deleted = true;
     }
@@ -199,7 +196,6 @@ export async function declareQueues(
         if (creates) {
           createdAt = Date.now();
           created.push(name);
-          remember(link, name, createdAt);
           logger.debug("queue.created", { queue: name, hold: NEW_QUORUM_QUEUE_HOLD_MS });
         }
       } catch (err) {
