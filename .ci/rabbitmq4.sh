@@ -274,8 +274,12 @@ rmq4_warm_deno_dir() {
     done
     "$deno" cache --quiet "${rest[@]}" || exit 1
     # Without the lock file too, as a run from a URL or from another project resolves npm
-    # versions from the registry's package documents, which a locked run never fetches.
-    "$deno" cache --quiet --no-lock mod.ts producer.ts worker.ts admin.ts scheduler.ts || exit 1
+    # versions from the registry's package documents, which a locked run never fetches, except
+    # for a package with executables ("bin" in deno.lock: playwright-core, for the browser
+    # tests), whose document even a locked run reads; without it, every run inside tried to
+    # download it first.
+    "$deno" cache --quiet --no-lock mod.ts producer.ts worker.ts admin.ts scheduler.ts \
+      tests/_helpers/browser.ts || exit 1
     for c in "${configs[@]}"; do
       d=$(dirname "${c#./}"); own=()
       for f in "${files[@]}"; do [[ $f == "$d"/* ]] && own+=("$f"); done
