@@ -28,11 +28,20 @@ const DECLARE_TIMEOUT_MS = 30_000;
 export const NEW_QUORUM_QUEUE_HOLD_MS = 2_000;
 
 /**
- * How long after deleting quorum queues (see {@linkcode declareQueues}) they are declared again.
- * RabbitMQ 3.10.8 answers a deletion before the queue's Raft member is gone: a level created
- * again 10 ms after its deletion crashed at once, and stayed `down`.
+ * How long after deleting quorum queues (see {@linkcode declareQueues}) they are declared again:
+ * RabbitMQ 3.10.8 answers a deletion before the queue's Raft member is gone.
  */
 const DELETED_QUEUE_SETTLE_MS = 2_000;
+
+/**
+ * How long a declaration waits before it checks (and may delete) the quorum queues to renew
+ * (see {@linkcode declareQueues}), so that the members of a restarted broker have started. A
+ * delay level deleted 1 ms after its member had become leader again crashed its dead-letter
+ * worker on RabbitMQ 3.10.8, and the supervisor of every such worker with it: each quorum
+ * queue with at-least-once dead-lettering created on that node afterwards crashed at once,
+ * until the node restarted. Members became leaders within 0.4 s of the node's start there.
+ */
+const RENEWAL_DELAY_MS = 5_000;
 
 /** A quorum queue this process created or asked for, until its hold ended on a live connection. */
 interface Creation {
@@ -149,8 +158,9 @@ export function adoptionNote(options: Options.AssertQueue, error: string): Adopt
  * without a leader: RabbitMQ 3.10.8 brought a delay level killed 0.6 s after its creation back
  * so, and every publish into it then blocked its channel for 65 s before a nack, again and
  * again, so the producer stopped. Such a queue held nothing this process confirmed (the hold
- * saw to that): declared again, it is deleted first when it is empty and has no consumer, and
- * created anew `DELETED_QUEUE_SETTLE_MS` later (a warning, `queue.renewed`, says so).
+ * saw to that): declared again, it is checked `RENEWAL_DELAY_MS` later, deleted when it is
+ * empty and has no consumer, and created anew `DELETED_QUEUE_SETTLE_MS` after that (a warning,
+ * `queue.renewed`, says so).
  */
 export async function declareQueues(
   link: Link,
@@ -168,6 +178,9 @@ export async function declareQueues(
   };
   try {
     let deleted = false;
+    if (queues.some(([name, options]) => isQuorum(options) && mayRenew(link, name))) {
+      await pause(RENEWAL_DELAY_MS);
+    }
     for (const [name, options] of queues) {
       if (!isQuorum(options)) continue;
       const outcome = await renewUnsettled(link, channel, name, logger);
@@ -220,6 +233,16 @@ export async function declareQueues(
   return adopted;
 }
 
+/**
+ * Whether `queue` is a quorum queue this process created on a connection other than `link` that
+ * ended within its hold; not when it is not ours, was held through, or its connection is still
+ * live (its hold is under way).
+ */
+function mayRenew(link: Link, queue: string): boolean {
+  const creation = creations.get(creationKey(link, queue));
+  return creation !== undefined && creation.link !== link && !creation.link.live;
+}
+
 function remember(link: Link, queue: string, at: number): void {
   const key = creationKey(link, queue);
   creations.delete(key);
@@ -244,8 +267,7 @@ async function renewUnsettled(
 ): Promise<"deleted" | "closed" | "kept"> {
   const key = creationKey(link, queue);
   const creation = creations.get(key);
-  // Not ours, held through, or its connection still live (its hold is under way).
-  if (creation === undefined || creation.link === link || creation.link.live) return "kept";
+  if (creation === undefined || !mayRenew(link, queue)) return "kept";
   // Forgotten once decided: a check or deletion that fails is tried again next time.
   const found = await answered(channel.checkQueue(queue), "passive declaration", queue).catch(
     (err) => {

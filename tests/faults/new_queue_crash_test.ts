@@ -115,6 +115,18 @@ Deno.test({
       await node.kill();
       before = queues("queue.created");
       await node.start();
+      // Bounded: a level that can never be created again must fail the test, saying why.
+      let settled = 0;
+      for (const task of sent) task.finally(() => settled++).catch(() => {});
+      await until(() => settled === sent.length, "every delayed task confirmed", 120_000)
+        .catch((err) => {
+          const warnings = lines.filter((line) => !/"level":"(debug|info)"/.test(line));
+          throw new Error(
+            `${err instanceof Error ? err.message : err}; the producer's last warnings: ${
+              warnings.slice(-3)
+            }`,
+          );
+        });
       await Promise.all(sent);
     } finally {
       await producer.close(1_000).catch(() => {});
