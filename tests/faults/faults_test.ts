@@ -326,7 +326,10 @@ Deno.test({
           // block (a worker recording the history publishes, and would stop with the producer).
           await using pool = workers(ledger, 3, ["--no-history"], { env });
           await pool.started();
-          await produce(ledger, ["sleep", "--ms", "3", "--count", "3000"], { env });
+          // 10 ms a task: 3,000 keep three workers busy for about 10 s, so the restart below
+          // (once 1,000 are done, after a second producer started) comes while tasks are left,
+          // even on a loaded machine (at 3 ms a task, all were done first once).
+          await produce(ledger, ["sleep", "--ms", "10", "--count", "3000"], { env });
           assertEquals(ledger.enqueuedCount, 3000);
           let doneAtStop = 0, doneWhileDown = 0;
 
