@@ -178,7 +178,7 @@ export async function declareQueues(
   };
   try {
     let deleted = false;
-    if (queues.some(([name, options]) => isQuorum(options) && mayRenew(link, name))) {
+    if (queues.some(([name, options]) => isQuorum(options) && renewable(link, name))) {
       await pause(RENEWAL_DELAY_MS);
     }
     for (const [name, options] of queues) {
@@ -234,13 +234,15 @@ export async function declareQueues(
 }
 
 /**
- * Whether `queue` is a quorum queue this process created on a connection other than `link` that
- * ended within its hold; not when it is not ours, was held through, or its connection is still
- * live (its hold is under way).
+ * The creation of `queue` when this process created it on a connection other than `link` that
+ * ended within its hold; `undefined` when it is not ours, was held through, or its connection is
+ * still live (its hold is under way).
  */
-function mayRenew(link: Link, queue: string): boolean {
+function renewable(link: Link, queue: string): Creation | undefined {
   const creation = creations.get(creationKey(link, queue));
-  return creation !== undefined && creation.link !== link && !creation.link.live;
+  return creation !== undefined && creation.link !== link && !creation.link.live
+    ? creation
+    : undefined;
 }
 
 function remember(link: Link, queue: string, at: number): void {
@@ -266,8 +268,8 @@ async function renewUnsettled(
   logger: Logger,
 ): Promise<"deleted" | "closed" | "kept"> {
   const key = creationKey(link, queue);
-  const creation = creations.get(key);
-  if (creation === undefined || !mayRenew(link, queue)) return "kept";
+  const creation = renewable(link, queue);
+  if (creation === undefined) return "kept";
   // Forgotten once decided: a check or deletion that fails is tried again next time.
   const found = await answered(channel.checkQueue(queue), "passive declaration", queue).catch(
     (err) => {
