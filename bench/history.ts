@@ -22,6 +22,7 @@ import { taskIdAt } from "../src/wire/task_id.ts";
 import { delay } from "../tasks/handlers/sleep.ts";
 import { BENCH_URL, type BrokerAdmin, uniqueQueue } from "./broker.ts";
 import { METRICS, type RowSummary } from "./matrix.ts";
+import type { Variant } from "./run.ts";
 import { LABELS, ratio, value } from "./report.ts";
 import { median, quantile } from "./stats.ts";
 
@@ -84,19 +85,45 @@ export interface CancelResult {
   readonly max: number;
 }
 
-/** The history's cost per row: Warren's medians with history off and on, and their ratio. */
-export function historyTable(summaries: readonly RowSummary[]): string {
-  const header = ["row", "metric", "history off", "history on", "on / off"];
+/** Pairs of variants without and with the history, and what the table calls them. */
+const HISTORY_PAIRS: readonly (readonly [Variant, Variant, string])[] = [
+  ["warren", "warren-history", "Warren"],
+  ["plain", "plain-history", "plain"],
+  ["plain", "plain-history-early", "plain, early ack"],
+];
+
+/**
+ * The history's cost per row: for each pair of {@linkcode HISTORY_PAIRS} that `variants` has,
+ * the medians without and with the history, and their ratio. Plain amqplib's pairs give the
+ * cost of the history's protocol alone: a confirmed event before each ack, or (early ack) the
+ * same event with the ack sent at once.
+ */
+export function historyTable(
+  summaries: readonly RowSummary[],
+  variants: readonly Variant[],
+): string {
+  const pairs = HISTORY_PAIRS.filter(([off, on]) =>
+    variants.includes(off) && variants.includes(on)
+  );
+  const header = [
+    "row",
+    "metric",
+    ...pairs.flatMap(([, , who]) => [`${who}, off`, `${who}, on`, `${who} on / off`]),
+  ];
   const rows: string[][] = [header];
   for (const summary of summaries) {
     METRICS.forEach((metric, i) => {
-      const r = ratio(summary, metric, "warren-history", "warren");
       rows.push([
         i === 0 ? `${summary.type}:${summary.prefetch}` : "",
         LABELS[metric],
-        value(metric, summary.medians[metric].warren),
-        value(metric, summary.medians[metric]["warren-history"]),
-        Number.isNaN(r) ? "-" : `${r.toFixed(2)}x`,
+        ...pairs.flatMap(([off, on]) => {
+          const r = ratio(summary, metric, on, off);
+          return [
+            value(metric, summary.medians[metric][off]),
+            value(metric, summary.medians[metric][on]),
+            Number.isNaN(r) ? "-" : `${r.toFixed(2)}x`,
+          ];
+        }),
       ]);
     });
   }

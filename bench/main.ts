@@ -55,7 +55,7 @@ async function bench(options: BenchOptions): Promise<void> {
     console.log(matrixTable(summaries));
     if (options.variants.includes("warren") && options.variants.includes("warren-history")) {
       console.log(`\nThe history's cost: Warren with history off and on, in the same runs`);
-      console.log(historyTable(summaries));
+      console.log(historyTable(summaries, options.variants));
     }
   }
   if (options.memory) {

@@ -64,8 +64,11 @@ Options:
   --rows LIST       queue type:prefetch pairs (default classic:1,classic:100,quorum:1,quorum:100)
   --variants LIST   any of ${
   VARIANTS.join(",")
-} (default all but warren-history); plain-props is plain
-                    amqplib publishing the messages Warren publishes (its properties, mandatory)
+} (default all but the history and baseline ones); plain-props is
+                    plain amqplib publishing the messages Warren publishes (its properties,
+                    mandatory); plain-history is the plain consumer publishing a confirmed
+                    event to <queue>.events before each ack (the history's protocol alone),
+                    plain-history-early the same event with the ack sent at once
   --window N        unconfirmed publishes allowed per producer (default 1000)
   --consumers N     consumer processes per run (default 2)
   --stall SECONDS   fail a run when no task is handled for this long (default 60)

@@ -24,6 +24,8 @@ import { quantile } from "./stats.ts";
 export type Variant =
   | "plain"
   | "plain-props"
+  | "plain-history"
+  | "plain-history-early"
   | "warren"
   | "warren-warn"
   | "warren-history"
@@ -45,6 +47,8 @@ export const MATRIX_VARIANTS: readonly Variant[] = [
  */
 export const VARIANTS: readonly Variant[] = [
   ...MATRIX_VARIANTS,
+  "plain-history",
+  "plain-history-early",
   "warren-history",
   "baseline",
   "baseline-history",
@@ -52,7 +56,7 @@ export const VARIANTS: readonly Variant[] = [
 
 /** Whether plain amqplib programs (rather than Warren) run `variant`. */
 export function isPlain(variant: Variant): boolean {
-  return variant === "plain" || variant === "plain-props";
+  return variant.startsWith("plain");
 }
 
 /** A row of the matrix: queue type and prefetch. */
@@ -135,7 +139,14 @@ function consumerSpec(spec: RunSpec, queue: string): ScriptSpec {
   if (isPlain(spec.variant)) {
     return {
       script: "bench/plain_consumer.ts",
-      args: [...gate, queue, spec.type, String(spec.prefetch)],
+      args: [
+        ...gate,
+        queue,
+        spec.type,
+        String(spec.prefetch),
+        ...(spec.variant === "plain-history" ? ["history"] : []),
+        ...(spec.variant === "plain-history-early" ? ["early-ack"] : []),
+      ],
       ...profileFlags(spec, "consumer"),
     };
   }
@@ -246,7 +257,11 @@ export async function runOnce(
     };
     // On a full queue the consumers must start together: a worker that creates a quorum queue
     // waits 2 s before it consumes.
-    if (spec.prefill && !isPlain(spec.variant)) await admin.declareWorkerQueues(queue, spec.type);
+    // The plain consumers with history find the stream there too (consumers that create a
+    // stream at the same time may fail to: "Stream not found").
+    if ((spec.prefill && !isPlain(spec.variant)) || spec.variant.startsWith("plain-history")) {
+      await admin.declareWorkerQueues(queue, spec.type);
+    }
     // `group` is what the clean-up kills; `consumers`, the group this run measures.
     let consumers = spec.prefill ? undefined : await startConsumers();
     const producer = await runProducer(producerSpec(spec, queue));
