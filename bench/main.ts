@@ -86,7 +86,7 @@ async function bench(options: BenchOptions): Promise<void> {
     console.log(
       `\nThe history's cost: Warren with history off and on, ${options.n} tasks per run, ${options.consumers} consumer processes, medians of ${options.rounds} round(s)`,
     );
-    console.log(historyTable(summary));
+    console.log(historyTable(summary, options.variants));
     console.log(`\nLookup and cancel\n${lookupCancelTable(lookup, cancel)}`);
   }
   if (options.cpu) {

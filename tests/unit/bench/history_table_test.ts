@@ -1,22 +1,14 @@
 import { assertEquals } from "@std/assert";
 import { historyTable } from "../../../bench/history.ts";
-import type { Metric, RowSummary } from "../../../bench/matrix.ts";
+import { METRICS, type RowSummary } from "../../../bench/matrix.ts";
 import type { Variant } from "../../../bench/run.ts";
 
 /** A row whose every metric has `rates` as its medians. */
 function row(rates: Partial<Record<Variant, number>>): RowSummary {
-  const metrics: Metric[] = [
-    "enqueueRate",
-    "drainRate",
-    "latencyP50",
-    "latencyP99",
-    "producerCpu",
-    "consumerCpu",
-  ];
   return {
     type: "classic",
     prefetch: 1,
-    medians: Object.fromEntries(metrics.map((m) => [m, rates])) as RowSummary["medians"],
+    medians: Object.fromEntries(METRICS.map((m) => [m, rates])) as RowSummary["medians"],
   };
 }
 
