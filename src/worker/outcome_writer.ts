@@ -175,9 +175,11 @@ export class OutcomeWriter {
   /**
    * Writes `event` to the history on the delivery's session, in a batch with the other events
    * of the same turn (confirmed); resolves at once when the history is off or the session
-   * gone. Rejects with the publish's error. A `lazy` event (a start) waits a few milliseconds
-   * for company: a task that ends by then has its start and its outcome in one message. With
-   * `now` (nothing else runs), the batch goes at once rather than at the end of the turn.
+   * gone. Rejects with the publish's error, or the encoding's: it never throws, so that a caller
+   * that only catches the promise cannot leave its delivery unsettled. A `lazy` event (a start)
+   * waits a few milliseconds for company: a task that ends by then has its start and its outcome
+   * in one message. With `now` (nothing else runs), the batch goes at once rather than at the end
+   * of the turn.
    */
   record(
     delivery: Delivery,
@@ -192,7 +194,11 @@ export class OutcomeWriter {
       writer = new EventWriter((body, properties) => session.publish(events, body, properties));
       this.#events.set(session, writer);
     }
-    return writer.write(event, options);
+    try {
+      return writer.write(event, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Reports a delivery that the broker requeues because its session is gone. */

@@ -3,7 +3,7 @@
  * publishes, then the ack, then the log event), and a refused copy that ends without a
  * reconnect.
  */
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertRejects } from "@std/assert";
 import { Buffer } from "node:buffer";
 import type { DelayLevels } from "../../../src/broker/delays.ts";
 import { queueNames } from "../../../src/broker/topology.ts";
@@ -199,4 +199,30 @@ Deno.test("OutcomeWriter: a copy that loses its channel each time goes minimal i
   await outcomes.write(delivery(session), subject, dead);
   const last = events.at(-1)!;
   assertEquals(last.event === "task.dead" && last.error.includes("minimal dead letter"), true);
+});
+
+Deno.test("OutcomeWriter: an event that cannot be encoded rejects, never throws", async () => {
+  const { steps, session } = fakeSession();
+  const { outcomes } = writer(steps);
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  const event = {
+    event: "succeeded",
+    id: "t1",
+    task: "sum",
+    worker: "w1",
+    attempt: 1,
+    ms: 1,
+    result: cycle,
+  } as const;
+  let thrown: unknown;
+  let recorded: Promise<void> | undefined;
+  try {
+    recorded = outcomes.record(delivery(session), event);
+  } catch (err) {
+    thrown = err;
+  }
+  assertEquals(thrown, undefined);
+  await assertRejects(() => recorded!, TypeError);
+  assertEquals(steps, []);
 });
