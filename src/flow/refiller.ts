@@ -10,8 +10,10 @@
  * Each tick (every {@linkcode TICK_MS}) the refiller reads the bucket's depth (a passive
  * declare) and adds what accrued since, up to the burst (see `bucket.ts`). A full bucket takes
  * nothing, and the next tick waits longer, up to a second, but never longer than the bucket
- * takes to fill (`burst / perSecond`), so no token is lost: a quiet limit costs about one
- * passive declare a second, from one worker. It also reads how many tasks wait for a token (a
+ * takes to fill (`burst / perSecond`): a quiet limit costs about one passive declare a second,
+ * from one worker. The tick after that counts one tick's accrual, not the whole wait (the bucket
+ * may have been full until just before it), so after a quiet time the burst goes at once and the
+ * rate resumes within that wait. It also reads how many tasks wait for a token (a
  * passive declare of `Q.limited.<task>`), for the worker's metrics: at most once a second, and
  * every {@linkcode IDLE_WAITING_READ_MS} while the bucket is full.
  *
@@ -185,7 +187,7 @@ export class Refiller {
     try {
       const { messageCount } = await this.#channel.checkQueue(this.#options.tokens);
       const { limit } = this.#options;
-      const next = refill(this.#state, performance.now(), messageCount, limit);
+      const next = refill(this.#state, performance.now(), messageCount, limit, TICK_MS);
       this.#state = next.state;
       for (let i = 0; i < next.add; i++) {
         this.#channel.sendToQueue(this.#options.tokens, EMPTY, { persistent: false });

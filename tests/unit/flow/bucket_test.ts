@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertLessOrEqual } from "@std/assert";
 import { type BucketState, refill } from "../../../src/flow/bucket.ts";
 
 const limit = { perSecond: 20, burst: 20 };
@@ -8,7 +8,7 @@ Deno.test("refill() adds the tokens accrued at the rate, carrying fractions from
   let added = 0;
   // 60 s of 100 ms ticks on a bucket that is emptied at once: exactly the rate.
   for (let t = 100; t <= 60_000; t += 100) {
-    const next = refill(state, t, 0, limit);
+    const next = refill(state, t, 0, limit, 100);
     added += next.add;
     state = next.state;
   }
@@ -19,7 +19,7 @@ Deno.test("refill() gives an uneven rate its exact average (7 a second over 10 s
   let state: BucketState = { carry: 0, at: 0 };
   let added = 0;
   for (let t = 100; t <= 10_000; t += 100) {
-    const next = refill(state, t, 0, { perSecond: 7, burst: 7 });
+    const next = refill(state, t, 0, { perSecond: 7, burst: 7 }, 100);
     added += next.add;
     state = next.state;
   }
@@ -27,13 +27,49 @@ Deno.test("refill() gives an uneven rate its exact average (7 a second over 10 s
 });
 
 Deno.test("refill() fills a bucket no further than its burst, and a full one keeps no debt", () => {
-  assertEquals(refill({ carry: 0, at: 0 }, 10_000, 15, limit).add, 5);
-  const full = refill({ carry: 0, at: 0 }, 10_000, 20, limit);
+  assertEquals(refill({ carry: 0, at: 0 }, 10_000, 15, limit, 100).add, 5);
+  const full = refill({ carry: 0, at: 0 }, 10_000, 20, limit, 100);
   assertEquals(full.add, 0);
+  assertEquals(full.state.full, true);
   // after a quiet time the next tick adds what one tick accrues, not the time spent full
-  assertEquals(refill(full.state, 10_100, 0, limit).add, 3);
+  assertEquals(refill(full.state, 10_100, 0, limit, 100).add, 2);
+});
+
+Deno.test("refill() after a look at a full bucket counts one tick, however late the next look", () => {
+  // The refiller looks at a full bucket about once a second. Emptied just before the next look,
+  // it would otherwise get a second's worth at once: twice the burst in a moment.
+  const full = refill({ carry: 0, at: 0 }, 1_000, 20, limit, 100).state;
+  assertEquals(refill(full, 2_000, 0, limit, 100).add, 2);
+  // a tick that fills the bucket counts as a look at a full one
+  const filled = refill({ carry: 0, at: 0 }, 1_000, 5, limit, 100);
+  assertEquals([filled.add, filled.state.full], [15, true]);
+  assertEquals(refill(filled.state, 2_000, 0, limit, 100).add, 2);
+  // and one that leaves room does not: the whole gap accrues
+  const partial = refill({ carry: 0, at: 0 }, 100, 0, limit, 100).state;
+  assertEquals(refill(partial, 600, 0, limit, 100).add, 10);
+});
+
+Deno.test("refill() over a drained bucket, looked at as the refiller does, keeps to burst + rate", () => {
+  // A full bucket for 5 s (looks every second), then emptied at once at 5.5 s and at every tick:
+  // within any second from the emptying, at most burst + perSecond + one tick's worth.
+  let state: BucketState = { carry: 0, at: 0 };
+  const added: Array<[number, number]> = [];
+  for (const t of [1_000, 2_000, 3_000, 4_000, 5_000]) {
+    state = refill(state, t, 20, limit, 100).state;
+  }
+  for (let t = 6_000; t <= 8_000; t += 100) {
+    const next = refill(state, t, 0, limit, 100);
+    added.push([t, next.add]);
+    state = next.state;
+  }
+  const within = (from: number, to: number) =>
+    added.filter(([t]) => t >= from && t < to).reduce((sum, [, n]) => sum + n, 0);
+  // the emptying at 5.5 s took the burst of 20; the second after it gets at most 20 + 2 more
+  assertLessOrEqual(within(5_500, 6_500), 22);
+  // and from then on, the rate
+  assertEquals(within(6_100, 8_100), 40);
 });
 
 Deno.test("refill() takes a clock that goes back as no time at all", () => {
-  assertEquals(refill({ carry: 0.5, at: 1_000 }, 500, 0, limit).add, 0);
+  assertEquals(refill({ carry: 0.5, at: 1_000 }, 500, 0, limit, 100).add, 0);
 });
