@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertLessOrEqual, assertStringIncludes } from "@std/assert";
+import { ECHO_MS } from "../../src/util/signals.ts";
 import { Producer } from "../../src/producer/producer.ts";
 import { catalog } from "../../tasks/mod.ts";
 import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
@@ -77,6 +78,34 @@ Deno.test("worker CLI on SIGTERM finishes the task in flight and exits 0", async
   const done = indexOf(worker, "task.done", id);
   assert(stopping < done && done < indexOf(worker, "worker.stopped"), "drained, then stopped");
   assertEquals(worker.events("task.done")[0]?.result, { slept: 1_500 });
+  assertEquals(await queueDepth(client, queue), 0, "nothing went back to the queue");
+});
+
+Deno.test("worker CLI takes the same signal again at once for the first's echo, and drains", async () => {
+  // `timeout` or systemd signal the process group, and `deno task` passes SIGTERM on too: one
+  // stop comes twice, milliseconds apart. Here the copy goes out as soon as the first is seen.
+  const queue = uniqueQueue();
+  await using client = await rawClient();
+  client.track(queue);
+  await using worker = new WorkerProcess(["--queue", queue, "--log-level", "debug"]);
+  const id = await runningSleep(worker, queue, 1_500);
+
+  const first = performance.now();
+  worker.kill("SIGTERM");
+  await worker.waitForEvents("worker.stopping", 1);
+  const gap = performance.now() - first;
+  worker.kill("SIGTERM");
+  const { code, stderr } = await worker.exit();
+  const ms = gap.toFixed(0);
+  assertEquals(
+    worker.events("worker.killed"),
+    [],
+    gap < ECHO_MS
+      ? `the echo, ${ms} ms after the first signal, killed the worker`
+      : `the copy went out ${ms} ms after the first signal: too late for an echo (a loaded machine)`,
+  );
+  assertEquals(code, 0, stderr);
+  assertEquals(worker.events("task.done").map((l) => l.id), [id]);
   assertEquals(await queueDepth(client, queue), 0, "nothing went back to the queue");
 });
 
