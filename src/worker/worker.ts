@@ -234,9 +234,9 @@ export class Worker<C extends Catalog> extends Emitter<TaskEvent> {
    * Closes the worker on SIGINT (Ctrl-C) or SIGTERM, as the worker CLI does: the first signal
    * stops taking tasks and lets running ones finish within the grace period (see
    * {@linkcode Worker.close}); a second one exits the process at once with code 1 (the broker
-   * requeues what was running). The same signal again within 0.5 s is not a second one but the
-   * first's echo (a supervisor that signals the process group, and `deno task`, which passes
-   * SIGTERM on, deliver it twice). Listening stops when the worker has closed, or when the
+   * requeues what was running). A SIGTERM within 0.5 s of the first is not a second one but its
+   * echo (a supervisor that signals the process group, and `deno task`, which passes SIGTERM on,
+   * deliver it twice). Listening stops when the worker has closed, or when the
    * function returned is called. Without it, Ctrl-C ends the process without draining.
    *
    * @example Run until Ctrl-C or SIGTERM, then drain

@@ -81,32 +81,34 @@ Deno.test("worker CLI on SIGTERM finishes the task in flight and exits 0", async
   assertEquals(await queueDepth(client, queue), 0, "nothing went back to the queue");
 });
 
-Deno.test("worker CLI takes the same signal again at once for the first's echo, and drains", async () => {
+Deno.test("worker CLI takes a SIGTERM again at once for the first's echo, and drains", async () => {
   // `timeout` or systemd signal the process group, and `deno task` passes SIGTERM on too: one
   // stop comes twice, milliseconds apart. Here the copy goes out as soon as the first is seen.
-  const queue = uniqueQueue();
+  // On a loaded machine that may be later than an echo can be: such a try tells nothing (the
+  // worker rightly exits at once), and another is made, 3 at most.
   await using client = await rawClient();
-  client.track(queue);
-  await using worker = new WorkerProcess(["--queue", queue, "--log-level", "debug"]);
-  const id = await runningSleep(worker, queue, 1_500);
+  const gaps: string[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const queue = uniqueQueue();
+    client.track(queue);
+    await using worker = new WorkerProcess(["--queue", queue, "--log-level", "debug"]);
+    const id = await runningSleep(worker, queue, 1_500);
 
-  const first = performance.now();
-  worker.kill("SIGTERM");
-  await worker.waitForEvents("worker.stopping", 1);
-  const gap = performance.now() - first;
-  worker.kill("SIGTERM");
-  const { code, stderr } = await worker.exit();
-  const ms = gap.toFixed(0);
-  assertEquals(
-    worker.events("worker.killed"),
-    [],
-    gap < ECHO_MS
-      ? `the echo, ${ms} ms after the first signal, killed the worker`
-      : `the copy went out ${ms} ms after the first signal: too late for an echo (a loaded machine)`,
-  );
-  assertEquals(code, 0, stderr);
-  assertEquals(worker.events("task.done").map((l) => l.id), [id]);
-  assertEquals(await queueDepth(client, queue), 0, "nothing went back to the queue");
+    const first = performance.now();
+    worker.kill("SIGTERM");
+    await worker.waitForEvents("worker.stopping", 1);
+    const gap = performance.now() - first;
+    worker.kill("SIGTERM");
+    const { code, stderr } = await worker.exit();
+    gaps.push(`${gap.toFixed(0)} ms`);
+    if (gap >= ECHO_MS) continue;
+    assertEquals(worker.events("worker.killed"), [], `the echo, ${gaps.at(-1)} later, killed it`);
+    assertEquals(code, 0, stderr);
+    assertEquals(worker.events("task.done").map((l) => l.id), [id]);
+    assertEquals(await queueDepth(client, queue), 0, "nothing went back to the queue");
+    return;
+  }
+  throw new Error(`the copy went out too late for an echo in every try (${gaps.join(", ")})`);
 });
 
 Deno.test("worker CLI exits 1 at once on a second signal, and the broker requeues the task", async () => {

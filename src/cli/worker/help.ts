@@ -21,8 +21,8 @@ export function workerHelp(catalog: Catalog): string {
   return `Runs tasks from a RabbitMQ work queue: takes one task at a time (prefetch 1), acknowledges
 it only when its handler has finished, retries failures with backoff, and dead-letters what
 cannot run to <queue>.dead. SIGINT or SIGTERM stops taking tasks and lets running ones finish
-(a second signal exits at once; the broker requeues what was running; the same signal within
-0.5 s of the first is its echo, as when both a supervisor and deno task pass one on).
+(a second signal exits at once; the broker requeues what was running; a SIGTERM within 0.5 s of
+the first is its echo, as when both a supervisor and deno task pass one on).
 
 Usage: ${PROGRAM} [options]
 
