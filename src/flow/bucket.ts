@@ -19,7 +19,7 @@ export interface BucketState {
   readonly carry: number;
   /** When the last tick was (milliseconds, any clock). */
   readonly at: number;
-  /** Whether the last tick left the bucket full (`burst` tokens); false when unknown. */
+  /** Whether the last tick left the bucket full (`burst` tokens); absent before the first. */
   readonly full?: boolean;
 }
 
