@@ -19,7 +19,7 @@ import { handlers } from "../../tasks/handlers/mod.ts";
 import { catalog } from "../../tasks/mod.ts";
 import { brokerVersion, rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { runCli, WorkerProcess } from "../_helpers/cli.ts";
-import { drainQueue, until } from "../_helpers/probe.ts";
+import { drainQueue, queueDepth, until } from "../_helpers/probe.ts";
 
 /** Resolves after `ms`: a wait for time itself to pass (an expiry), not for an event. */
 const elapse = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,6 +73,9 @@ Deno.test("a task not started before it expires is dead-lettered as expired, nev
       "--queue",
       queue,
     ]);
+    // The expiry counts from the enqueue, which comes after the producer's own start (over a
+    // second on a loaded machine): wait for the task to be in the queue, then for its expiry.
+    await until(async () => await queueDepth(client, queue) === 1, "the task in the queue", 30_000);
     await elapse(600); // the worker starts once the task's expiry has passed
     await using worker = new WorkerProcess(["--queue", queue]);
     const result = await waiting;
