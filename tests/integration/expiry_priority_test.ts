@@ -134,7 +134,8 @@ Deno.test("priorities: a busy worker runs 10 high tasks ahead of 100 low ones qu
       });
       const producer = await Producer.connect(catalog, options);
       try {
-        const busy = await producer.enqueue("sleep", { ms: 1_500 });
+        // Busy until every task is queued, however long the confirms take: then cancelled.
+        const busy = await producer.enqueue("sleep", { ms: 60_000 });
         await until(() => started.includes(busy.id), "the worker to be busy");
         await Promise.all(
           Array.from({ length: 100 }, () => producer.enqueue("sleep", { ms: 1 }, { priority: 1 })),
@@ -142,6 +143,7 @@ Deno.test("priorities: a busy worker runs 10 high tasks ahead of 100 low ones qu
         const high = await Promise.all(
           Array.from({ length: 10 }, () => producer.enqueue("sleep", { ms: 1 }, { priority: 9 })),
         );
+        await producer.cancel(busy.id);
         await until(() => started.length === 111, "every task to start", 30_000);
         const highIds = new Set(high.map((r) => r.id));
         // A classic queue, and a quorum queue on RabbitMQ 4.3 (32 levels), deliver the high
@@ -196,7 +198,8 @@ Deno.test({
         ConfigError,
         "the queue's highest priority is 31",
       );
-      const busy = await producer.enqueue("sleep", { ms: 1_000 });
+      // Busy until every task is queued, however long the confirms take: then cancelled.
+      const busy = await producer.enqueue("sleep", { ms: 60_000 });
       await until(() => started.includes(busy.id), "the worker to be busy");
       // Enqueued out of order while the worker is busy; a task without a priority counts as 4.
       const priorities = [3, 31, 0, undefined, 20, 9, 1, 5];
@@ -209,6 +212,7 @@ Deno.test({
         );
         ids.set(receipt.id, priority);
       }
+      await producer.cancel(busy.id);
       await until(() => started.length === 1 + priorities.length, "every task to start");
       assertEquals(started.slice(1).map((id) => ids.get(id)), [31, 20, 9, 5, undefined, 3, 1, 0]);
     } finally {
