@@ -497,15 +497,17 @@ Deno.test({
         timed("sigterm", async () => {
           const queue = uniqueQueue("warren_fault_term");
           const ledger = new Ledger();
-          await using pool = workers(ledger, 2, on(queue, "--log-level", "debug"));
-          await pool.started();
           // 100 short tasks, then 2 long ones (one per worker, since each holds one task at a
-          // time), then 198 short ones: SIGTERM is sure to find both workers mid-task.
+          // time), then 198 short ones: SIGTERM is sure to find both workers mid-task. The
+          // workers start once all are queued, so that the producer's exit takes none of the
+          // long tasks' time.
           const tasks = Array.from({ length: 300 }, (_, i) => i === 100 || i === 101 ? 1500 : 20)
             .map((ms) => `{"task":"sleep","ms":${ms}}\n`);
           const { ids } = await produce(ledger, ["--file", "-", ...on(queue)], {
             stdin: tasks.join(""),
           });
+          await using pool = workers(ledger, 2, on(queue, "--log-level", "debug"));
+          await pool.started();
           // One channel confirms in publish order, so the CLI prints the ids in task order.
           const long = ids.slice(100, 102);
 
@@ -549,12 +551,13 @@ Deno.test({
           const ledger = new Ledger();
           const args = on(queue, "--log-level", "debug");
           await using pool = workers(ledger, 0, args);
+          // Queued first, so that the producer's exit takes none of the task's time.
+          const [id] = (await produce(ledger, ["sleep", "--ms", "1500", ...on(queue)])).ids;
+          assert(id);
           await using hasty = new WorkerProcess([...args, "--grace", "100ms"], { flags });
           ledger.follow(hasty);
           outputs.worker(hasty);
           await hasty.started();
-          const [id] = (await produce(ledger, ["sleep", "--ms", "1500", ...on(queue)])).ids;
-          assert(id);
           await hasty.waitFor(
             (lines) => lines.some((l) => l.event === "task.started" && l.id === id),
             "the long task to start",
