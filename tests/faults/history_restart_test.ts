@@ -31,6 +31,9 @@ const handlers = defineHandlers(catalog, {
   },
 });
 
+/** How long the task runs across the restart. */
+const LONG_MS = 25_000;
+
 const installed = await rabbitmqInstalled();
 if (!installed) {
   // deno-lint-ignore no-console
@@ -53,7 +56,8 @@ Deno.test({
       const quick = await Promise.all(
         Array.from({ length: 200 }, () => producer.enqueue("nap", { ms: 20 })),
       );
-      const long = await producer.enqueue("nap", { ms: 3_000 }, { result: true });
+      // Long enough to outlast a graceful stop on a loaded machine (over 7 s seen here).
+      const long = await producer.enqueue("nap", { ms: LONG_MS }, { result: true });
       const delayed = await producer.enqueue("nap", { ms: 10 }, { delay: 6_000 });
       await producer.cancel(delayed.id);
       await until(
@@ -62,13 +66,17 @@ Deno.test({
       );
 
       await node.stop();
+      assert(
+        !events.some((e) => e.event === "task.done" && e.id === long.id),
+        `the long task ran ${LONG_MS} ms, and was done before the broker stopped: nothing was tested`,
+      );
       await node.start();
       // A worker started after the restart reads the cancel made before it.
       second = await Worker.start(handlers, { ...options, id: "after", onEvent });
 
       // The reply to the long task was addressed to a channel that the restart closed.
       const outcome = await producer.result(long, { timeout: 60_000 });
-      assertEquals(outcome.ok && outcome.result, { napped: 3_000 });
+      assertEquals(outcome.ok && outcome.result, { napped: LONG_MS });
       await until(
         () => events.some((e) => e.event === "task.dead" && e.id === delayed.id),
         "the cancelled delayed task to be dead-lettered",
