@@ -382,13 +382,14 @@ Deno.test({
             await page.waitForSelector("#tasks-of", { state: "detached" });
 
             // A task that finishes while the cancel dialog is open: the dialog closes, says so.
-            const short = await recording.enqueue("sleep", { ms: 8_000 });
+            // It runs 15 s, so that the dialog opens in time on a loaded machine too.
+            const short = await recording.enqueue("sleep", { ms: 15_000 });
             const shortRow = `#tasks-feed tr[data-id="${short.id}"][data-state="running"]`;
             await page.waitForSelector(shortRow, { timeout: 15_000 });
             await page.click(shortRow);
             await page.click("#task-cancel");
             await page.waitForSelector("#confirm");
-            await page.waitForSelector("#confirm", { state: "detached", timeout: 15_000 });
+            await page.waitForSelector("#confirm", { state: "detached", timeout: 25_000 });
             assert(
               (await page.locator("#task-done").innerText()).includes(
                 `${short.id} finished meanwhile (succeeded)`,

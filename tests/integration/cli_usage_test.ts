@@ -22,7 +22,6 @@ import { YOUNG_GENERATION_V8_FLAG } from "../../scripts/compile.ts";
 const sum = ["sum", "--start", "1", "--end", "2"];
 
 Deno.test("a virtual host that does not exist fails at once, saying so", async () => {
-  const started = performance.now();
   const result = await runCli("producer.ts", [
     ...sum,
     "--url",
@@ -31,11 +30,10 @@ Deno.test("a virtual host that does not exist fails at once, saying so", async (
   assertEquals(result.code, 1, result.stderr);
   assertStringIncludes(result.stderr, "refused the virtual host 'no-such-vhost'");
   assertStringIncludes(result.stderr, "it does not exist there, or the user may not access it");
+  // One attempt, not three with backoff.
   assert(!result.stderr.includes("connection.retry"), `no retries:\n${result.stderr}`);
   assert(!result.stderr.includes("is it running"), result.stderr);
   assert(!result.stderr.includes("guest:guest"), "no password");
-  // One attempt, not three with backoff.
-  assert(performance.now() - started < 5_000, "fails at once");
 });
 
 Deno.test("a broker that does not answer: the retries waited, in order, then one error", async () => {

@@ -7,7 +7,8 @@ import { rawClient, TEST_URL, uniqueQueue } from "../_helpers/broker.ts";
 import { type LogLine, WorkerProcess } from "../_helpers/cli.ts";
 import { until } from "../_helpers/probe.ts";
 
-const LONG_MS = 3_000;
+/** Long enough for 20 short tasks to be published and done beside it on a loaded machine. */
+const LONG_MS = 8_000;
 const SHORT_TASKS = 20;
 
 const ofTask = (task: string) => (line: LogLine) => line.task === task;

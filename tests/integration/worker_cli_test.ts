@@ -84,11 +84,12 @@ Deno.test("worker CLI on SIGTERM finishes the task in flight and exits 0", async
 Deno.test("worker CLI takes a SIGTERM again at once for the first's echo, and drains", async () => {
   // `timeout` or systemd signal the process group, and `deno task` passes SIGTERM on too: one
   // stop comes twice, milliseconds apart. Here the copy goes out as soon as the first is seen.
-  // On a loaded machine that may be later than an echo can be: such a try tells nothing (the
-  // worker rightly exits at once), and another is made, 3 at most.
+  // On a loaded machine that may be later than an echo can be: a try whose copy went out after
+  // half the echo window (the other half is for the worker's own delay in taking it) tells
+  // nothing, and another is made, 5 at most.
   await using client = await rawClient();
   const gaps: string[] = [];
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  for (let attempt = 1; attempt <= 5; attempt++) {
     const queue = uniqueQueue();
     client.track(queue);
     await using worker = new WorkerProcess(["--queue", queue, "--log-level", "debug"]);
@@ -101,7 +102,7 @@ Deno.test("worker CLI takes a SIGTERM again at once for the first's echo, and dr
     worker.kill("SIGTERM");
     const { code, stderr } = await worker.exit();
     gaps.push(`${gap.toFixed(0)} ms`);
-    if (gap >= ECHO_MS) continue;
+    if (gap >= ECHO_MS / 2) continue;
     assertEquals(worker.events("worker.killed"), [], `the echo, ${gaps.at(-1)} later, killed it`);
     assertEquals(code, 0, stderr);
     assertEquals(worker.events("task.done").map((l) => l.id), [id]);
