@@ -257,7 +257,7 @@ Deno.test("workflows: the joiner's worker closes mid-join, another takes the joi
       Array.from({ length: 5 }, () => producer.start(pipeline, { n: 60, ms: 100 })),
     );
     // The first worker consumes Q.join first: it is the active joiner. Close it mid-way, as
-    // its own events tell (the history, read whole, may come too late on a loaded machine).
+    // the workers' events tell (the history, read whole, may come too late on a loaded machine).
     const membersDone = () =>
       events.filter((e) => e.event === "task.done" && e.id.includes(".1.")).length;
     await until(() => membersDone() > 60, "some members done");
