@@ -150,13 +150,20 @@ export class Joiner {
   }
 
   /**
-   * Stops joining: what it held goes back to the queue when its channel closes (the next
-   * joiner gathers it again).
+   * Stops joining: the step under way ends first (within `timeoutMs`), so that a callback
+   * published is acked with the messages of its join, not published again by the next joiner;
+   * what it held besides goes back to the queue when its channel closes (the next joiner
+   * gathers it again).
    */
   async close(timeoutMs: number): Promise<void> {
     const session = this.#session;
+    const deadline = Date.now() + timeoutMs;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#generation++; // the steps not yet begun do not run
+    await finishesWithin(this.#chain, timeoutMs);
     this.#retire();
-    await session?.close(timeoutMs);
+    await session?.close(Math.max(0, deadline - Date.now()));
   }
 
   /** Forgets the session's joins: its deliveries are the broker's again. */
